@@ -1,0 +1,1 @@
+//! okta-sim: an in-memory Okta org simulator (being built).
