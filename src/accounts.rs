@@ -1,0 +1,263 @@
+//! Connected Okta accounts: validation, token verification, encryption and storage.
+//!
+//! Order for a create: validate, verify with Okta (outside any database transaction, so a slow
+//! Okta never holds a lock), then one insert transaction that checks the name and the cap.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use secrecy::SecretString;
+use serde::Serialize;
+
+use crate::config::ACCOUNT_CAP;
+use crate::crypto::TokenCipher;
+use crate::error::{ApiError, FieldProblem};
+use crate::okta::{DomainPolicy, OktaClient, OktaDomain};
+use crate::params::{DefaultValue, Input, InputSchema, Kind, Param};
+use crate::store::{AccountChanges, AccountRecord, AccountStore, NewAccount};
+
+const NAME: Param = Param::new(
+    "name",
+    Kind::String {
+        min: 1,
+        max: 64,
+        pattern: Some((
+            "^[a-z0-9_]+$",
+            "must be 1 to 64 characters of lowercase letters, digits and underscores",
+        )),
+    },
+    "Unique account name: 1 to 64 characters of a-z, 0-9 and _.",
+);
+const DOMAIN: Param = Param::new(
+    "domain",
+    Kind::String {
+        min: 1,
+        max: 255,
+        pattern: None,
+    },
+    "Okta org URL, e.g. https://dev-12345.okta.com.",
+);
+const API_TOKEN: Param = Param::new(
+    "apiToken",
+    Kind::Secret { max: 512 },
+    "Okta API token (Security > API > Tokens). Stored encrypted, never returned.",
+);
+const VERIFY: Param = Param::new(
+    "verify",
+    Kind::Boolean,
+    "Check the token with GET /api/v1/users/me before storing it.",
+)
+.default(DefaultValue::Bool(true));
+
+pub static CREATE_PARAMS: [Param; 4] = [
+    NAME.required(),
+    DOMAIN.required(),
+    API_TOKEN.required(),
+    VERIFY,
+];
+pub static UPDATE_PARAMS: [Param; 3] = [DOMAIN, API_TOKEN, VERIFY];
+
+/// An account as the API shows it: never the token.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountOut {
+    pub name: String,
+    pub domain: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_verified_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl From<AccountRecord> for AccountOut {
+    fn from(row: AccountRecord) -> Self {
+        AccountOut {
+            name: row.name,
+            domain: row.domain,
+            created_at: timestamp(row.created_at),
+            updated_at: timestamp(row.updated_at),
+            last_verified_at: row.last_verified_at.map(timestamp),
+            last_error: row.last_error,
+        }
+    }
+}
+
+/// Where and how to call Okta for one account.
+pub struct Connection {
+    pub name: String,
+    pub domain: OktaDomain,
+    pub token: SecretString,
+}
+
+pub struct Accounts {
+    store: Arc<dyn AccountStore>,
+    cipher: TokenCipher,
+    okta: OktaClient,
+    domains: DomainPolicy,
+    create_schema: InputSchema,
+    update_schema: InputSchema,
+}
+
+impl Accounts {
+    pub fn new(
+        store: Arc<dyn AccountStore>,
+        cipher: TokenCipher,
+        okta: OktaClient,
+        domains: DomainPolicy,
+    ) -> Accounts {
+        Accounts {
+            store,
+            cipher,
+            okta,
+            domains,
+            create_schema: InputSchema::new(&CREATE_PARAMS),
+            update_schema: InputSchema::new(&UPDATE_PARAMS),
+        }
+    }
+
+    pub fn create_schema(&self) -> &InputSchema {
+        &self.create_schema
+    }
+
+    pub fn update_schema(&self) -> &InputSchema {
+        &self.update_schema
+    }
+
+    pub async fn create(&self, body: serde_json::Value) -> Result<AccountOut, ApiError> {
+        let mut input = self
+            .create_schema
+            .validate(body)
+            .map_err(ApiError::invalid_fields)?;
+        let name = input.str("name").unwrap_or_default().to_owned();
+        // Both are required parameters, so validation guarantees them.
+        let domain = self
+            .domain(&input)?
+            .ok_or_else(|| ApiError::internal("validated input lacks the domain"))?;
+        let token = input
+            .take_secret("apiToken")
+            .ok_or_else(|| ApiError::internal("validated input lacks the token"))?;
+        let verified_at = self.verify(&input, &domain, &token).await?;
+        let new = NewAccount {
+            token_ciphertext: self.cipher.encrypt(&name, &token)?,
+            name,
+            domain: domain.to_string(),
+            verified_at,
+        };
+        Ok(self.store.create(new, ACCOUNT_CAP).await?.into())
+    }
+
+    pub async fn list(&self) -> Result<Vec<AccountOut>, ApiError> {
+        Ok(self
+            .store
+            .list()
+            .await?
+            .into_iter()
+            .map(AccountOut::from)
+            .collect())
+    }
+
+    pub async fn get(&self, name: &str) -> Result<AccountOut, ApiError> {
+        Ok(self.record(name).await?.into())
+    }
+
+    pub async fn update(
+        &self,
+        name: &str,
+        body: serde_json::Value,
+    ) -> Result<AccountOut, ApiError> {
+        let current = self.record(name).await?;
+        let mut input = self
+            .update_schema
+            .validate(body)
+            .map_err(ApiError::invalid_fields)?;
+        let domain = self.domain(&input)?;
+        let token = input.take_secret("apiToken");
+        let domain_changes = domain
+            .as_ref()
+            .is_some_and(|d| d.as_str() != current.domain);
+        match (&domain, &token) {
+            (None, None) => {
+                let problem = "at least one of domain and apiToken is required";
+                return Err(ApiError::invalid_fields(vec![
+                    FieldProblem::new("domain", problem),
+                    FieldProblem::new("apiToken", problem),
+                ]));
+            }
+            (Some(_), None) if domain_changes => {
+                return Err(ApiError::invalid_field(
+                    "apiToken",
+                    "is required when the domain changes, so a stored token is never sent to a new host",
+                ));
+            }
+            _ => {}
+        }
+        let mut changes = AccountChanges {
+            domain: domain.as_ref().map(ToString::to_string),
+            ..AccountChanges::default()
+        };
+        if let Some(token) = token {
+            let target = domain.unwrap_or_else(|| OktaDomain::from_stored(current.domain.clone()));
+            changes.verified_at = self.verify(&input, &target, &token).await?;
+            changes.token_ciphertext = Some(self.cipher.encrypt(name, &token)?);
+        }
+        self.store
+            .update(name, changes)
+            .await?
+            .map(AccountOut::from)
+            .ok_or_else(|| ApiError::account_not_found(name))
+    }
+
+    pub async fn delete(&self, name: &str) -> Result<(), ApiError> {
+        if self.store.delete(name).await? {
+            Ok(())
+        } else {
+            Err(ApiError::account_not_found(name))
+        }
+    }
+
+    /// The domain and decrypted token of an account, for calling Okta.
+    pub async fn connection(&self, name: &str) -> Result<Connection, ApiError> {
+        let row = self.record(name).await?;
+        Ok(Connection {
+            token: self.cipher.decrypt(&row.name, &row.token_ciphertext)?,
+            domain: OktaDomain::from_stored(row.domain),
+            name: row.name,
+        })
+    }
+
+    async fn record(&self, name: &str) -> Result<AccountRecord, ApiError> {
+        self.store
+            .get(name)
+            .await?
+            .ok_or_else(|| ApiError::account_not_found(name))
+    }
+
+    fn domain(&self, input: &Input) -> Result<Option<OktaDomain>, ApiError> {
+        input
+            .str("domain")
+            .map(|raw| {
+                self.domains
+                    .validate(raw)
+                    .map_err(|problem| ApiError::invalid_field("domain", problem.0))
+            })
+            .transpose()
+    }
+
+    /// Verify the token unless the caller opted out; returns when it was verified.
+    async fn verify(
+        &self,
+        input: &Input,
+        domain: &OktaDomain,
+        token: &SecretString,
+    ) -> Result<Option<DateTime<Utc>>, ApiError> {
+        if input.bool("verify") == Some(false) {
+            return Ok(None);
+        }
+        self.okta.verify_token(domain, token).await?;
+        Ok(Some(Utc::now()))
+    }
+}

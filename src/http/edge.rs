@@ -1,0 +1,126 @@
+//! The edge of every request: request id, the error envelope, and one log line per request.
+//!
+//! Errors travel as an [`ApiError`] response extension; this is where they become the JSON
+//! envelope, because this is where the request id is known. Any error response that was not
+//! made by the gateway (a framework rejection, a panic) is wrapped in the same envelope.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+
+use crate::auth::KeyHash;
+use crate::error::{ApiError, ErrorStatus};
+
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request id, available to handlers as a request extension.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The matched route template, carried on the response for the log line.
+#[derive(Debug, Clone)]
+pub struct Route(pub String);
+
+/// Accept a caller's request id only if it is short and printable; otherwise make one.
+fn request_id(request: &Request) -> String {
+    request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
+}
+
+pub async fn edge(mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = request_id(&request);
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let method = request.method().clone();
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut response = next.run(request).instrument(span.clone()).await;
+
+    let error = response
+        .extensions_mut()
+        .remove::<Arc<ApiError>>()
+        .or_else(|| foreign_error(&response).map(Arc::new));
+    if let Some(error) = &error {
+        render(&mut response, error, &id);
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+
+    let route = response
+        .extensions()
+        .get::<Route>()
+        .map_or("-", |r| r.0.as_str());
+    let key = response
+        .extensions()
+        .get::<KeyHash>()
+        .map_or("-", |k| k.0.as_str());
+    let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if let Some(cause) = error.as_ref().and_then(|e| e.internal_cause()) {
+            if status >= 500 {
+                tracing::error!(%method, route, status, cause, "request failed");
+            } else {
+                tracing::warn!(%method, route, status, cause, "request refused");
+            }
+        }
+        tracing::info!(%method, route, status, latency_ms, key, "request");
+    });
+    response
+}
+
+fn render(response: &mut Response, error: &ApiError, request_id: &str) {
+    let body = serde_json::to_vec(&error.body(request_id)).unwrap_or_default();
+    *response.status_mut() = error.http_status();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.remove(CONTENT_LENGTH);
+    *response.body_mut() = Body::from(body);
+}
+
+/// An error response that did not come from [`ApiError`]: wrap it so no caller ever sees a
+/// plain-text error.
+fn foreign_error(response: &Response) -> Option<ApiError> {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return None;
+    }
+    let status = match status {
+        StatusCode::NOT_FOUND => ErrorStatus::RouteNotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorStatus::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorStatus::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorStatus::UnsupportedMediaType,
+        StatusCode::UNAUTHORIZED => ErrorStatus::Unauthenticated,
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => {
+            ErrorStatus::ServiceUnavailable
+        }
+        s if s.is_client_error() => ErrorStatus::InvalidFieldValue,
+        _ => ErrorStatus::InternalError,
+    };
+    Some(ApiError::new(status).with_internal("framework error response"))
+}
+
+/// Route-level middleware: remember the matched route template for the log line and metrics.
+pub async fn record_route(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let mut response = next.run(request).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(Route(route));
+    }
+    response
+}

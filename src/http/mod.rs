@@ -1,0 +1,64 @@
+//! The HTTP surface: one router per resource, merged here, with the layers added once.
+
+pub mod accounts;
+pub mod edge;
+pub mod extract;
+pub mod health;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::{BoxError, ServiceBuilder};
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::auth;
+use crate::error::{ApiError, ErrorStatus};
+use crate::state::AppState;
+
+/// All routes, with authentication per scope.
+pub fn router(state: AppState) -> Router {
+    let admin =
+        accounts::router().route_layer(from_fn_with_state(state.keys.clone(), auth::require_admin));
+    Router::new()
+        .merge(health::router())
+        .merge(admin)
+        .fallback(|| async { ApiError::new(ErrorStatus::RouteNotFound) })
+        .method_not_allowed_fallback(|| async { ApiError::new(ErrorStatus::MethodNotAllowed) })
+        .route_layer(from_fn(edge::record_route))
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .with_state(state)
+}
+
+/// The router behind the process-wide layers: edge (request id, error envelope, log line),
+/// panic capture, load shedding past `max_concurrent` requests, and a request timeout.
+pub fn app(state: AppState, max_concurrent: usize, timeout: Duration) -> Router {
+    router(state).layer(
+        ServiceBuilder::new()
+            .layer(from_fn(edge::edge))
+            .layer(CatchPanicLayer::custom(|_panic| {
+                ApiError::internal("handler panicked").into_response()
+            }))
+            .layer(HandleErrorLayer::new(overloaded))
+            .load_shed()
+            // Global: `Router::layer` applies a layer per route, and the limit is process-wide.
+            .layer(GlobalConcurrencyLimitLayer::new(max_concurrent))
+            .timeout(timeout),
+    )
+}
+
+async fn overloaded(err: BoxError) -> Response {
+    let message = if err.is::<tower::timeout::error::Elapsed>() {
+        "The request took too long and was stopped."
+    } else {
+        "The gateway is at capacity; retry shortly."
+    };
+    ApiError::new(ErrorStatus::ServiceUnavailable)
+        .with_message(message)
+        .with_internal(err)
+        .into_response()
+}

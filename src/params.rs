@@ -1,0 +1,462 @@
+//! Declarative request parameters. One definition per endpoint or action gives the JSON Schema
+//! (validated with the `jsonschema` crate, and published in the catalog and `openapi.yaml`) and
+//! typed access to the validated input. Validation reports every bad field at once and never
+//! quotes a value, since values may be secrets.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset};
+use secrecy::SecretString;
+use serde_json::{Map, Value, json};
+
+use crate::error::FieldProblem;
+
+/// The JSON type and constraints of one parameter.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// A string of `min..=max` characters, optionally matching `pattern` (whose failure is
+    /// reported with `problem`).
+    String {
+        min: u32,
+        max: u32,
+        pattern: Option<(&'static str, &'static str)>,
+    },
+    /// A credential string (printable ASCII, no spaces); kept as a secret from parsing on.
+    Secret {
+        max: u32,
+    },
+    /// A password object `{"value": "…"}`; the value is kept as a secret.
+    Password,
+    Boolean,
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Enum(&'static [&'static str]),
+    /// An ISO 8601 date-time with an offset, e.g. `2026-01-01T00:00:00Z`.
+    DateTime,
+    /// A JSON object of string values.
+    StringMap,
+}
+
+/// A parameter's default, applied when it is absent or `null`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DefaultValue {
+    Bool(bool),
+    Int(i64),
+    Str(&'static str),
+}
+
+impl DefaultValue {
+    pub fn to_json(self) -> Value {
+        match self {
+            DefaultValue::Bool(b) => json!(b),
+            DefaultValue::Int(i) => json!(i),
+            DefaultValue::Str(s) => json!(s),
+        }
+    }
+}
+
+/// One request parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+    pub default: Option<DefaultValue>,
+    pub description: &'static str,
+}
+
+impl Param {
+    pub const fn new(name: &'static str, kind: Kind, description: &'static str) -> Param {
+        Param {
+            name,
+            kind,
+            required: false,
+            default: None,
+            description,
+        }
+    }
+
+    pub const fn required(mut self) -> Param {
+        self.required = true;
+        self
+    }
+
+    pub const fn default(mut self, value: DefaultValue) -> Param {
+        self.default = Some(value);
+        self
+    }
+
+    /// The JSON Schema of this parameter's value.
+    pub fn value_schema(&self) -> Value {
+        let mut schema = match self.kind {
+            Kind::String { min, max, pattern } => {
+                let mut s = json!({"type": "string", "minLength": min, "maxLength": max});
+                if let Some((regex, _)) = pattern {
+                    s["pattern"] = json!(regex);
+                }
+                s
+            }
+            Kind::Secret { max } => {
+                json!({"type": "string", "minLength": 1, "maxLength": max, "pattern": "^[!-~]+$", "writeOnly": true})
+            }
+            Kind::Password => json!({
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["value"],
+                "properties": {"value": {"type": "string", "minLength": 1, "maxLength": 256}},
+                "writeOnly": true
+            }),
+            Kind::Boolean => json!({"type": "boolean"}),
+            Kind::Integer { min, max } => {
+                json!({"type": "integer", "minimum": min, "maximum": max})
+            }
+            Kind::Enum(values) => json!({"type": "string", "enum": values}),
+            Kind::DateTime => json!({"type": "string", "format": "date-time", "maxLength": 64}),
+            Kind::StringMap => json!({
+                "type": "object",
+                "additionalProperties": {"type": "string", "maxLength": 1024},
+                "maxProperties": 20
+            }),
+        };
+        if !self.description.is_empty() {
+            schema["description"] = json!(self.description);
+        }
+        if let Some(default) = self.default {
+            schema["default"] = default.to_json();
+        }
+        schema
+    }
+
+    /// What a valid value looks like, as a field problem.
+    pub fn expectation(&self) -> String {
+        match self.kind {
+            Kind::String {
+                pattern: Some((_, problem)),
+                ..
+            } => problem.to_owned(),
+            Kind::String { min, max, .. } => {
+                format!("must be a string of {min} to {max} characters")
+            }
+            Kind::Secret { max } => format!(
+                "must be a string of 1 to {max} printable characters without spaces or control characters"
+            ),
+            Kind::Password => {
+                "must be an object {\"value\": \"...\"} with a non-empty string value".to_owned()
+            }
+            Kind::Boolean => "must be true or false".to_owned(),
+            Kind::Integer { min, max } => format!("must be an integer from {min} to {max}"),
+            Kind::Enum(values) => format!("must be one of: {}", values.join(", ")),
+            Kind::DateTime => {
+                "must be an ISO 8601 date-time with a time zone, such as 2026-01-01T00:00:00Z"
+                    .to_owned()
+            }
+            Kind::StringMap => "must be an object of string values".to_owned(),
+        }
+    }
+
+    fn is_secret(&self) -> bool {
+        matches!(self.kind, Kind::Secret { .. } | Kind::Password)
+    }
+}
+
+/// A compiled parameter list: its JSON Schema and validator, built once.
+pub struct InputSchema {
+    params: &'static [Param],
+    json: Value,
+    validator: jsonschema::Validator,
+}
+
+impl std::fmt::Debug for InputSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputSchema")
+            .field("json", &self.json)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InputSchema {
+    pub fn new(params: &'static [Param]) -> InputSchema {
+        let json = object_schema(params);
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&json)
+            .expect("parameter definitions produce a valid JSON Schema");
+        InputSchema {
+            params,
+            json,
+            validator,
+        }
+    }
+
+    pub fn params(&self) -> &'static [Param] {
+        self.params
+    }
+
+    /// The request body's JSON Schema (an object with these properties, nothing else).
+    pub fn json_schema(&self) -> &Value {
+        &self.json
+    }
+
+    /// Validate a request body, returning every problem at once.
+    pub fn validate(&self, body: Value) -> Result<Input, Vec<FieldProblem>> {
+        let Value::Object(mut object) = body else {
+            return Err(vec![FieldProblem::new("body", "must be a JSON object")]);
+        };
+        // `null` means absent for optional parameters.
+        object.retain(|key, value| {
+            !(value.is_null() && self.param(key).is_some_and(|p| !p.required))
+        });
+        let instance = Value::Object(object);
+        let mut problems: Vec<FieldProblem> = Vec::new();
+        let mut push = |problem: FieldProblem| {
+            if !problems.contains(&problem) {
+                problems.push(problem);
+            }
+        };
+        for error in self.validator.iter_errors(&instance) {
+            match error.kind() {
+                jsonschema::error::ValidationErrorKind::Required { property } => {
+                    let name = property.as_str().unwrap_or_default().to_owned();
+                    let prefix = pointer_to_field(error.instance_path().as_str());
+                    let field = if prefix.is_empty() {
+                        name
+                    } else {
+                        format!("{prefix}.{name}")
+                    };
+                    push(FieldProblem::new(field, "is required"));
+                }
+                jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected }
+                    if error.instance_path().as_str().is_empty() =>
+                {
+                    for name in unexpected {
+                        push(FieldProblem::new(name.clone(), "is not a known parameter"));
+                    }
+                }
+                _ => {
+                    let field = pointer_to_field(error.instance_path().as_str());
+                    let top = field.split('.').next().unwrap_or_default();
+                    let problem = self
+                        .param(top)
+                        .map(Param::expectation)
+                        .unwrap_or_else(|| "is invalid".to_owned());
+                    push(FieldProblem::new(top.to_owned(), problem));
+                }
+            }
+        }
+        let Value::Object(mut values) = instance else {
+            unreachable!("validated as an object above")
+        };
+        // Checks JSON Schema does not express: strict integers (5.0 is not 5) and real dates.
+        for param in self.params {
+            let Some(value) = values.get(param.name) else {
+                continue;
+            };
+            let bad = match param.kind {
+                Kind::Integer { .. } => value.is_number() && !(value.is_i64() || value.is_u64()),
+                Kind::DateTime => value.as_str().is_some_and(|s| parse_datetime(s).is_none()),
+                _ => false,
+            };
+            if bad {
+                push(FieldProblem::new(param.name, param.expectation()));
+            }
+        }
+        if !problems.is_empty() {
+            problems.sort_by_key(|p| self.position(&p.field));
+            return Err(problems);
+        }
+        let mut secrets = HashMap::new();
+        for param in self.params {
+            if param.is_secret() {
+                if let Some(value) = values.remove(param.name) {
+                    let text = match value {
+                        Value::String(s) => s,
+                        Value::Object(mut o) => match o.remove("value") {
+                            Some(Value::String(s)) => s,
+                            _ => String::new(),
+                        },
+                        _ => String::new(),
+                    };
+                    secrets.insert(param.name, SecretString::from(text));
+                }
+            } else if let (None, Some(default)) = (values.get(param.name), param.default) {
+                values.insert(param.name.to_owned(), default.to_json());
+            }
+        }
+        Ok(Input { values, secrets })
+    }
+
+    fn param(&self, name: &str) -> Option<&'static Param> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    fn position(&self, field: &str) -> usize {
+        let top = field.split('.').next().unwrap_or_default();
+        self.params
+            .iter()
+            .position(|p| p.name == top)
+            .unwrap_or(self.params.len())
+    }
+}
+
+fn object_schema(params: &[Param]) -> Value {
+    let properties: Map<String, Value> = params
+        .iter()
+        .map(|p| (p.name.to_owned(), p.value_schema()))
+        .collect();
+    let required: Vec<&str> = params
+        .iter()
+        .filter(|p| p.required)
+        .map(|p| p.name)
+        .collect();
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": required,
+        "properties": properties,
+    })
+}
+
+fn pointer_to_field(pointer: &str) -> String {
+    pointer
+        .trim_start_matches('/')
+        .split('/')
+        .map(|part| part.replace("~1", "/").replace("~0", "~"))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Parse an ISO 8601 date-time with a zone (RFC 3339 profile).
+pub fn parse_datetime(value: &str) -> Option<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(value).ok()
+}
+
+/// Validated input: plain values with defaults applied, and secrets kept apart.
+#[derive(Debug)]
+pub struct Input {
+    values: Map<String, Value>,
+    secrets: HashMap<&'static str, SecretString>,
+}
+
+impl Input {
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.values.get(name).and_then(Value::as_str)
+    }
+
+    pub fn bool(&self, name: &str) -> Option<bool> {
+        self.values.get(name).and_then(Value::as_bool)
+    }
+
+    pub fn int(&self, name: &str) -> Option<i64> {
+        self.values.get(name).and_then(Value::as_i64)
+    }
+
+    pub fn object(&self, name: &str) -> Option<&Map<String, Value>> {
+        self.values.get(name).and_then(Value::as_object)
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.values.contains_key(name) || self.secrets.contains_key(name)
+    }
+
+    pub fn take_secret(&mut self, name: &str) -> Option<SecretString> {
+        self.secrets.remove(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    static PARAMS: [Param; 6] = [
+        Param::new(
+            "name",
+            Kind::String {
+                min: 1,
+                max: 64,
+                pattern: Some(("^[a-z0-9_]+$", "must be lowercase")),
+            },
+            "",
+        )
+        .required(),
+        Param::new("token", Kind::Secret { max: 64 }, "").required(),
+        Param::new("limit", Kind::Integer { min: 1, max: 1000 }, "")
+            .default(DefaultValue::Int(200)),
+        Param::new("flag", Kind::Boolean, "").default(DefaultValue::Bool(false)),
+        Param::new("since", Kind::DateTime, ""),
+        Param::new("password", Kind::Password, ""),
+    ];
+
+    fn schema() -> InputSchema {
+        InputSchema::new(&PARAMS)
+    }
+
+    #[test]
+    fn valid_input_gets_defaults_and_keeps_secrets_apart() {
+        let mut input = schema()
+            .validate(json!({"name": "acme", "token": "s3cr3t", "since": null, "password": {"value": "pw"}}))
+            .unwrap();
+        assert_eq!(input.str("name"), Some("acme"));
+        assert_eq!(input.int("limit"), Some(200));
+        assert_eq!(input.bool("flag"), Some(false));
+        assert!(!input.has("since"));
+        assert_eq!(
+            input.take_secret("token").unwrap().expose_secret(),
+            "s3cr3t"
+        );
+        assert_eq!(input.take_secret("password").unwrap().expose_secret(), "pw");
+        assert!(!format!("{input:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn every_problem_is_listed_at_once_in_parameter_order() {
+        let problems = schema()
+            .validate(json!({
+                "name": "Bad Name", "limit": "5", "flag": 1, "extra": true,
+                "since": "yesterday", "password": {"value": ""}
+            }))
+            .unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "name", "token", "limit", "flag", "since", "password", "extra"
+            ]
+        );
+        assert_eq!(problems[0].problem, "must be lowercase");
+        assert_eq!(problems[1].problem, "is required");
+        assert_eq!(problems[6].problem, "is not a known parameter");
+    }
+
+    #[test]
+    fn integers_are_strict_and_bounded() {
+        for limit in [json!(5.0), json!(0), json!(1001), json!(true)] {
+            let problems = schema()
+                .validate(json!({"name": "a", "token": "t", "limit": limit}))
+                .unwrap_err();
+            assert_eq!(problems.len(), 1, "{limit}");
+            assert_eq!(problems[0].field, "limit");
+        }
+    }
+
+    #[test]
+    fn problems_never_quote_the_value() {
+        let problems = schema()
+            .validate(json!({"name": "a", "token": "has space secret"}))
+            .unwrap_err();
+        assert_eq!(problems[0].field, "token");
+        assert!(!problems[0].problem.contains("secret"));
+    }
+
+    #[test]
+    fn a_non_object_body_is_one_problem() {
+        let problems = schema().validate(json!([1, 2])).unwrap_err();
+        assert_eq!(
+            problems,
+            vec![FieldProblem::new("body", "must be a JSON object")]
+        );
+    }
+}

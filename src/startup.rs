@@ -1,0 +1,150 @@
+//! Building and running the application: the same code path for `main` and for tests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+use crate::accounts::Accounts;
+use crate::config::Config;
+use crate::okta::{DomainPolicy, OktaClient};
+use crate::state::AppState;
+use crate::{http, secrets, store};
+
+/// How long in-flight requests get to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    header_read_timeout: Duration,
+    state: AppState,
+}
+
+impl Application {
+    /// Connect the database (running migrations), load keys, and bind the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let store = store::connect(&config.database_url, config.db_pool_size)
+            .await
+            .context("connecting to the database")?;
+        let (cipher, source) = secrets::token_cipher(&config)?;
+        let cipher = secrets::check_stored_tokens(store.as_ref(), cipher, &source).await?;
+        let keys = secrets::api_keys(&config)?;
+        let okta = OktaClient::new(&config.okta).context("building the Okta HTTP client")?;
+        let domains = DomainPolicy {
+            extra_hosts: config.okta.extra_hosts.clone(),
+            allow_insecure_loopback: config.okta.allow_insecure_loopback,
+        };
+        let accounts = Accounts::new(store.clone(), cipher, okta, domains);
+        let listener = TcpListener::bind(config.bind_addr)
+            .await
+            .with_context(|| format!("binding {}", config.bind_addr))?;
+        let state = AppState {
+            store,
+            accounts: Arc::new(accounts),
+            keys: Arc::new(keys),
+            config: Arc::new(config),
+        };
+        let router = http::app(
+            state.clone(),
+            state.config.max_concurrent_requests,
+            state.config.request_timeout,
+        );
+        Ok(Application {
+            listener,
+            router,
+            header_read_timeout: state.config.header_read_timeout,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serve until SIGINT or SIGTERM, then let in-flight requests finish.
+    pub async fn run(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serve until `shutdown` completes, then let in-flight requests finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let graceful = GracefulShutdown::new();
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout)
+            .keep_alive(true);
+        tracing::info!(addr = %self.local_addr(), "okta-gateway listening");
+        tokio::pin!(shutdown);
+        loop {
+            let stream = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(err) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!(error = %err, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let service = self
+                .router
+                .clone()
+                .map_request(|request: hyper::Request<Incoming>| {
+                    request.map(axum::body::Body::new)
+                });
+            let connection =
+                builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+        }
+        drop(self.listener);
+        tracing::info!("shutting down: waiting for in-flight requests");
+        if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("in-flight requests did not finish in time");
+        }
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,142 @@
+//! Persistence of connected accounts: a small trait with a SQLite and a Postgres
+//! implementation, picked by `DATABASE_URL`.
+//!
+//! The store only sees ciphertext; encryption happens in [`crate::accounts`].
+
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// One stored account row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountRecord {
+    pub name: String,
+    pub domain: String,
+    pub token_ciphertext: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_verified_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// A new account, already validated and encrypted.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub name: String,
+    pub domain: String,
+    pub token_ciphertext: Vec<u8>,
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+/// Changes to an account; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AccountChanges {
+    pub domain: Option<String>,
+    pub token_ciphertext: Option<Vec<u8>>,
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("an account with this name already exists")]
+    DuplicateName,
+    #[error("the account limit of {cap} is reached")]
+    LimitReached { cap: u32 },
+    #[error("the database is unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("re-encryption failed for account '{account}': {reason}")]
+    Reencrypt { account: String, reason: String },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        if is_connection_error(&err) {
+            StoreError::Unavailable(err)
+        } else if let Some(db) = err.as_database_error()
+            && db.kind() == sqlx::error::ErrorKind::UniqueViolation
+            && db.constraint().is_none_or(|c| c == "accounts_pkey")
+        {
+            // SQLite reports no constraint name; the accounts table has one unique key.
+            StoreError::DuplicateName
+        } else {
+            StoreError::Database(err)
+        }
+    }
+}
+
+/// Errors that mean "the database cannot be reached right now" rather than "this query is
+/// wrong": they become 503 SERVICE_UNAVAILABLE and the pool recovers on its own.
+fn is_connection_error(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            // Postgres class 08 (connection exception) and 57P (operator intervention, e.g.
+            // admin shutdown) are transient.
+            db.code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P"))
+        }
+        _ => false,
+    }
+}
+
+/// Re-encrypts one row during key rotation: given the row, returns its new ciphertext.
+pub type Reencrypt<'a> = &'a (dyn Fn(&AccountRecord) -> Result<Vec<u8>, String> + Sync);
+
+#[async_trait]
+pub trait AccountStore: Send + Sync + 'static {
+    /// Insert in one transaction that checks the name and the cap, serialised across
+    /// processes so the cap holds under concurrency.
+    async fn create(&self, new: NewAccount, cap: u32) -> Result<AccountRecord, StoreError>;
+    async fn list(&self) -> Result<Vec<AccountRecord>, StoreError>;
+    async fn get(&self, name: &str) -> Result<Option<AccountRecord>, StoreError>;
+    async fn update(
+        &self,
+        name: &str,
+        changes: AccountChanges,
+    ) -> Result<Option<AccountRecord>, StoreError>;
+    async fn delete(&self, name: &str) -> Result<bool, StoreError>;
+    /// Record the outcome of a token check: success sets `last_verified_at` and clears
+    /// `last_error`; failure sets `last_error`.
+    async fn record_check(
+        &self,
+        name: &str,
+        at: DateTime<Utc>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// Replace every row's ciphertext in one transaction; all or nothing.
+    async fn reencrypt_all(&self, f: Reencrypt<'_>) -> Result<usize, StoreError>;
+    /// Cheap round-trip for readiness.
+    async fn ping(&self) -> Result<(), StoreError>;
+    fn backend(&self) -> Backend;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Connect to the database named by `url` and run its migrations.
+pub async fn connect(url: &str, pool_size: u32) -> Result<Arc<dyn AccountStore>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url, pool_size).await?))
+    } else {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    }
+}

@@ -1,0 +1,183 @@
+//! Postgres, for deployments with several gateway processes.
+//!
+//! The account cap is a cross-process invariant: a create takes a transaction-scoped advisory
+//! lock before counting, so concurrent creates (from any process) are serialised and a 16th
+//! account can never slip in under READ COMMITTED.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgPool, Row};
+
+use super::{
+    AccountChanges, AccountRecord, AccountStore, Backend, NewAccount, Reencrypt, StoreError,
+};
+
+/// Advisory lock key for account writes that must see a stable count ("okta-gw" as bytes).
+const ACCOUNTS_LOCK_KEY: i64 = 0x006f_6b74_612d_6777;
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str, pool_size: u32) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(pool_size)
+            // Short, so a database outage turns into a prompt 503 rather than a hung request.
+            .acquire_timeout(Duration::from_secs(3))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(PostgresStore { pool })
+    }
+}
+
+#[async_trait]
+impl AccountStore for PostgresStore {
+    async fn create(&self, new: NewAccount, cap: u32) -> Result<AccountRecord, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(ACCOUNTS_LOCK_KEY)
+            .execute(&mut *tx)
+            .await?;
+        let exists = sqlx::query("SELECT 1 FROM accounts WHERE name = $1")
+            .bind(&new.name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::DuplicateName);
+        }
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM accounts")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if count >= i64::from(cap) {
+            return Err(StoreError::LimitReached { cap });
+        }
+        let now = Utc::now();
+        let record = sqlx::query_as::<_, AccountRecord>(
+            "INSERT INTO accounts (name, domain, token_ciphertext, created_at, updated_at, last_verified_at) \
+             VALUES ($1, $2, $3, $4, $4, $5) \
+             RETURNING name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error",
+        )
+        .bind(&new.name)
+        .bind(&new.domain)
+        .bind(&new.token_ciphertext)
+        .bind(now)
+        .bind(new.verified_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    async fn list(&self) -> Result<Vec<AccountRecord>, StoreError> {
+        Ok(sqlx::query_as::<_, AccountRecord>(
+            "SELECT name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error \
+             FROM accounts ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn get(&self, name: &str) -> Result<Option<AccountRecord>, StoreError> {
+        Ok(sqlx::query_as::<_, AccountRecord>(
+            "SELECT name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error \
+             FROM accounts WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn update(
+        &self,
+        name: &str,
+        changes: AccountChanges,
+    ) -> Result<Option<AccountRecord>, StoreError> {
+        Ok(sqlx::query_as::<_, AccountRecord>(
+            "UPDATE accounts SET \
+                 domain = COALESCE($1, domain), \
+                 token_ciphertext = COALESCE($2, token_ciphertext), \
+                 last_verified_at = COALESCE($3, last_verified_at), \
+                 last_error = NULL, \
+                 updated_at = $4 \
+             WHERE name = $5 \
+             RETURNING name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error",
+        )
+        .bind(changes.domain)
+        .bind(changes.token_ciphertext)
+        .bind(changes.verified_at)
+        .bind(Utc::now())
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn delete(&self, name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM accounts WHERE name = $1")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn record_check(
+        &self,
+        name: &str,
+        at: DateTime<Utc>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let query = match error {
+            None => sqlx::query(
+                "UPDATE accounts SET last_verified_at = $1, last_error = NULL WHERE name = $2",
+            )
+            .bind(at)
+            .bind(name),
+            Some(err) => sqlx::query("UPDATE accounts SET last_error = $1 WHERE name = $2")
+                .bind(err)
+                .bind(name),
+        };
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn reencrypt_all(&self, f: Reencrypt<'_>) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(ACCOUNTS_LOCK_KEY)
+            .execute(&mut *tx)
+            .await?;
+        let rows = sqlx::query_as::<_, AccountRecord>(
+            "SELECT name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error \
+             FROM accounts FOR UPDATE",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            let sealed = f(row).map_err(|reason| StoreError::Reencrypt {
+                account: row.name.clone(),
+                reason,
+            })?;
+            sqlx::query("UPDATE accounts SET token_ciphertext = $1 WHERE name = $2")
+                .bind(sealed)
+                .bind(&row.name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+}

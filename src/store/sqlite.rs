@@ -1,0 +1,187 @@
+//! The embedded default: SQLite in WAL mode.
+//!
+//! Writers that must see a consistent count (create) take the write lock up front with
+//! `BEGIN IMMEDIATE`, so two creates can never both count 14 and insert; waiting writers queue
+//! on SQLite's busy timeout instead of failing with "database is locked".
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use super::{
+    AccountChanges, AccountRecord, AccountStore, Backend, NewAccount, Reencrypt, StoreError,
+};
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(StoreError::Database)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(15));
+        if let Some(dir) = options.get_filename().parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(e.into()))?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(20))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn create(&self, new: NewAccount, cap: u32) -> Result<AccountRecord, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let exists = sqlx::query("SELECT 1 FROM accounts WHERE name = ?")
+            .bind(&new.name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::DuplicateName);
+        }
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM accounts")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if count >= i64::from(cap) {
+            return Err(StoreError::LimitReached { cap });
+        }
+        let now = Utc::now();
+        let record = sqlx::query_as::<_, AccountRecord>(
+            "INSERT INTO accounts (name, domain, token_ciphertext, created_at, updated_at, last_verified_at) \
+             VALUES (?, ?, ?, ?, ?, ?) \
+             RETURNING name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error",
+        )
+        .bind(&new.name)
+        .bind(&new.domain)
+        .bind(&new.token_ciphertext)
+        .bind(now)
+        .bind(now)
+        .bind(new.verified_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    async fn list(&self) -> Result<Vec<AccountRecord>, StoreError> {
+        Ok(sqlx::query_as::<_, AccountRecord>(
+            "SELECT name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error \
+             FROM accounts ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn get(&self, name: &str) -> Result<Option<AccountRecord>, StoreError> {
+        Ok(sqlx::query_as::<_, AccountRecord>(
+            "SELECT name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error \
+             FROM accounts WHERE name = ?",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn update(
+        &self,
+        name: &str,
+        changes: AccountChanges,
+    ) -> Result<Option<AccountRecord>, StoreError> {
+        // A new token or domain invalidates the last check's error; a verified change records
+        // the time, an unverified one keeps the previous verification time.
+        Ok(sqlx::query_as::<_, AccountRecord>(
+            "UPDATE accounts SET \
+                 domain = COALESCE(?, domain), \
+                 token_ciphertext = COALESCE(?, token_ciphertext), \
+                 last_verified_at = COALESCE(?, last_verified_at), \
+                 last_error = NULL, \
+                 updated_at = ? \
+             WHERE name = ? \
+             RETURNING name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error",
+        )
+        .bind(changes.domain)
+        .bind(changes.token_ciphertext)
+        .bind(changes.verified_at)
+        .bind(Utc::now())
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn delete(&self, name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM accounts WHERE name = ?")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn record_check(
+        &self,
+        name: &str,
+        at: DateTime<Utc>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let query = match error {
+            None => sqlx::query(
+                "UPDATE accounts SET last_verified_at = ?, last_error = NULL WHERE name = ?",
+            )
+            .bind(at)
+            .bind(name),
+            Some(err) => sqlx::query("UPDATE accounts SET last_error = ? WHERE name = ?")
+                .bind(err)
+                .bind(name),
+        };
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn reencrypt_all(&self, f: Reencrypt<'_>) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let rows = sqlx::query_as::<_, AccountRecord>(
+            "SELECT name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error \
+             FROM accounts",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            let sealed = f(row).map_err(|reason| StoreError::Reencrypt {
+                account: row.name.clone(),
+                reason,
+            })?;
+            sqlx::query("UPDATE accounts SET token_ciphertext = ? WHERE name = ?")
+                .bind(sealed)
+                .bind(&row.name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+}
