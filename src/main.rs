@@ -26,14 +26,21 @@ enum Command {
     /// Re-encrypt every stored Okta token under a new key (NEW_TOKEN_ENCRYPTION_KEY, or a
     /// generated one when the embedded default's key file is in use).
     RotateKey,
+    /// Exit 0 if the gateway at BIND_ADDR answers `/readyz` with 200 (for container health
+    /// checks; the image needs no curl).
+    Healthcheck,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let command = Cli::parse().command.unwrap_or(Command::Serve);
     let config = Config::from_env()?;
-    telemetry::init(config.log_format);
-    match cli.command.unwrap_or(Command::Serve) {
+    // The health check runs every few seconds in a container: it stays silent.
+    if !matches!(command, Command::Healthcheck) {
+        telemetry::init(config.log_format);
+    }
+    match command {
+        Command::Healthcheck => healthcheck(&config).await,
         Command::Serve => Application::build(config).await?.run().await,
         Command::Migrate => {
             store::connect(&config.database_url, 1)
@@ -53,4 +60,24 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn healthcheck(config: &Config) -> anyhow::Result<()> {
+    let mut addr = config.bind_addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let response = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()?
+        .get(format!("http://{addr}/readyz"))
+        .send()
+        .await
+        .context("the gateway does not answer")?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "/readyz answered {}",
+        response.status()
+    );
+    Ok(())
 }

@@ -303,7 +303,19 @@ impl InputSchema {
 fn object_schema(params: &[Param]) -> Value {
     let properties: Map<String, Value> = params
         .iter()
-        .map(|p| (p.name.to_owned(), p.value_schema()))
+        .map(|p| {
+            let mut schema = p.value_schema();
+            if !p.required {
+                // `null` is accepted as "absent" for optional parameters.
+                if let Some(ty) = schema.get("type").cloned() {
+                    schema["type"] = json!([ty, "null"]);
+                }
+                if let Some(Value::Array(values)) = schema.get_mut("enum") {
+                    values.push(Value::Null);
+                }
+            }
+            (p.name.to_owned(), schema)
+        })
         .collect();
     let required: Vec<&str> = params
         .iter()

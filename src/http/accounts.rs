@@ -1,20 +1,25 @@
 //! `/accounts`: connecting, listing, updating and removing Okta accounts (admin scope).
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::routing::get;
+use axum::http::{Method, StatusCode};
 
+use super::RouteSpec;
 use super::extract::JsonBody;
 use crate::accounts::AccountOut;
+use crate::auth::Scope;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/accounts", get(list).post(create))
-        .route("/accounts/{name}", get(show).put(update).delete(remove))
+pub fn routes() -> Vec<RouteSpec> {
+    let admin = Some(Scope::Admin);
+    vec![
+        RouteSpec::new(Method::GET, "/accounts", admin, list),
+        RouteSpec::new(Method::POST, "/accounts", admin, create),
+        RouteSpec::new(Method::GET, "/accounts/{name}", admin, show),
+        RouteSpec::new(Method::PUT, "/accounts/{name}", admin, update),
+        RouteSpec::new(Method::DELETE, "/accounts/{name}", admin, remove),
+    ]
 }
 
 async fn create(

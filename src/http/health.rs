@@ -1,18 +1,28 @@
 //! Liveness and readiness probes; no authentication.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::http::Method;
 use serde_json::{Value, json};
 
+use super::RouteSpec;
 use crate::error::{ApiError, ErrorStatus};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        RouteSpec::new(Method::GET, "/healthz", None, healthz),
+        RouteSpec::new(Method::GET, "/readyz", None, readyz),
+        RouteSpec::new(Method::GET, "/openapi.yaml", None, openapi),
+    ]
+}
+
+/// The public contract; it holds no secrets.
+async fn openapi() -> ([(axum::http::HeaderName, &'static str); 1], &'static str) {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/yaml")],
+        include_str!("../../openapi.yaml"),
+    )
 }
 
 /// The process is alive.

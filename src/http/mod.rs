@@ -10,23 +10,70 @@ use std::time::Duration;
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::http::Method;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::{BoxError, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::auth;
+use crate::auth::{self, Scope};
 use crate::error::{ApiError, ErrorStatus};
 use crate::state::AppState;
 
+/// One operation: method, path template, the key scope it needs (`None`: public) and its
+/// handler. The router is built from this table, and the contract test compares the same table
+/// with `openapi.yaml`, so the two cannot drift.
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub scope: Option<Scope>,
+    handler: MethodRouter<AppState>,
+}
+
+impl RouteSpec {
+    pub fn new<H, T>(method: Method, path: &'static str, scope: Option<Scope>, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).expect("a standard HTTP method");
+        RouteSpec {
+            method,
+            path,
+            scope,
+            handler: on(filter, handler),
+        }
+    }
+}
+
+/// Every operation the gateway serves.
+pub fn route_table() -> Vec<RouteSpec> {
+    [health::routes(), accounts::routes()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 /// All routes, with authentication per scope.
 pub fn router(state: AppState) -> Router {
-    let admin =
-        accounts::router().route_layer(from_fn_with_state(state.keys.clone(), auth::require_admin));
+    let (mut public, mut admin, mut action) = (Router::new(), Router::new(), Router::new());
+    for route in route_table() {
+        let group = match route.scope {
+            None => &mut public,
+            Some(Scope::Admin) => &mut admin,
+            Some(Scope::Action) => &mut action,
+        };
+        *group = std::mem::take(group).route(route.path, route.handler);
+    }
+    let admin = admin.route_layer(from_fn_with_state(state.keys.clone(), auth::require_admin));
+    let action = action.route_layer(from_fn_with_state(state.keys.clone(), auth::require_action));
     Router::new()
-        .merge(health::router())
+        .merge(public)
         .merge(admin)
+        .merge(action)
         .fallback(|| async { ApiError::new(ErrorStatus::RouteNotFound) })
         .method_not_allowed_fallback(|| async { ApiError::new(ErrorStatus::MethodNotAllowed) })
         .route_layer(from_fn(edge::record_route))

@@ -1,0 +1,8 @@
+//! Integration tests: one binary, the real server against a fresh database and okta-sim.
+
+mod accounts;
+mod contract;
+mod edge;
+mod helpers;
+mod leaks;
+mod service;
