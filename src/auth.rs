@@ -6,7 +6,9 @@
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
-use axum::response::Response;
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Response};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
@@ -108,27 +110,9 @@ impl ApiKeys {
     }
 }
 
-/// Middleware: require an admin key.
-pub async fn require_admin(
-    State(keys): State<std::sync::Arc<ApiKeys>>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    authorize(&keys, Scope::Admin, request, next).await
-}
-
-/// Middleware: require an action or admin key.
-pub async fn require_action(
-    State(keys): State<std::sync::Arc<ApiKeys>>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    authorize(&keys, Scope::Action, request, next).await
-}
-
-async fn authorize(
-    keys: &ApiKeys,
-    needed: Scope,
+/// Middleware: require a key of scope `needed` (an admin key satisfies every scope).
+pub async fn require(
+    State((keys, needed)): State<(Arc<ApiKeys>, Scope)>,
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
@@ -139,8 +123,7 @@ async fn authorize(
     let caller = keys.authenticate(header)?;
     let key_hash = caller.key_hash.clone();
     if needed == Scope::Admin && caller.scope != Scope::Admin {
-        let mut response =
-            axum::response::IntoResponse::into_response(ApiError::new(ErrorStatus::ForbiddenScope));
+        let mut response = ApiError::new(ErrorStatus::ForbiddenScope).into_response();
         response.extensions_mut().insert(key_hash);
         return Ok(response);
     }

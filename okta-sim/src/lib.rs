@@ -1,1 +1,52 @@
-//! okta-sim: an in-memory Okta org simulator (being built).
+//! okta-sim: an in-memory Okta org that speaks the Okta Management API.
+//!
+//! The gateway's tests, demos and benchmarks run against this simulator instead of a real
+//! Okta org, so it follows Okta's official spec and the project's research notes
+//! (`NOTES.md`): status codes, error bodies, lifecycle rules, paging, rate-limit headers
+//! and the System Log. Start it in-process with [`OktaSim::start`] or run the `okta-sim`
+//! binary; drive its state directly with a [`SimHandle`] or over HTTP under `/__sim/…`.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use okta_sim::{OktaSim, SimConfig};
+//! let sim = OktaSim::start(SimConfig::default()).await?;
+//! let url = format!("{}/api/v1/users/me", sim.base_url());
+//! // GET `url` with `Authorization: SSWS sim-admin-token` returns the admin user.
+//! # let _ = url; Ok(()) }
+//! ```
+
+mod apps;
+mod auth;
+mod config;
+mod control;
+mod error;
+mod factors;
+mod faults;
+mod groups;
+mod http;
+mod logs;
+mod ratelimit;
+mod router;
+mod scim;
+mod seed;
+mod server;
+mod sim;
+mod store;
+mod users;
+mod util;
+
+pub use apps::AppSeed;
+pub use auth::token_label;
+pub use config::{RateLimits, Seed, SimConfig};
+pub use factors::SIM_PASSCODE;
+pub use faults::{Fault, FaultError, FaultKind, RecordedRequest};
+pub use sim::{OktaSim, SeedError, SimHandle, UserSeed};
+
+/// Ids, logins and passwords of the demo seed.
+pub mod demo {
+    pub use crate::seed::{
+        ADMIN_ID, ADMIN_LOGIN, ADMIN_PASSWORD, BOOKMARK_APP_ID, ENGINEERING_GROUP_ID, HR_GROUP_ID,
+        JORDAN_ID, JORDAN_LOGIN, JORDAN_PASSWORD, JORDAN_SMS_FACTOR_ID, JORDAN_TOTP_FACTOR_ID,
+        OIDC_APP_ID, PRIYA_ID, PRIYA_LOGIN, SAML_APP_ID, SWA_APP_ID,
+    };
+}

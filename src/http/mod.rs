@@ -59,21 +59,28 @@ pub fn route_table() -> Vec<RouteSpec> {
 
 /// All routes, with authentication per scope.
 pub fn router(state: AppState) -> Router {
-    let (mut public, mut admin, mut action) = (Router::new(), Router::new(), Router::new());
-    for route in route_table() {
-        let group = match route.scope {
-            None => &mut public,
-            Some(Scope::Admin) => &mut admin,
-            Some(Scope::Action) => &mut action,
-        };
-        *group = std::mem::take(group).route(route.path, route.handler);
+    let mut router = Router::new();
+    for scope in [None, Some(Scope::Admin), Some(Scope::Action)] {
+        let routes: Vec<RouteSpec> = route_table()
+            .into_iter()
+            .filter(|r| r.scope == scope)
+            .collect();
+        if routes.is_empty() {
+            continue;
+        }
+        let mut group = Router::new();
+        for route in routes {
+            group = group.route(route.path, route.handler);
+        }
+        if let Some(scope) = scope {
+            group = group.route_layer(from_fn_with_state(
+                (state.keys.clone(), scope),
+                auth::require,
+            ));
+        }
+        router = router.merge(group);
     }
-    let admin = admin.route_layer(from_fn_with_state(state.keys.clone(), auth::require_admin));
-    let action = action.route_layer(from_fn_with_state(state.keys.clone(), auth::require_action));
-    Router::new()
-        .merge(public)
-        .merge(admin)
-        .merge(action)
+    router
         .fallback(|| async { ApiError::new(ErrorStatus::RouteNotFound) })
         .method_not_allowed_fallback(|| async { ApiError::new(ErrorStatus::MethodNotAllowed) })
         .route_layer(from_fn(edge::record_route))

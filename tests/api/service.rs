@@ -248,7 +248,13 @@ async fn in_flight_requests_complete_on_shutdown(backend: Backend) {
         count: 1,
         kind: FaultKind::Latency { ms: 700 },
     });
-    let pending = app.create_account("acme");
+    let request = app
+        .http
+        .post(app.url("/accounts"))
+        .bearer_auth(ADMIN_KEY)
+        .json(&app.account_body("acme"))
+        .send();
+    let pending = async move { TestResponse::read(request.await.expect("answered")).await };
     let stop = async {
         tokio::time::sleep(Duration::from_millis(200)).await;
         app.gateway.stop().await;
@@ -376,10 +382,8 @@ async fn two_gateway_processes_sharing_postgres_hold_the_account_cap() {
     okta_gateway::store::connect(&db.url(), 1)
         .await
         .expect("migrated");
-    let (a, b) = tokio::join!(
-        GatewayProcess::start(&db.url()),
-        GatewayProcess::start(&db.url())
-    );
+    let url = db.url();
+    let (a, b) = tokio::join!(GatewayProcess::start(&url), GatewayProcess::start(&url));
     let sim = okta_sim::OktaSim::start(okta_sim::SimConfig::default())
         .await
         .expect("sim");

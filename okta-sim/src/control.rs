@@ -1,0 +1,226 @@
+//! The control API under `/__sim/…`: reset and seed data, set statuses, inject faults,
+//! read the request log, manage tokens and rate limits, and inspect state without auth.
+//!
+//! Control routes need no token, are never faulted or rate limited, and are not recorded.
+//! Errors are `{"error": "…"}` with 400 or 404. Every route maps onto a [`SimHandle`]
+//! method, so in-process tests and external tools see the same behaviour.
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use percent_encoding::percent_decode_str;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::apps::AppSeed;
+use crate::config::{RateLimits, Seed};
+use crate::faults::Fault;
+use crate::http::Reply;
+use crate::sim::{SimHandle, UserSeed};
+
+fn error(status: StatusCode, message: impl Into<String>) -> Reply {
+    Reply::json(status, &json!({ "error": message.into() }))
+}
+
+fn bad_request(message: impl Into<String>) -> Reply {
+    error(StatusCode::BAD_REQUEST, message)
+}
+
+fn not_found(what: &str) -> Reply {
+    error(StatusCode::NOT_FOUND, format!("{what} not found"))
+}
+
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Reply> {
+    serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
+}
+
+fn parse_or_default<T: DeserializeOwned + Default>(body: &Bytes) -> Result<T, Reply> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse(body)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ResetIn {
+    #[serde(default)]
+    seed: Option<Seed>,
+}
+
+#[derive(Deserialize)]
+struct BulkIn {
+    count: usize,
+}
+
+#[derive(Deserialize)]
+struct GroupIn {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StatusIn {
+    status: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenIn {
+    token: String,
+    #[serde(default)]
+    read_only: bool,
+}
+
+/// Handles one control request.
+pub(crate) fn handle(
+    sim: &SimHandle,
+    method: &Method,
+    raw_path: &str,
+    _query: Option<&str>,
+    body: &Bytes,
+) -> Reply {
+    let segments: Vec<String> = raw_path
+        .trim_end_matches('/')
+        .split('/')
+        .skip(2)
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match route(sim, method, &segs, body) {
+        Ok(reply) | Err(reply) => reply,
+    }
+}
+
+fn route(sim: &SimHandle, method: &Method, segs: &[&str], body: &Bytes) -> Result<Reply, Reply> {
+    let ok = |v: Value| Ok(Reply::ok(&v));
+    match (method.as_str(), segs) {
+        ("GET", ["health"]) => ok(json!({ "ok": true, "baseUrl": sim.base_url() })),
+        ("POST", ["reset"]) => {
+            let input: ResetIn = parse_or_default(body)?;
+            let seed = input.seed.unwrap_or_default();
+            sim.reset(seed);
+            ok(json!({ "seed": seed }))
+        }
+        ("POST", ["users"]) => {
+            let seed: UserSeed = parse(body)?;
+            sim.try_seed_user(seed)
+                .map(|u| Reply::ok(&u))
+                .map_err(|e| bad_request(e.0))
+        }
+        ("POST", ["users", "bulk"]) => {
+            let input: BulkIn = parse(body)?;
+            if input.count > 1_000_000 {
+                return Err(bad_request("count must be at most 1000000"));
+            }
+            sim.seed_users(input.count);
+            ok(json!({ "created": input.count }))
+        }
+        ("GET", ["users", key]) => sim
+            .user(key)
+            .map(|u| Reply::ok(&u))
+            .ok_or_else(|| not_found("user")),
+        ("PUT", ["users", key, "status"]) => {
+            let input: StatusIn = parse(body)?;
+            if crate::users::Status::parse(&input.status).is_none() {
+                return Err(bad_request(format!("unknown status '{}'", input.status)));
+            }
+            if !sim.set_user_status(key, &input.status) {
+                return Err(not_found("user"));
+            }
+            sim.user(key)
+                .map(|u| Reply::ok(&u))
+                .ok_or_else(|| not_found("user"))
+        }
+        ("GET", ["users", key, "factors"]) => {
+            let id = sim
+                .user(key)
+                .and_then(|u| u["id"].as_str().map(str::to_string))
+                .ok_or_else(|| not_found("user"))?;
+            ok(Value::Array(sim.factors(&id)))
+        }
+        ("POST", ["groups"]) => {
+            let input: GroupIn = parse(body)?;
+            sim.try_seed_group(&input.name, input.description.as_deref())
+                .map(|g| Reply::ok(&g))
+                .map_err(|e| bad_request(e.0))
+        }
+        ("GET", ["groups", id]) => sim
+            .group(id)
+            .map(|g| Reply::ok(&g))
+            .ok_or_else(|| not_found("group")),
+        ("GET", ["groups", id, "members"]) => {
+            if sim.group(id).is_none() {
+                return Err(not_found("group"));
+            }
+            ok(json!(sim.group_member_ids(id)))
+        }
+        ("PUT", ["groups", gid, "users", uid]) => {
+            if sim.group(gid).is_none() {
+                return Err(not_found("group"));
+            }
+            if sim.user(uid).is_none() {
+                return Err(not_found("user"));
+            }
+            let added = sim.add_member(gid, uid);
+            ok(json!({ "added": added }))
+        }
+        ("POST", ["apps"]) => {
+            let seed: AppSeed = parse(body)?;
+            sim.try_seed_app(seed)
+                .map(|a| Reply::ok(&a))
+                .map_err(|e| bad_request(e.0))
+        }
+        ("GET", ["apps", id, "users"]) => ok(json!(sim.app_user_ids(id))),
+        ("GET", ["logs"]) => ok(Value::Array(sim.log_events())),
+        ("POST", ["faults"]) => {
+            let fault: Fault = parse(body)?;
+            sim.try_inject(fault.clone())
+                .map_err(|e| bad_request(e.0))?;
+            Ok(Reply::json(StatusCode::CREATED, &json!(fault)))
+        }
+        ("GET", ["faults"]) => ok(json!(sim.pending_faults())),
+        ("DELETE", ["faults"]) => {
+            sim.clear_faults();
+            Ok(Reply::no_content())
+        }
+        ("GET", ["requests"]) => ok(json!(sim.requests())),
+        ("DELETE", ["requests"]) => {
+            sim.clear_requests();
+            Ok(Reply::no_content())
+        }
+        ("POST", ["tokens"]) => {
+            let input: TokenIn = parse(body)?;
+            if input.token.trim().is_empty() {
+                return Err(bad_request("token must not be empty"));
+            }
+            sim.add_token(&input.token, input.read_only);
+            ok(
+                json!({ "tokenLabel": crate::auth::token_label(&input.token), "readOnly": input.read_only }),
+            )
+        }
+        ("DELETE", ["tokens"]) => {
+            let input: TokenIn = parse(body)?;
+            sim.remove_token(&input.token);
+            Ok(Reply::no_content())
+        }
+        ("GET", ["rate-limits"]) => ok(json!(sim.rate_limits())),
+        ("PUT", ["rate-limits"]) => {
+            let limits: RateLimits = parse(body)?;
+            if limits.window_secs == 0 {
+                return Err(bad_request("windowSecs must be at least 1"));
+            }
+            sim.set_rate_limits(limits.clone());
+            ok(json!(limits))
+        }
+        ("GET", ["indexes"]) => match sim.verify_indexes() {
+            Ok(()) => ok(json!({ "ok": true })),
+            Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, e)),
+        },
+        _ => Err(error(
+            StatusCode::NOT_FOUND,
+            "unknown control route (see okta-sim/README.md)",
+        )),
+    }
+}

@@ -1,0 +1,484 @@
+//! The System Log: every mutation appends an event, and `GET /api/v1/logs` queries them.
+//!
+//! Query semantics follow Okta's System Log guide:
+//! * a **polling** request (no `until`, ascending) is ordered by persistence (append order),
+//!   has infinitely many pages, and so always carries `rel="next"`;
+//! * a **bounded** request (`until` set) or a descending one is ordered by `published` and
+//!   its last page has no `next`;
+//! * `since` defaults to 7 days before `until` (default now), may not be more than 180 days
+//!   back (400 E0000053), and may not be combined with `after`;
+//! * `filter` is a SCIM expression (every operator, on any event field but `published`),
+//!   `q` holds up to 10 case-insensitive keywords of at most 40 characters each,
+//!   `limit` defaults to 100 and is capped at 1000.
+//!
+//! The `after` cursor is opaque to clients; here it is `<published millis>_<sequence>`.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Duration, Utc};
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::http::{ApiRequest, Pager, Reply};
+use crate::scim;
+use crate::store::Ctx;
+use crate::util;
+
+/// Events kept before the oldest are dropped (Okta keeps 90 days; memory is the limit here).
+const CAPACITY: usize = 200_000;
+
+/// An actor or target of an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub id: String,
+    pub kind: String,
+    pub alternate_id: String,
+    pub display_name: String,
+}
+
+impl Target {
+    pub fn new(id: &str, kind: &str, alternate_id: &str, display_name: &str) -> Self {
+        Target {
+            id: id.to_string(),
+            kind: kind.to_string(),
+            alternate_id: alternate_id.to_string(),
+            display_name: display_name.to_string(),
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "type": self.kind,
+            "alternateId": self.alternate_id,
+            "displayName": self.display_name,
+        })
+    }
+}
+
+/// What the log needs to know about the HTTP request that caused an event.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestMeta {
+    pub request_id: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub uri: String,
+    pub path: String,
+    pub token_id: String,
+}
+
+impl RequestMeta {
+    pub fn from_request(req: &ApiRequest, token_id: &str) -> Self {
+        let uri = match &req.raw_query {
+            Some(q) => format!("{}?{q}", req.raw_path),
+            None => req.raw_path.clone(),
+        };
+        RequestMeta {
+            request_id: req.request_id.clone(),
+            ip: req.peer.ip().to_string(),
+            user_agent: req.header("user-agent").unwrap_or("unknown").to_string(),
+            uri,
+            path: req.raw_path.clone(),
+            token_id: token_id.to_string(),
+        }
+    }
+}
+
+/// Everything about a new event; `published`/`uuid` are fixed only by the demo seed.
+#[derive(Debug, Clone)]
+pub(crate) struct NewEvent<'a> {
+    pub event_type: &'a str,
+    pub display: &'a str,
+    pub actor: Option<Target>,
+    pub targets: Vec<Target>,
+    pub meta: Option<&'a RequestMeta>,
+    pub published: Option<DateTime<Utc>>,
+    pub uuid: Option<String>,
+    pub severity: &'a str,
+    pub client: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+struct StoredEvent {
+    seq: u64,
+    published: DateTime<Utc>,
+    json: Value,
+}
+
+impl StoredEvent {
+    fn cursor(&self) -> String {
+        format!("{}_{}", self.published.timestamp_millis(), self.seq)
+    }
+
+    fn key(&self) -> (i64, u64) {
+        (self.published.timestamp_millis(), self.seq)
+    }
+}
+
+/// The events, in append (persistence) order.
+#[derive(Debug, Default)]
+pub(crate) struct LogStore {
+    events: VecDeque<StoredEvent>,
+    next_seq: u64,
+}
+
+impl LogStore {
+    /// Appends an event performed through the API.
+    pub fn append(
+        &mut self,
+        event_type: &str,
+        display: &str,
+        actor: Option<Target>,
+        targets: Vec<Target>,
+        meta: Option<&RequestMeta>,
+        published: Option<DateTime<Utc>>,
+    ) {
+        self.append_event(NewEvent {
+            event_type,
+            display,
+            actor,
+            targets,
+            meta,
+            published,
+            uuid: None,
+            severity: "INFO",
+            client: None,
+        });
+    }
+
+    pub fn append_event(&mut self, e: NewEvent<'_>) {
+        let published = e.published.unwrap_or_else(util::now);
+        let uuid = e
+            .uuid
+            .unwrap_or_else(|| uuid::Uuid::new_v4().hyphenated().to_string());
+        let actor = e.actor.unwrap_or_else(|| {
+            Target::new(
+                "unknown",
+                "SystemPrincipal",
+                "system@okta.com",
+                "Okta System",
+            )
+        });
+        let (client, transaction, debug, request) = match e.meta {
+            Some(m) => (
+                json!({
+                    "userAgent": {"rawUserAgent": m.user_agent, "os": "Unknown", "browser": "UNKNOWN"},
+                    "device": "Unknown",
+                    "ipAddress": m.ip,
+                }),
+                json!({"type": "WEB", "id": m.request_id, "detail": {"requestApiTokenId": m.token_id}}),
+                json!({"debugData": {"requestId": m.request_id, "requestUri": m.path, "url": m.uri}}),
+                json!({"ipChain": [{"ip": m.ip, "version": if m.ip.contains(':') { "V6" } else { "V4" }}]}),
+            ),
+            None => (
+                json!({}),
+                json!({"type": "JOB", "id": util::random_alnum(27), "detail": {}}),
+                json!({"debugData": {}}),
+                json!({"ipChain": []}),
+            ),
+        };
+        let event = json!({
+            "actor": actor.json(),
+            "client": e.client.unwrap_or(client),
+            "authenticationContext": {"authenticationStep": 0, "externalSessionId": "unknown"},
+            "displayMessage": e.display,
+            "eventType": e.event_type,
+            "outcome": {"result": "SUCCESS"},
+            "published": util::ts(&published),
+            "securityContext": {},
+            "severity": e.severity,
+            "debugContext": debug,
+            "transaction": transaction,
+            "uuid": uuid,
+            "version": "0",
+            "request": request,
+            "target": e.targets.iter().map(Target::json).collect::<Vec<_>>(),
+        });
+        self.next_seq += 1;
+        if self.events.len() >= CAPACITY {
+            self.events.pop_front();
+        }
+        self.events.push_back(StoredEvent {
+            seq: self.next_seq,
+            published,
+            json: event,
+        });
+    }
+
+    /// Every event in append order.
+    pub fn all(&self) -> Vec<Value> {
+        self.events.iter().map(|e| e.json.clone()).collect()
+    }
+
+    fn last_cursor(&self) -> String {
+        self.events
+            .back()
+            .map(StoredEvent::cursor)
+            .unwrap_or_else(|| format!("{}_{}", util::now().timestamp_millis(), self.next_seq))
+    }
+}
+
+fn date_error(field: &str) -> ApiError {
+    let a = "The date format in your query is not recognized. Please enter dates using ISO8601 string format.";
+    let b = "must be a valid date-time or empty.";
+    ApiError::validation(&format!("'{field}': {a}. '{field}': {b}"), vec![])
+        .with_cause(format!("{field}: {a}"))
+        .with_cause(format!("{field}: {b}"))
+}
+
+fn parse_date(req: &ApiRequest, field: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+    let Some(raw) = req.param(field) else {
+        return Ok(None);
+    };
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    if raw.eq_ignore_ascii_case("now") {
+        return Ok(Some(util::now()));
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(Some(t.with_timezone(&Utc)));
+    }
+    // Okta also takes offsets without a colon (`+0000`) and dates without a zone (UTC).
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"] {
+        if let Ok(t) = DateTime::parse_from_str(raw, fmt) {
+            return Ok(Some(t.with_timezone(&Utc)));
+        }
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(raw, fmt) {
+            return Ok(Some(t.and_utc()));
+        }
+    }
+    Err(date_error(field))
+}
+
+fn parse_cursor(raw: &str) -> Result<(i64, u64), ApiError> {
+    let invalid = || {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "E0000029",
+            "Invalid paging request. Ensure the pagination cursor has not been altered",
+        )
+    };
+    let (millis, seq) = raw.split_once('_').ok_or_else(invalid)?;
+    Ok((
+        millis.parse().map_err(|_| invalid())?,
+        seq.parse().map_err(|_| invalid())?,
+    ))
+}
+
+/// Top-level event fields a filter may name.
+const FILTER_ROOTS: &[&str] = &[
+    "actor",
+    "authenticationContext",
+    "client",
+    "debugContext",
+    "displayMessage",
+    "eventType",
+    "legacyEventType",
+    "outcome",
+    "request",
+    "securityContext",
+    "severity",
+    "target",
+    "transaction",
+    "uuid",
+    "version",
+    "event_type",
+];
+
+fn parse_filter(raw: &str) -> Result<scim::Expr, ApiError> {
+    let expr = scim::parse(raw).map_err(|e| {
+        ApiError::log_query(format!(
+            "Invalid filter '{raw}': {} at position {}.",
+            e.message, e.position
+        ))
+    })?;
+    for (attr, _) in expr.comparisons() {
+        let root = attr.split('.').next().unwrap_or(attr);
+        if root == "published" {
+            return Err(ApiError::log_query(
+                "Invalid filter: the published field can't be used in a filter; use since, until and after.",
+            ));
+        }
+        if !FILTER_ROOTS.contains(&root) {
+            return Err(ApiError::log_query(format!("field is not valid: {attr}")));
+        }
+    }
+    Ok(expr)
+}
+
+fn parse_keywords(raw: Option<&str>) -> Result<Vec<String>, ApiError> {
+    let Some(raw) = raw else { return Ok(vec![]) };
+    let words: Vec<String> = raw.split_whitespace().map(str::to_lowercase).collect();
+    if words.len() > 10 {
+        return Err(ApiError::validation(
+            "'q': Freeform search cannot contain more than 10 items. Please use an advanced filter to query by specific fields.",
+            vec![],
+        ));
+    }
+    if words.iter().any(|w| w.chars().count() > 40) {
+        return Err(ApiError::validation(
+            "'q': Freeform search cannot contain items longer than 40 characters. Please shorten the items in your search or use an advanced filter to query by specific fields.",
+            vec![],
+        ));
+    }
+    Ok(words)
+}
+
+/// Does every keyword equal some value of the event, a word of it, or a hyphen-split part?
+fn keywords_match(event: &Value, keywords: &[String]) -> bool {
+    if keywords.is_empty() {
+        return true;
+    }
+    let mut candidates = Vec::new();
+    collect_strings(event, &mut candidates);
+    keywords.iter().all(|k| candidates.iter().any(|c| c == k))
+}
+
+fn collect_strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => {
+            let lower = s.to_lowercase();
+            for word in lower.split_whitespace() {
+                for part in word.split('-') {
+                    if !part.is_empty() {
+                        out.push(part.to_string());
+                    }
+                }
+                out.push(word.to_string());
+            }
+            out.push(lower);
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
+        Value::Object(map) => map.values().for_each(|i| collect_strings(i, out)),
+        _ => {}
+    }
+}
+
+/// `GET /api/v1/logs`.
+pub(crate) fn list(ctx: &mut Ctx) -> Result<Reply, ApiError> {
+    let req = ctx.req;
+    let since = parse_date(req, "since")?;
+    let until = parse_date(req, "until")?;
+    let after = match req.param("after") {
+        Some(a) if !a.is_empty() => Some(parse_cursor(a)?),
+        _ => None,
+    };
+    if since.is_some() && after.is_some() {
+        return Err(ApiError::validation(
+            "'since': since and after are mutually exclusive and can't be specified simultaneously",
+            vec![],
+        ));
+    }
+    let now = util::now();
+    if let Some(s) = since {
+        if s < now - Duration::days(180) {
+            return Err(ApiError::log_query(
+                "Invalid parameter: The since parameter is over 180 days prior to the current day.",
+            ));
+        }
+    }
+    let limit = match req.int_param("limit")? {
+        Some(n) if n < 0 => {
+            return Err(ApiError::validation(
+                "limit",
+                vec!["limit: must be between 0 and 1000".into()],
+            ));
+        }
+        Some(n) => usize::try_from(n).unwrap_or(1000).min(1000),
+        None => 100,
+    };
+    let descending = match req.param("sortOrder") {
+        None | Some("") => false,
+        Some(s) if s.eq_ignore_ascii_case("ASCENDING") => false,
+        Some(s) if s.eq_ignore_ascii_case("DESCENDING") => true,
+        Some(s) => {
+            return Err(ApiError::validation(
+                "sortOrder",
+                vec![format!(
+                    "sortOrder: '{s}' is not a valid value. Expected ASCENDING or DESCENDING"
+                )],
+            ));
+        }
+    };
+    let filter = match req.param("filter") {
+        Some(f) if !f.trim().is_empty() => Some(parse_filter(f)?),
+        _ => None,
+    };
+    let keywords = parse_keywords(req.param("q"))?;
+    let polling = until.is_none() && !descending;
+    let until_t = until.unwrap_or(now);
+    let since_t = since.unwrap_or(until_t - Duration::days(7));
+    let events = &ctx.org.logs.events;
+
+    let wanted = |e: &&StoredEvent| {
+        filter.as_ref().is_none_or(|f| f.matches(&e.json, false))
+            && keywords_match(&e.json, &keywords)
+    };
+    let mut page: Vec<&StoredEvent> = Vec::new();
+    let mut more = false;
+    if polling {
+        // Persistence order; a cursor continues after its sequence number.
+        for e in events.iter().filter(|e| match after {
+            Some((_, seq)) => e.seq > seq,
+            None => e.published >= since_t,
+        }) {
+            if !wanted(&e) {
+                continue;
+            }
+            if page.len() == limit {
+                more = true;
+                break;
+            }
+            page.push(e);
+        }
+    } else {
+        let mut sorted: Vec<&StoredEvent> = events
+            .iter()
+            .filter(|e| e.published <= until_t && (after.is_some() || e.published >= since_t))
+            .collect();
+        sorted.sort_by_key(|e| e.key());
+        if descending {
+            sorted.reverse();
+        }
+        for e in sorted.into_iter().filter(|e| match after {
+            Some(cursor) if descending => e.key() < cursor,
+            Some(cursor) => e.key() > cursor,
+            None => true,
+        }) {
+            if !wanted(&e) {
+                continue;
+            }
+            if page.len() == limit {
+                more = true;
+                break;
+            }
+            page.push(e);
+        }
+    }
+
+    let pager = Pager {
+        base_url: &ctx.org.base_url,
+        req,
+    };
+    let body = Value::Array(page.iter().map(|e| e.json.clone()).collect());
+    let mut reply = Reply::ok(&body).link(&pager.self_url(), "self");
+    let next_cursor = match page.last() {
+        Some(last) if more || polling => Some(last.cursor()),
+        // An empty polling page resumes after everything examined so far.
+        None if polling => Some(match (req.param("after"), after) {
+            (Some(raw), Some(_)) => raw.to_string(),
+            _ => ctx.org.logs.last_cursor(),
+        }),
+        _ => None,
+    };
+    if let Some(cursor) = next_cursor {
+        let next = pager.next_url(&cursor, limit, &["since"]);
+        reply = reply.link(&next, "next");
+    }
+    Ok(reply)
+}

@@ -1,0 +1,325 @@
+//! The deterministic seed data (`demo` and `empty`) and bulk user generation.
+//!
+//! The demo org uses the ids of the product documentation's samples so docs and examples
+//! can use them verbatim. Timestamps of users, groups and apps are fixed; log events are
+//! placed a few hours or days before the org is built so default log queries (last 7 days)
+//! find them.
+
+use chrono::Duration;
+use serde_json::json;
+
+use crate::apps::{App, AppSeed, seed_assignment};
+use crate::config::Seed;
+use crate::factors::Factor;
+use crate::groups::Group;
+use crate::logs::{NewEvent, Target};
+use crate::store::Org;
+use crate::users::{Status, User, seed_profile};
+use crate::util::{self, parse_ts};
+
+/// The admin user every token acts as (`GET /api/v1/users/me`).
+pub const ADMIN_ID: &str = "00uadmin0SIMULATOR01";
+/// The admin's login.
+pub const ADMIN_LOGIN: &str = "admin@example.com";
+/// The admin's password.
+pub const ADMIN_PASSWORD: &str = "Sim-Adm1n-Passw0rd";
+/// Jordan Lee (ACTIVE, with a password).
+pub const JORDAN_ID: &str = "00ub0oNGTSWTBKOLGLNR";
+/// Jordan's login and email.
+pub const JORDAN_LOGIN: &str = "jordan.lee@example.com";
+/// Jordan's password.
+pub const JORDAN_PASSWORD: &str = "Tr0ub4dor-Seed-Pass";
+/// Priya Sharma (ACTIVE, no password).
+pub const PRIYA_ID: &str = "00uc1pExGOQAVXZSMATP";
+/// Priya's login and email.
+pub const PRIYA_LOGIN: &str = "priya.sharma@example.com";
+/// "Engineering Team" (Jordan and Priya are members).
+pub const ENGINEERING_GROUP_ID: &str = "00g1emaKYZTWRYYRRTSK";
+/// "HR Team" (no members).
+pub const HR_GROUP_ID: &str = "00g2xyzABCTWRYYRRXYZ";
+/// "Sample SAML App" (`template_saml_2_0`, SAML_2_0).
+pub const SAML_APP_ID: &str = "0oabkvBLDEKCNXBMBWKR";
+/// "Company Intranet" (BOOKMARK).
+pub const BOOKMARK_APP_ID: &str = "0oa1bkmrkDEMOAPP0001";
+/// "Helpdesk Portal" (OPENID_CONNECT).
+pub const OIDC_APP_ID: &str = "0oa2oidcDEMOAPP00002";
+/// "Legacy Payroll" (AUTO_LOGIN).
+pub const SWA_APP_ID: &str = "0oa3swaDEMOAPP000003";
+/// Jordan's Google Authenticator factor (ACTIVE).
+pub const JORDAN_TOTP_FACTOR_ID: &str = "ufs2bysphxKODSZKWVCT";
+/// Jordan's SMS factor (ACTIVE).
+pub const JORDAN_SMS_FACTOR_ID: &str = "sms2gt8gzgEBPUWBIFHN";
+
+fn seeded_user(
+    id: &str,
+    login: &str,
+    first: &str,
+    last: &str,
+    mobile: Option<&str>,
+    password: Option<&str>,
+    created: &str,
+    activated: &str,
+) -> User {
+    let mut u = User::new(
+        id.to_string(),
+        Status::Active,
+        seed_profile(login, login, first, last, mobile, None),
+    );
+    u.created = parse_ts(created);
+    u.activated = Some(parse_ts(activated));
+    u.status_changed = Some(parse_ts(activated));
+    u.last_updated = parse_ts(activated);
+    if let Some(pw) = password {
+        u.password = Some(pw.to_string());
+        u.password_changed = Some(parse_ts(activated));
+    }
+    u
+}
+
+fn apps(org: &mut Org) {
+    let seeds = [
+        (
+            AppSeed {
+                id: Some(SAML_APP_ID.into()),
+                label: "Sample SAML App".into(),
+                name: Some("template_saml_2_0".into()),
+                sign_on_mode: "SAML_2_0".into(),
+                status: None,
+                settings: None,
+            },
+            "2023-06-01T08:00:00.000Z",
+            "2024-05-15T10:00:00.000Z",
+        ),
+        (
+            AppSeed {
+                id: Some(BOOKMARK_APP_ID.into()),
+                label: "Company Intranet".into(),
+                name: Some("bookmark".into()),
+                sign_on_mode: "BOOKMARK".into(),
+                status: None,
+                settings: None,
+            },
+            "2023-06-02T08:00:00.000Z",
+            "2023-06-02T08:00:00.000Z",
+        ),
+        (
+            AppSeed {
+                id: Some(OIDC_APP_ID.into()),
+                label: "Helpdesk Portal".into(),
+                name: Some("oidc_client".into()),
+                sign_on_mode: "OPENID_CONNECT".into(),
+                status: None,
+                settings: None,
+            },
+            "2023-07-10T12:00:00.000Z",
+            "2024-02-01T12:00:00.000Z",
+        ),
+        (
+            AppSeed {
+                id: Some(SWA_APP_ID.into()),
+                label: "Legacy Payroll".into(),
+                name: Some("simorg_legacypayroll_1".into()),
+                sign_on_mode: "AUTO_LOGIN".into(),
+                status: None,
+                settings: None,
+            },
+            "2023-08-20T09:30:00.000Z",
+            "2023-08-20T09:30:00.000Z",
+        ),
+    ];
+    for (seed, created, updated) in seeds {
+        if let Ok(mut app) = App::from_seed(&seed) {
+            app.created = parse_ts(created);
+            app.last_updated = parse_ts(updated);
+            org.apps.insert(app.id.clone(), app);
+        }
+    }
+}
+
+/// Builds a fresh org for `seed`.
+pub(crate) fn build(seed: Seed, base_url: &str) -> Org {
+    let mut org = Org::new(base_url.to_string());
+    let admin = seeded_user(
+        ADMIN_ID,
+        ADMIN_LOGIN,
+        "Admin",
+        "User",
+        None,
+        Some(ADMIN_PASSWORD),
+        "2023-06-01T08:00:00.000Z",
+        "2023-06-01T08:00:00.000Z",
+    );
+    org.admin_id = ADMIN_ID.to_string();
+    // Fixed ids and unique logins: insertion cannot conflict.
+    let _ = org.insert_user(admin);
+    apps(&mut org);
+    if seed == Seed::Empty {
+        return org;
+    }
+
+    let mut jordan = seeded_user(
+        JORDAN_ID,
+        JORDAN_LOGIN,
+        "Jordan",
+        "Lee",
+        Some("+1-555-123-4567"),
+        Some(JORDAN_PASSWORD),
+        "2024-01-15T10:30:00.000Z",
+        "2024-01-15T10:35:00.000Z",
+    );
+    jordan.last_login = Some(parse_ts("2024-05-20T08:12:00.000Z"));
+    jordan.last_updated = parse_ts("2024-05-20T08:12:00.000Z");
+    jordan.password_changed = Some(parse_ts("2024-02-01T09:00:00.000Z"));
+    let mut priya = seeded_user(
+        PRIYA_ID,
+        PRIYA_LOGIN,
+        "Priya",
+        "Sharma",
+        None,
+        None,
+        "2024-03-10T08:00:00.000Z",
+        "2024-03-10T08:05:00.000Z",
+    );
+    priya.last_login = Some(parse_ts("2024-05-27T11:00:00.000Z"));
+    priya.last_updated = parse_ts("2024-05-27T11:00:00.000Z");
+    let jordan_target = jordan.as_target();
+    let priya_target = priya.as_target();
+    let admin_target = org.users.get(ADMIN_ID).map(User::as_target);
+    let _ = org.insert_user(jordan);
+    let _ = org.insert_user(priya);
+
+    let mut eng = Group::new(
+        ENGINEERING_GROUP_ID.into(),
+        "Engineering Team",
+        Some("All engineering department employees"),
+    );
+    eng.created = parse_ts("2024-01-15T10:30:00.000Z");
+    eng.last_updated = parse_ts("2024-05-20T08:00:00.000Z");
+    let mut hr = Group::new(HR_GROUP_ID.into(), "HR Team", Some("Human resources team"));
+    hr.created = parse_ts("2024-02-01T09:00:00.000Z");
+    hr.last_updated = parse_ts("2024-05-10T07:30:00.000Z");
+    hr.last_membership_updated = parse_ts("2024-05-10T07:30:00.000Z");
+    let eng_target = eng.as_target();
+    let _ = org.insert_group(eng);
+    let _ = org.insert_group(hr);
+    org.add_member(ENGINEERING_GROUP_ID, JORDAN_ID);
+    org.add_member(ENGINEERING_GROUP_ID, PRIYA_ID);
+    if let Some(g) = org.groups.get_mut(ENGINEERING_GROUP_ID) {
+        g.last_membership_updated = parse_ts("2024-05-18T14:22:00.000Z");
+    }
+
+    let assigned = parse_ts("2024-01-16T09:00:00.000Z");
+    org.assign_app(
+        SAML_APP_ID,
+        seed_assignment(JORDAN_ID, JORDAN_LOGIN, assigned),
+    );
+    org.assign_app(
+        BOOKMARK_APP_ID,
+        seed_assignment(JORDAN_ID, JORDAN_LOGIN, assigned),
+    );
+    org.assign_app(
+        BOOKMARK_APP_ID,
+        seed_assignment(PRIYA_ID, PRIYA_LOGIN, parse_ts("2024-03-10T08:10:00.000Z")),
+    );
+
+    let mut totp = Factor::new(
+        JORDAN_TOTP_FACTOR_ID.into(),
+        "token:software:totp",
+        "GOOGLE",
+        "ACTIVE",
+    );
+    totp.created = parse_ts("2024-01-20T09:00:00.000Z");
+    totp.last_updated = totp.created;
+    totp.profile
+        .insert("credentialId".into(), json!(JORDAN_LOGIN));
+    let mut sms = Factor::new(JORDAN_SMS_FACTOR_ID.into(), "sms", "OKTA", "ACTIVE");
+    sms.created = parse_ts("2024-01-21T10:00:00.000Z");
+    sms.last_updated = sms.created;
+    sms.profile
+        .insert("phoneNumber".into(), json!("+1-555-123-4567"));
+    org.factors.insert(JORDAN_ID.into(), vec![totp, sms]);
+
+    // A few recent events so log queries return something in a fresh demo org.
+    let now = util::now();
+    let web_client = json!({
+        "userAgent": {"rawUserAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)", "os": "Mac OS X", "browser": "CHROME"},
+        "device": "Computer",
+        "ipAddress": "203.0.113.42",
+        "geographicalContext": {"city": "Bangalore", "country": "India"}
+    });
+    let events: Vec<(i64, &str, &str, Option<Target>, Vec<Target>)> = vec![
+        (
+            72,
+            "user.lifecycle.create",
+            "Create Okta user",
+            admin_target.clone(),
+            vec![priya_target.clone()],
+        ),
+        (
+            71,
+            "group.user_membership.add",
+            "Add user to group membership",
+            admin_target.clone(),
+            vec![priya_target.clone(), eng_target.clone()],
+        ),
+        (
+            48,
+            "user.mfa.factor.activate",
+            "Activate factor or authenticator",
+            Some(jordan_target.clone()),
+            vec![jordan_target.clone()],
+        ),
+        (
+            26,
+            "user.session.start",
+            "User login to Okta",
+            Some(jordan_target.clone()),
+            vec![jordan_target.clone()],
+        ),
+        (
+            2,
+            "user.account.update_profile",
+            "Update user profile for Okta",
+            admin_target,
+            vec![jordan_target],
+        ),
+    ];
+    for (i, (hours_ago, event_type, display, actor, targets)) in events.into_iter().enumerate() {
+        org.logs.append_event(NewEvent {
+            event_type,
+            display,
+            actor,
+            targets,
+            meta: None,
+            published: Some(now - Duration::hours(hours_ago)),
+            uuid: Some(format!("5e1d0000-0000-4000-8000-{:012}", i + 1)),
+            severity: "INFO",
+            client: Some(web_client.clone()),
+        });
+    }
+    org
+}
+
+/// Adds `n` ACTIVE users with distinct logins (`bulk.user.N@example.com`).
+pub(crate) fn bulk_users(org: &mut Org, n: usize) {
+    let created = util::now();
+    for _ in 0..n {
+        org.bulk_counter += 1;
+        let k = org.bulk_counter;
+        let login = format!("bulk.user.{k}@example.com");
+        if org.login_taken(&login, None) {
+            continue;
+        }
+        let mut u = User::new(
+            util::new_id("00u"),
+            Status::Active,
+            seed_profile(&login, &login, "Bulk", &format!("User{k}"), None, None),
+        );
+        u.created = created;
+        u.activated = Some(created);
+        u.status_changed = Some(created);
+        u.last_updated = created;
+        // A random-id collision is astronomically unlikely; skip rather than overwrite.
+        let _ = org.insert_user(u);
+    }
+}

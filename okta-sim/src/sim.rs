@@ -1,0 +1,465 @@
+//! The running simulator ([`OktaSim`]) and direct access to its state ([`SimHandle`]).
+//!
+//! State lives in [`Shared`]: one `Mutex` per concern (org data, tokens, faults, request
+//! log, rate limiter). Locks are only taken inside synchronous code and never held across
+//! an `.await`.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::apps::{App, AppSeed};
+use crate::auth::Tokens;
+use crate::config::{RateLimits, Seed, SimConfig};
+use crate::faults::{Fault, FaultError, FaultQueue, RecordedRequest, RequestLog};
+use crate::groups::Group;
+use crate::ratelimit::{Concurrency, RateLimiter};
+use crate::store::Org;
+use crate::users::{Status, User, seed_profile};
+use crate::{seed, server, util};
+
+/// Locks a mutex, recovering the data if a previous holder panicked (the state stays usable).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Everything the server and the handle share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub org: Mutex<Org>,
+    pub tokens: Mutex<Tokens>,
+    pub faults: Mutex<FaultQueue>,
+    pub requests: Mutex<RequestLog>,
+    pub limiter: Mutex<RateLimiter>,
+    pub concurrency: Concurrency,
+    pub base_url: String,
+}
+
+/// A user to seed through the handle or `POST /__sim/users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UserSeed {
+    /// Fixed id (`00u…`, 20 characters); random when `None`.
+    pub id: Option<String>,
+    pub login: String,
+    /// Defaults to the login when empty.
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// Any Okta status; `ACTIVE` by default.
+    pub status: String,
+    pub password: Option<String>,
+    pub mobile_phone: Option<String>,
+    pub second_email: Option<String>,
+}
+
+impl Default for UserSeed {
+    fn default() -> Self {
+        UserSeed {
+            id: None,
+            login: String::new(),
+            email: String::new(),
+            first_name: "Test".into(),
+            last_name: "User".into(),
+            status: "ACTIVE".into(),
+            password: None,
+            mobile_phone: None,
+            second_email: None,
+        }
+    }
+}
+
+impl UserSeed {
+    /// An ACTIVE user with this login (also the email) and name.
+    pub fn new(login: &str, first_name: &str, last_name: &str) -> Self {
+        UserSeed {
+            login: login.into(),
+            email: login.into(),
+            first_name: first_name.into(),
+            last_name: last_name.into(),
+            ..UserSeed::default()
+        }
+    }
+
+    pub fn status(mut self, status: &str) -> Self {
+        self.status = status.into();
+        self
+    }
+
+    pub fn password(mut self, password: &str) -> Self {
+        self.password = Some(password.into());
+        self
+    }
+}
+
+/// Why a seed or state change was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedError(pub String);
+
+impl std::fmt::Display for SeedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SeedError {}
+
+/// A cheap, cloneable handle on a simulator's state (the same operations as `/__sim`).
+#[derive(Clone, Debug)]
+pub struct SimHandle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl SimHandle {
+    /// Replaces all org data with a fresh seed (tokens, faults, limits and the request log stay).
+    pub fn reset(&self, seed: Seed) {
+        let org = seed::build(seed, &self.shared.base_url);
+        *lock(&self.shared.org) = org;
+    }
+
+    /// Accepts another token (admin or read-only).
+    pub fn add_token(&self, token: &str, read_only: bool) {
+        lock(&self.shared.tokens).add(token, read_only);
+    }
+
+    /// Stops accepting a token (later requests with it get 401 E0000011).
+    pub fn remove_token(&self, token: &str) {
+        lock(&self.shared.tokens).remove(token);
+    }
+
+    /// Adds a user; returns it as `GET /api/v1/users/{id}` would, or `{"error": …}` if refused.
+    pub fn seed_user(&self, u: UserSeed) -> Value {
+        self.try_seed_user(u)
+            .unwrap_or_else(|e| json!({ "error": e.0 }))
+    }
+
+    /// Adds a user, or explains why not (duplicate login, bad status or id).
+    pub fn try_seed_user(&self, u: UserSeed) -> Result<Value, SeedError> {
+        let status = Status::parse(&u.status)
+            .ok_or_else(|| SeedError(format!("unknown status '{}'", u.status)))?;
+        if u.login.trim().is_empty() {
+            return Err(SeedError("login must not be empty".into()));
+        }
+        let id = match u.id {
+            Some(id) if id.len() == 20 && id.chars().all(|c| c.is_ascii_alphanumeric()) => id,
+            Some(id) => {
+                return Err(SeedError(format!(
+                    "user id '{id}' must be 20 alphanumeric characters"
+                )));
+            }
+            None => util::new_id("00u"),
+        };
+        let email = if u.email.is_empty() {
+            u.login.clone()
+        } else {
+            u.email.clone()
+        };
+        let mut user = User::new(
+            id.clone(),
+            Status::Staged,
+            seed_profile(
+                &u.login,
+                &email,
+                &u.first_name,
+                &u.last_name,
+                u.mobile_phone.as_deref(),
+                u.second_email.as_deref(),
+            ),
+        );
+        if let Some(pw) = &u.password {
+            user.set_password(pw);
+        }
+        if status != Status::Staged {
+            user.set_status(status);
+            if status.is_activated() && user.activated.is_none() {
+                user.activated = user.status_changed;
+            }
+        }
+        let mut org = lock(&self.shared.org);
+        org.insert_user(user).map_err(|c| {
+            SeedError(match c {
+                crate::store::Conflict::DuplicateId => format!("user id {id} already exists"),
+                _ => format!("login {} already exists", u.login),
+            })
+        })?;
+        let base = org.base_url.clone();
+        Ok(org
+            .users
+            .get(&id)
+            .map(|u| u.to_json(&base, true))
+            .unwrap_or(Value::Null))
+    }
+
+    /// Adds `n` distinct ACTIVE users (`bulk.user.N@example.com`), fast.
+    pub fn seed_users(&self, n: usize) {
+        seed::bulk_users(&mut lock(&self.shared.org), n);
+    }
+
+    /// Adds an OKTA_GROUP; returns it as GET would, or `{"error": …}` on a duplicate name.
+    pub fn seed_group(&self, name: &str, description: Option<&str>) -> Value {
+        self.try_seed_group(name, description)
+            .unwrap_or_else(|e| json!({ "error": e.0 }))
+    }
+
+    pub fn try_seed_group(
+        &self,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<Value, SeedError> {
+        if name.trim().is_empty() {
+            return Err(SeedError("name must not be empty".into()));
+        }
+        let group = Group::new(util::new_id("00g"), name.trim(), description);
+        let id = group.id.clone();
+        let mut org = lock(&self.shared.org);
+        org.insert_group(group)
+            .map_err(|_| SeedError(format!("a group named {name} already exists")))?;
+        let base = org.base_url.clone();
+        Ok(org
+            .groups
+            .get(&id)
+            .map(|g| g.to_json(&base, false))
+            .unwrap_or(Value::Null))
+    }
+
+    /// Adds an app; returns it as GET would, or `{"error": …}` if the seed is invalid.
+    pub fn seed_app(&self, a: AppSeed) -> Value {
+        self.try_seed_app(a)
+            .unwrap_or_else(|e| json!({ "error": e.0 }))
+    }
+
+    pub fn try_seed_app(&self, a: AppSeed) -> Result<Value, SeedError> {
+        let app = App::from_seed(&a).map_err(SeedError)?;
+        let mut org = lock(&self.shared.org);
+        if org.apps.contains_key(&app.id) {
+            return Err(SeedError(format!("app id {} already exists", app.id)));
+        }
+        let base = org.base_url.clone();
+        let json = app.to_json(&base);
+        org.apps.insert(app.id.clone(), app);
+        Ok(json)
+    }
+
+    /// Puts a user into any status, as sign-in would (LOCKED_OUT logs `user.account.lock`).
+    /// `false` if the user or status is unknown.
+    pub fn set_user_status(&self, user_id: &str, status: &str) -> bool {
+        let Some(status) = Status::parse(status) else {
+            return false;
+        };
+        let mut org = lock(&self.shared.org);
+        let Some(id) = org.find_user(user_id) else {
+            return false;
+        };
+        let Some(user) = org.users.get_mut(&id) else {
+            return false;
+        };
+        user.set_status(status);
+        if status.is_activated() && user.activated.is_none() {
+            user.activated = user.status_changed;
+        }
+        if status == Status::LockedOut {
+            let target = user.as_target();
+            org.logs.append(
+                "user.account.lock",
+                "Max sign in attempts exceeded",
+                Some(target.clone()),
+                vec![target],
+                None,
+                None,
+            );
+        }
+        true
+    }
+
+    /// Adds a membership directly; `false` if either side is missing or it already existed.
+    pub fn add_member(&self, group_id: &str, user_id: &str) -> bool {
+        lock(&self.shared.org).add_member(group_id, user_id)
+    }
+
+    /// A user by id, login or shortname, as `GET /api/v1/users/{id}` returns it.
+    pub fn user(&self, id_or_login: &str) -> Option<Value> {
+        let org = lock(&self.shared.org);
+        let id = org.find_user(id_or_login)?;
+        org.users.get(&id).map(|u| u.to_json(&org.base_url, true))
+    }
+
+    /// A group as `GET /api/v1/groups/{id}` returns it.
+    pub fn group(&self, id: &str) -> Option<Value> {
+        let org = lock(&self.shared.org);
+        org.groups.get(id).map(|g| g.to_json(&org.base_url, false))
+    }
+
+    /// Member user ids of a group, in id order.
+    pub fn group_member_ids(&self, group_id: &str) -> Vec<String> {
+        lock(&self.shared.org)
+            .groups
+            .get(group_id)
+            .map(|g| g.members.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// User ids assigned to an app, in id order.
+    pub fn app_user_ids(&self, app_id: &str) -> Vec<String> {
+        lock(&self.shared.org)
+            .apps
+            .get(app_id)
+            .map(|a| a.users.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// A user's factors as `GET /api/v1/users/{id}/factors` returns them.
+    pub fn factors(&self, user_id: &str) -> Vec<Value> {
+        let org = lock(&self.shared.org);
+        org.factors
+            .get(user_id)
+            .map(|fs| {
+                fs.iter()
+                    .map(|f| f.to_json(&org.base_url, user_id))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every System Log event, oldest first.
+    pub fn log_events(&self) -> Vec<Value> {
+        lock(&self.shared.org).logs.all()
+    }
+
+    /// Injects a fault; an invalid one (bad regex, count 0) is ignored with a warning on stderr.
+    pub fn inject(&self, f: Fault) {
+        if let Err(e) = self.try_inject(f) {
+            eprintln!("okta-sim: fault ignored: {e}");
+        }
+    }
+
+    /// Injects a fault or explains why it is invalid.
+    pub fn try_inject(&self, f: Fault) -> Result<(), FaultError> {
+        lock(&self.shared.faults).add(f)
+    }
+
+    /// Faults still pending, with their remaining counts.
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        lock(&self.shared.faults).pending()
+    }
+
+    /// Drops all pending faults.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// The request log, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).all()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.shared.requests).clear();
+    }
+
+    /// Replaces the rate limits (fresh windows start).
+    pub fn set_rate_limits(&self, limits: RateLimits) {
+        lock(&self.shared.limiter).set_limits(limits);
+    }
+
+    pub fn rate_limits(&self) -> RateLimits {
+        lock(&self.shared.limiter).limits().clone()
+    }
+
+    /// Checks every index against the data (login, shortname, group name, memberships,
+    /// assignments); `Err` describes the first inconsistency.
+    pub fn verify_indexes(&self) -> Result<(), String> {
+        lock(&self.shared.org).verify_indexes()
+    }
+
+    /// The base URL (`http://127.0.0.1:PORT`).
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+}
+
+/// A running simulator. Dropping it (or calling [`OktaSim::shutdown`]) stops it.
+#[derive(Debug)]
+pub struct OktaSim {
+    addr: SocketAddr,
+    handle: SimHandle,
+    stop: Option<watch::Sender<bool>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl OktaSim {
+    /// Starts a simulator on `127.0.0.1` with a random port.
+    pub async fn start(config: SimConfig) -> std::io::Result<OktaSim> {
+        Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts a simulator on `addr` (port 0 picks a free port).
+    pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<OktaSim> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let base_url = config
+            .public_url
+            .clone()
+            .map(|u| u.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let mut tokens = Tokens::default();
+        tokens.add(&config.token, false);
+        if let Some(ro) = &config.read_only_token {
+            tokens.add(ro, true);
+        }
+        let shared = Arc::new(Shared {
+            org: Mutex::new(seed::build(config.seed, &base_url)),
+            tokens: Mutex::new(tokens),
+            faults: Mutex::new(FaultQueue::default()),
+            requests: Mutex::new(RequestLog::new(config.request_log_capacity)),
+            limiter: Mutex::new(RateLimiter::new(config.effective_rate_limits())),
+            concurrency: Concurrency::default(),
+            base_url,
+        });
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, Arc::clone(&shared), stopped));
+        Ok(OktaSim {
+            addr,
+            handle: SimHandle { shared },
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash), or the configured public URL.
+    pub fn base_url(&self) -> String {
+        self.handle.base_url()
+    }
+
+    /// The bound socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle on the state.
+    pub fn handle(&self) -> SimHandle {
+        self.handle.clone()
+    }
+
+    /// Stops accepting connections, closes open ones and waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for OktaSim {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+    }
+}

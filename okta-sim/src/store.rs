@@ -1,0 +1,463 @@
+//! The in-memory org and its indexes.
+//!
+//! One [`Org`] holds every user, group, app, factor and log event. Lookups never scan:
+//! users are found by id, lower-cased login or unambiguous login shortname; groups by id
+//! or lower-cased name; memberships and app assignments are kept in both directions so
+//! deleting a user or group is proportional to its own relationships. All index changes
+//! go through the methods here, and [`Org::verify_indexes`] checks them against the data.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::apps::{App, AppUser};
+use crate::factors::Factor;
+use crate::groups::Group;
+use crate::http::ApiRequest;
+use crate::logs::{LogStore, Target};
+use crate::users::User;
+
+/// Why a write conflicts with the data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Conflict {
+    DuplicateLogin,
+    DuplicateGroupName,
+    DuplicateId,
+}
+
+/// The whole org.
+#[derive(Debug)]
+pub(crate) struct Org {
+    pub base_url: String,
+    pub admin_id: String,
+    pub users: BTreeMap<String, User>,
+    login_index: HashMap<String, String>,
+    short_index: HashMap<String, BTreeSet<String>>,
+    pub groups: BTreeMap<String, Group>,
+    group_names: HashMap<String, String>,
+    user_groups: HashMap<String, BTreeSet<String>>,
+    pub apps: BTreeMap<String, App>,
+    user_apps: HashMap<String, BTreeSet<String>>,
+    pub factors: HashMap<String, Vec<Factor>>,
+    pub logs: LogStore,
+    /// Next suffix for bulk-seeded logins, so repeated bulk seeds never collide.
+    pub bulk_counter: u64,
+}
+
+fn login_key(login: &str) -> String {
+    login.to_lowercase()
+}
+
+/// The part of a login before `@`, which Okta accepts as a shortname when unambiguous.
+fn short_key(login: &str) -> Option<String> {
+    let (local, _) = login.split_once('@')?;
+    (!local.is_empty()).then(|| local.to_lowercase())
+}
+
+fn group_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+impl Org {
+    pub fn new(base_url: String) -> Self {
+        Org {
+            base_url,
+            admin_id: String::new(),
+            users: BTreeMap::new(),
+            login_index: HashMap::new(),
+            short_index: HashMap::new(),
+            groups: BTreeMap::new(),
+            group_names: HashMap::new(),
+            user_groups: HashMap::new(),
+            apps: BTreeMap::new(),
+            user_apps: HashMap::new(),
+            factors: HashMap::new(),
+            logs: LogStore::default(),
+            bulk_counter: 0,
+        }
+    }
+
+    // ---------------------------------------------------------------- users
+
+    /// Resolves an id, a login (case-insensitive) or an unambiguous shortname to a user id.
+    pub fn find_user(&self, key: &str) -> Option<String> {
+        if self.users.contains_key(key) {
+            return Some(key.to_string());
+        }
+        let lower = key.to_lowercase();
+        if let Some(id) = self.login_index.get(&lower) {
+            return Some(id.clone());
+        }
+        if !key.contains('@') {
+            if let Some(ids) = self.short_index.get(&lower) {
+                if ids.len() == 1 {
+                    return ids.iter().next().cloned();
+                }
+            }
+        }
+        None
+    }
+
+    /// The id owning exactly this login (case-insensitive; no shortnames).
+    pub fn user_id_by_login(&self, login: &str) -> Option<&String> {
+        self.login_index.get(&login_key(login))
+    }
+
+    pub fn login_taken(&self, login: &str, except_id: Option<&str>) -> bool {
+        self.login_index
+            .get(&login_key(login))
+            .is_some_and(|id| Some(id.as_str()) != except_id)
+    }
+
+    pub fn insert_user(&mut self, user: User) -> Result<(), Conflict> {
+        if self.users.contains_key(&user.id) {
+            return Err(Conflict::DuplicateId);
+        }
+        let login = user.login().to_string();
+        if self.login_taken(&login, None) {
+            return Err(Conflict::DuplicateLogin);
+        }
+        self.index_login(&user.id, &login);
+        self.users.insert(user.id.clone(), user);
+        Ok(())
+    }
+
+    fn index_login(&mut self, id: &str, login: &str) {
+        self.login_index.insert(login_key(login), id.to_string());
+        if let Some(short) = short_key(login) {
+            self.short_index
+                .entry(short)
+                .or_default()
+                .insert(id.to_string());
+        }
+    }
+
+    fn unindex_login(&mut self, id: &str, login: &str) {
+        if self
+            .login_index
+            .get(&login_key(login))
+            .is_some_and(|owner| owner == id)
+        {
+            self.login_index.remove(&login_key(login));
+        }
+        if let Some(short) = short_key(login) {
+            if let Some(ids) = self.short_index.get_mut(&short) {
+                ids.remove(id);
+                if ids.is_empty() {
+                    self.short_index.remove(&short);
+                }
+            }
+        }
+    }
+
+    /// Re-indexes a user whose login is about to change (call before updating the profile).
+    pub fn change_login(&mut self, id: &str, old: &str, new: &str) -> Result<(), Conflict> {
+        if login_key(old) == login_key(new) {
+            self.unindex_login(id, old);
+            self.index_login(id, new);
+            return Ok(());
+        }
+        if self.login_taken(new, Some(id)) {
+            return Err(Conflict::DuplicateLogin);
+        }
+        self.unindex_login(id, old);
+        self.index_login(id, new);
+        Ok(())
+    }
+
+    /// Deletes a user and every relationship it has.
+    pub fn remove_user(&mut self, id: &str) -> Option<User> {
+        let user = self.users.remove(id)?;
+        self.unindex_login(id, user.login());
+        if let Some(groups) = self.user_groups.remove(id) {
+            for gid in groups {
+                if let Some(g) = self.groups.get_mut(&gid) {
+                    g.members.remove(id);
+                }
+            }
+        }
+        if let Some(apps) = self.user_apps.remove(id) {
+            for aid in apps {
+                if let Some(a) = self.apps.get_mut(&aid) {
+                    a.users.remove(id);
+                }
+            }
+        }
+        self.factors.remove(id);
+        Some(user)
+    }
+
+    pub fn groups_of(&self, user_id: &str) -> Vec<String> {
+        self.user_groups
+            .get(user_id)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn apps_of(&self, user_id: &str) -> Vec<String> {
+        self.user_apps
+            .get(user_id)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    // ---------------------------------------------------------------- groups
+
+    pub fn group_name_taken(&self, name: &str, except_id: Option<&str>) -> bool {
+        self.group_names
+            .get(&group_key(name))
+            .is_some_and(|id| Some(id.as_str()) != except_id)
+    }
+
+    pub fn insert_group(&mut self, group: Group) -> Result<(), Conflict> {
+        if self.groups.contains_key(&group.id) {
+            return Err(Conflict::DuplicateId);
+        }
+        let name = group.name().to_string();
+        if self.group_name_taken(&name, None) {
+            return Err(Conflict::DuplicateGroupName);
+        }
+        self.group_names.insert(group_key(&name), group.id.clone());
+        for uid in &group.members {
+            self.user_groups
+                .entry(uid.clone())
+                .or_default()
+                .insert(group.id.clone());
+        }
+        self.groups.insert(group.id.clone(), group);
+        Ok(())
+    }
+
+    /// Re-indexes a group whose name is about to change.
+    pub fn rename_group(&mut self, id: &str, old: &str, new: &str) -> Result<(), Conflict> {
+        if self.group_name_taken(new, Some(id)) {
+            return Err(Conflict::DuplicateGroupName);
+        }
+        if self
+            .group_names
+            .get(&group_key(old))
+            .is_some_and(|owner| owner == id)
+        {
+            self.group_names.remove(&group_key(old));
+        }
+        self.group_names.insert(group_key(new), id.to_string());
+        Ok(())
+    }
+
+    pub fn remove_group(&mut self, id: &str) -> Option<Group> {
+        let group = self.groups.remove(id)?;
+        if self
+            .group_names
+            .get(&group_key(group.name()))
+            .is_some_and(|owner| owner == id)
+        {
+            self.group_names.remove(&group_key(group.name()));
+        }
+        for uid in &group.members {
+            if let Some(set) = self.user_groups.get_mut(uid) {
+                set.remove(id);
+                if set.is_empty() {
+                    self.user_groups.remove(uid);
+                }
+            }
+        }
+        Some(group)
+    }
+
+    /// Adds a membership; `false` if it already existed or either side is missing.
+    pub fn add_member(&mut self, group_id: &str, user_id: &str) -> bool {
+        if !self.users.contains_key(user_id) {
+            return false;
+        }
+        let Some(group) = self.groups.get_mut(group_id) else {
+            return false;
+        };
+        if !group.members.insert(user_id.to_string()) {
+            return false;
+        }
+        group.last_membership_updated = crate::util::now();
+        self.user_groups
+            .entry(user_id.to_string())
+            .or_default()
+            .insert(group_id.to_string());
+        true
+    }
+
+    /// Removes a membership; `false` if there was none.
+    pub fn remove_member(&mut self, group_id: &str, user_id: &str) -> bool {
+        let Some(group) = self.groups.get_mut(group_id) else {
+            return false;
+        };
+        if !group.members.remove(user_id) {
+            return false;
+        }
+        group.last_membership_updated = crate::util::now();
+        if let Some(set) = self.user_groups.get_mut(user_id) {
+            set.remove(group_id);
+            if set.is_empty() {
+                self.user_groups.remove(user_id);
+            }
+        }
+        true
+    }
+
+    // ---------------------------------------------------------------- apps
+
+    /// Records an assignment; `false` if the user already had one or the app is missing.
+    pub fn assign_app(&mut self, app_id: &str, app_user: AppUser) -> bool {
+        let user_id = app_user.user_id.clone();
+        let Some(app) = self.apps.get_mut(app_id) else {
+            return false;
+        };
+        if app.users.contains_key(&user_id) {
+            return false;
+        }
+        app.users.insert(user_id.clone(), app_user);
+        self.user_apps
+            .entry(user_id)
+            .or_default()
+            .insert(app_id.to_string());
+        true
+    }
+
+    pub fn unassign_app(&mut self, app_id: &str, user_id: &str) -> Option<AppUser> {
+        let app = self.apps.get_mut(app_id)?;
+        let removed = app.users.remove(user_id)?;
+        if let Some(set) = self.user_apps.get_mut(user_id) {
+            set.remove(app_id);
+            if set.is_empty() {
+                self.user_apps.remove(user_id);
+            }
+        }
+        Some(removed)
+    }
+
+    // ---------------------------------------------------------------- checks
+
+    /// Checks every index against the data it indexes (used by tests).
+    pub fn verify_indexes(&self) -> Result<(), String> {
+        if self.login_index.len() != self.users.len() {
+            return Err(format!(
+                "login index has {} entries for {} users",
+                self.login_index.len(),
+                self.users.len()
+            ));
+        }
+        for (id, user) in &self.users {
+            match self.login_index.get(&login_key(user.login())) {
+                Some(owner) if owner == id => {}
+                other => {
+                    return Err(format!(
+                        "login {} of {id} indexed as {other:?}",
+                        user.login()
+                    ));
+                }
+            }
+            if let Some(short) = short_key(user.login()) {
+                if !self.short_index.get(&short).is_some_and(|s| s.contains(id)) {
+                    return Err(format!("shortname {short} misses {id}"));
+                }
+            }
+        }
+        for ids in self.short_index.values() {
+            for id in ids {
+                if !self.users.contains_key(id) {
+                    return Err(format!("shortname index points at deleted user {id}"));
+                }
+            }
+        }
+        for (key, id) in &self.login_index {
+            if !self
+                .users
+                .get(id)
+                .is_some_and(|u| &login_key(u.login()) == key)
+            {
+                return Err(format!("stale login index entry {key} -> {id}"));
+            }
+        }
+        if self.group_names.len() != self.groups.len() {
+            return Err("group name index size differs from group count".into());
+        }
+        for (gid, group) in &self.groups {
+            if self.group_names.get(&group_key(group.name())) != Some(gid) {
+                return Err(format!("group {gid} name not indexed"));
+            }
+            for uid in &group.members {
+                if !self.users.contains_key(uid) {
+                    return Err(format!("group {gid} has deleted member {uid}"));
+                }
+                if !self.user_groups.get(uid).is_some_and(|s| s.contains(gid)) {
+                    return Err(format!("reverse membership {uid} -> {gid} missing"));
+                }
+            }
+        }
+        for (uid, gids) in &self.user_groups {
+            for gid in gids {
+                if !self
+                    .groups
+                    .get(gid)
+                    .is_some_and(|g| g.members.contains(uid))
+                {
+                    return Err(format!("stale reverse membership {uid} -> {gid}"));
+                }
+            }
+        }
+        for (aid, app) in &self.apps {
+            for uid in app.users.keys() {
+                if !self.users.contains_key(uid) {
+                    return Err(format!("app {aid} assigned to deleted user {uid}"));
+                }
+                if !self.user_apps.get(uid).is_some_and(|s| s.contains(aid)) {
+                    return Err(format!("reverse assignment {uid} -> {aid} missing"));
+                }
+            }
+        }
+        for (uid, aids) in &self.user_apps {
+            for aid in aids {
+                if !self
+                    .apps
+                    .get(aid)
+                    .is_some_and(|a| a.users.contains_key(uid))
+                {
+                    return Err(format!("stale reverse assignment {uid} -> {aid}"));
+                }
+            }
+        }
+        for uid in self.factors.keys() {
+            if !self.users.contains_key(uid) {
+                return Err(format!("factors kept for deleted user {uid}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything a handler needs: the org, the request and who is calling.
+pub(crate) struct Ctx<'a> {
+    pub org: &'a mut Org,
+    pub req: &'a ApiRequest,
+    /// The token's id, shown as `transaction.detail.requestApiTokenId` in log events.
+    pub token_id: &'a str,
+}
+
+impl Ctx<'_> {
+    pub fn base(&self) -> &str {
+        &self.org.base_url
+    }
+
+    /// Appends a log event performed by the token's admin user.
+    pub fn log(&mut self, event_type: &str, display: &str, targets: Vec<Target>) {
+        let actor = self
+            .org
+            .users
+            .get(&self.org.admin_id)
+            .map(|u| u.as_target());
+        let meta = crate::logs::RequestMeta::from_request(self.req, self.token_id);
+        self.org
+            .logs
+            .append(event_type, display, actor, targets, Some(&meta), None);
+    }
+
+    /// The log target for a user id (if the user exists).
+    pub fn user_target(&self, id: &str) -> Option<Target> {
+        self.org.users.get(id).map(User::as_target)
+    }
+}
