@@ -86,6 +86,18 @@ impl From<AccountRecord> for AccountOut {
     }
 }
 
+/// A short, secret-free description of a failed token check, kept as `lastError`.
+fn describe_rejection(error: &ApiError) -> String {
+    let code = error
+        .details
+        .okta
+        .as_ref()
+        .and_then(|o| o.error_code.as_deref())
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default();
+    format!("{}{code}: {}", error.status.as_str(), error.message)
+}
+
 /// Where and how to call Okta for one account.
 pub struct Connection {
     pub name: String,
@@ -140,7 +152,7 @@ impl Accounts {
         let token = input
             .take_secret("apiToken")
             .ok_or_else(|| ApiError::internal("validated input lacks the token"))?;
-        let verified_at = self.verify(&input, &domain, &token).await?;
+        let verified_at = self.verify(&name, &input, &domain, &token).await?;
         let new = NewAccount {
             token_ciphertext: self.cipher.encrypt(&name, &token)?,
             name,
@@ -201,7 +213,7 @@ impl Accounts {
         };
         if let Some(token) = token {
             let target = domain.unwrap_or_else(|| OktaDomain::from_stored(current.domain.clone()));
-            changes.verified_at = self.verify(&input, &target, &token).await?;
+            changes.verified_at = self.verify(name, &input, &target, &token).await?;
             changes.token_ciphertext = Some(self.cipher.encrypt(name, &token)?);
         }
         self.store
@@ -216,6 +228,34 @@ impl Accounts {
             Ok(())
         } else {
             Err(ApiError::account_not_found(name))
+        }
+    }
+
+    /// Re-check the stored token against Okta, recording the outcome on the account.
+    pub async fn test(&self, name: &str) -> Result<AccountOut, ApiError> {
+        let connection = self.connection(name).await?;
+        let outcome = self
+            .okta
+            .verify_token(name, &connection.domain, &connection.token)
+            .await
+            .map_err(ApiError::from);
+        let error = outcome.as_ref().err().map(describe_rejection);
+        self.store
+            .record_check(name, Utc::now(), error.as_deref())
+            .await?;
+        outcome?;
+        self.get(name).await
+    }
+
+    /// Remember that Okta refused the account's token during an action.
+    pub async fn record_rejection(&self, name: &str, error: &ApiError) {
+        let message = describe_rejection(error);
+        if let Err(err) = self
+            .store
+            .record_check(name, Utc::now(), Some(&message))
+            .await
+        {
+            tracing::warn!(account = name, error = %err, "could not record the token rejection");
         }
     }
 
@@ -250,6 +290,7 @@ impl Accounts {
     /// Verify the token unless the caller opted out; returns when it was verified.
     async fn verify(
         &self,
+        name: &str,
         input: &Input,
         domain: &OktaDomain,
         token: &SecretString,
@@ -257,7 +298,7 @@ impl Accounts {
         if input.bool("verify") == Some(false) {
             return Ok(None);
         }
-        self.okta.verify_token(domain, token).await?;
+        self.okta.verify_token(name, domain, token).await?;
         Ok(Some(Utc::now()))
     }
 }

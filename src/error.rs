@@ -454,7 +454,7 @@ impl From<CryptoError> for ApiError {
 
 impl From<OktaError> for ApiError {
     fn from(err: OktaError) -> Self {
-        crate::okta::errors::to_api_error(err)
+        crate::okta::errors::to_api_error(err, crate::okta::errors::ErrorContext::default())
     }
 }
 

@@ -4,6 +4,7 @@
 //! real application.
 
 pub mod accounts;
+pub mod actions;
 pub mod auth;
 pub mod config;
 pub mod crypto;

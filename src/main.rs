@@ -67,6 +67,7 @@ async fn healthcheck(config: &Config) -> anyhow::Result<()> {
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
+    okta_gateway::okta::client::install_crypto_provider();
     let response = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(3))
         .build()?

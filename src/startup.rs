@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use crate::accounts::Accounts;
+use crate::actions::Catalog;
 use crate::config::Config;
 use crate::okta::{DomainPolicy, OktaClient};
 use crate::state::AppState;
@@ -44,7 +45,8 @@ impl Application {
             extra_hosts: config.okta.extra_hosts.clone(),
             allow_insecure_loopback: config.okta.allow_insecure_loopback,
         };
-        let accounts = Accounts::new(store.clone(), cipher, okta, domains);
+        let accounts = Accounts::new(store.clone(), cipher, okta.clone(), domains);
+        let catalog = Catalog::new();
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .with_context(|| format!("binding {}", config.bind_addr))?;
@@ -52,6 +54,9 @@ impl Application {
             store,
             accounts: Arc::new(accounts),
             keys: Arc::new(keys),
+            okta,
+            catalog_json: http::actions::catalog_bytes(&catalog),
+            catalog: Arc::new(catalog),
             config: Arc::new(config),
         };
         let router = http::app(

@@ -2,9 +2,13 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
+
 use crate::accounts::Accounts;
+use crate::actions::Catalog;
 use crate::auth::ApiKeys;
 use crate::config::Config;
+use crate::okta::OktaClient;
 use crate::store::AccountStore;
 
 #[derive(Clone)]
@@ -13,4 +17,8 @@ pub struct AppState {
     pub store: Arc<dyn AccountStore>,
     pub accounts: Arc<Accounts>,
     pub keys: Arc<ApiKeys>,
+    pub okta: OktaClient,
+    pub catalog: Arc<Catalog>,
+    /// `GET /actions`, rendered once.
+    pub catalog_json: Bytes,
 }

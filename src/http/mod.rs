@@ -1,6 +1,7 @@
 //! The HTTP surface: one router per resource, merged here, with the layers added once.
 
 pub mod accounts;
+pub mod actions;
 pub mod edge;
 pub mod extract;
 pub mod health;
@@ -28,13 +29,18 @@ use crate::state::AppState;
 /// with `openapi.yaml`, so the two cannot drift.
 pub struct RouteSpec {
     pub method: Method,
-    pub path: &'static str,
+    pub path: String,
     pub scope: Option<Scope>,
     handler: MethodRouter<AppState>,
 }
 
 impl RouteSpec {
-    pub fn new<H, T>(method: Method, path: &'static str, scope: Option<Scope>, handler: H) -> Self
+    pub fn new<H, T>(
+        method: Method,
+        path: impl Into<String>,
+        scope: Option<Scope>,
+        handler: H,
+    ) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
@@ -42,7 +48,7 @@ impl RouteSpec {
         let filter = MethodFilter::try_from(method.clone()).expect("a standard HTTP method");
         RouteSpec {
             method,
-            path,
+            path: path.into(),
             scope,
             handler: on(filter, handler),
         }
@@ -51,7 +57,7 @@ impl RouteSpec {
 
 /// Every operation the gateway serves.
 pub fn route_table() -> Vec<RouteSpec> {
-    [health::routes(), accounts::routes()]
+    [health::routes(), accounts::routes(), actions::routes()]
         .into_iter()
         .flatten()
         .collect()
@@ -70,7 +76,7 @@ pub fn router(state: AppState) -> Router {
         }
         let mut group = Router::new();
         for route in routes {
-            group = group.route(route.path, route.handler);
+            group = group.route(&route.path, route.handler);
         }
         if let Some(scope) = scope {
             group = group.route_layer(from_fn_with_state(
@@ -81,7 +87,7 @@ pub fn router(state: AppState) -> Router {
         router = router.merge(group);
     }
     router
-        .fallback(|| async { ApiError::new(ErrorStatus::RouteNotFound) })
+        .fallback(actions::unknown_route)
         .method_not_allowed_fallback(|| async { ApiError::new(ErrorStatus::MethodNotAllowed) })
         .route_layer(from_fn(edge::record_route))
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))

@@ -1,11 +1,25 @@
 //! The one shared HTTP client for Okta: rustls (ring), pooled keep-alive connections,
 //! redirects disabled so a token is never carried to another host, explicit timeouts.
+//!
+//! A [`Session`] is one action's use of the client: it holds the account's host and token and
+//! the action's deadline, limits the calls in flight per account, and applies the retry
+//! policy: 429s wait for `X-Rate-Limit-Reset` (at most twice); 5xx and connection failures are
+//! retried only for requests whose repetition cannot change the outcome.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use bytes::Bytes;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use rand::Rng;
+use reqwest::Method;
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, DATE, HeaderMap, HeaderValue,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::domain::OktaDomain;
 use super::errors::{OktaError, OktaErrorBody};
@@ -13,15 +27,183 @@ use crate::config::OktaSettings;
 
 pub const USER_AGENT: &str = concat!("okta-gateway/", env!("CARGO_PKG_VERSION"));
 
+/// How many times a 429 is waited out before giving up.
+const MAX_RATE_LIMIT_RETRIES: u32 = 2;
+/// How many times an idempotent request is repeated after a 5xx or a broken connection.
+const MAX_TRANSIENT_RETRIES: u32 = 2;
+/// Bounds, in seconds, on the wait for a rate-limit reset (a server could send a huge reset).
+const MIN_RESET_WAIT_SECS: i64 = 1;
+const MAX_RESET_WAIT_SECS: i64 = 30;
+
+/// Make rustls use ring for every client in the process (reqwest is built without a provider
+/// of its own). Idempotent.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Everything but RFC 3986's unreserved characters is percent-encoded in a path segment, so an
+/// id or login can never add a segment, a query or a fragment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// An Okta API path built from fixed parts and encoded values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OktaPath(String);
+
+impl OktaPath {
+    /// Start from a fixed path such as `/api/v1/users`.
+    pub fn new(fixed: &'static str) -> OktaPath {
+        OktaPath(fixed.to_owned())
+    }
+
+    /// Append a fixed part such as `lifecycle/suspend`.
+    pub fn fixed(mut self, part: &'static str) -> OktaPath {
+        self.0.push('/');
+        self.0.push_str(part);
+        self
+    }
+
+    /// Append one value (an id or a login) as one percent-encoded segment. `.` and `..` are
+    /// refused: no encoding keeps a URL parser from resolving them.
+    pub fn value(mut self, value: &str) -> Result<OktaPath, OktaError> {
+        if value.is_empty() || value == "." || value == ".." {
+            return Err(OktaError::Request(format!(
+                "'{value}' cannot be used as a path segment"
+            )));
+        }
+        self.0.push('/');
+        self.0
+            .extend(utf8_percent_encode(value, SEGMENT).map(|s| s.to_owned()));
+        Ok(self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Whether a request may be sent again after a 5xx or a broken connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Repeating it cannot change the outcome (GET, membership PUT, second-phase DELETE).
+    Idempotent,
+    /// It may have taken effect (POST, a user's first-phase DELETE): never repeated once it may
+    /// have reached Okta; an unclear failure is reported as `outcomeUnknown`.
+    Once,
+}
+
+/// One call to Okta.
+#[derive(Debug, Clone)]
+pub struct OktaRequest {
+    pub method: Method,
+    pub path: OktaPath,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<Value>,
+    pub retry: Retry,
+    /// The endpoint family, for metrics (e.g. `users`, `groups`, `logs`).
+    pub family: &'static str,
+}
+
+impl OktaRequest {
+    pub fn new(method: Method, path: OktaPath, family: &'static str) -> OktaRequest {
+        let retry = if method == Method::GET {
+            Retry::Idempotent
+        } else {
+            Retry::Once
+        };
+        OktaRequest {
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+            retry,
+            family,
+        }
+    }
+
+    pub fn get(path: OktaPath, family: &'static str) -> OktaRequest {
+        OktaRequest::new(Method::GET, path, family)
+    }
+
+    pub fn query(mut self, name: &'static str, value: impl ToString) -> OktaRequest {
+        self.query.push((name, value.to_string()));
+        self
+    }
+
+    pub fn json(mut self, body: Value) -> OktaRequest {
+        self.body = Some(body);
+        self
+    }
+
+    pub fn retry(mut self, retry: Retry) -> OktaRequest {
+        self.retry = retry;
+        self
+    }
+}
+
+/// Okta's answer, body read whole.
+#[derive(Debug)]
+pub struct OktaResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl OktaResponse {
+    pub fn request_id(&self) -> Option<&str> {
+        self.headers
+            .get("x-okta-request-id")
+            .and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as JSON; a body that is not JSON means the host is not behaving as Okta.
+    pub fn json(&self) -> Result<Value, OktaError> {
+        if self.body.is_empty() {
+            return Ok(Value::Object(Default::default()));
+        }
+        serde_json::from_slice(&self.body).map_err(|_| OktaError::NotOkta {
+            reason: format!("a {} answer with a body that is not JSON", self.status),
+            outcome_unknown: false,
+        })
+    }
+
+    /// The `after` cursor of the `rel="next"` link, if its path is this endpoint's (NOTES.md
+    /// §8: follow the cursor on the validated host, never the absolute URL).
+    pub fn next_cursor(&self, path: &OktaPath) -> Option<String> {
+        self.headers
+            .get_all("link")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .find(|link| link.contains("rel=\"next\""))
+            .and_then(|link| {
+                let start = link.find('<')? + 1;
+                let end = link.find('>')?;
+                let url = url::Url::parse(link.get(start..end)?).ok()?;
+                (url.path() == path.as_str())
+                    .then_some(url)?
+                    .query_pairs()
+                    .find_map(|(key, value)| (key == "after").then(|| value.into_owned()))
+            })
+    }
+}
+
+/// The shared client, cheap to clone.
 #[derive(Clone)]
 pub struct OktaClient {
     http: reqwest::Client,
+    request_timeout: Duration,
+    action_deadline: Duration,
+    max_in_flight: usize,
+    in_flight: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
 }
 
 impl OktaClient {
     pub fn new(settings: &OktaSettings) -> Result<Self, reqwest::Error> {
-        // Idempotent: another component (or a test) may have installed ring already.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_crypto_provider();
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let http = reqwest::Client::builder()
@@ -29,63 +211,433 @@ impl OktaClient {
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(settings.connect_timeout)
-            .timeout(settings.request_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
             .no_proxy()
             .build()?;
-        Ok(OktaClient { http })
+        Ok(OktaClient {
+            http,
+            request_timeout: settings.request_timeout,
+            action_deadline: settings.action_deadline,
+            max_in_flight: settings.max_in_flight_per_account,
+            in_flight: Arc::default(),
+        })
     }
 
-    /// Check a token against an org with `GET /api/v1/users/me` (NOTES.md §11). Anything but
-    /// a user object or Okta's own 401/403 means the host is not an Okta org.
+    /// Start one action's use of Okta for an account; the deadline starts now.
+    pub fn session(&self, account: &str, domain: OktaDomain, token: SecretString) -> Session {
+        let limiter = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(account.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.max_in_flight)))
+            .clone();
+        Session {
+            client: self.clone(),
+            account: account.to_owned(),
+            domain,
+            token,
+            deadline: Instant::now() + self.action_deadline,
+            limiter,
+            request_ids: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Check a token against an org with `GET /api/v1/users/me` (NOTES.md §11). Anything but a
+    /// user object or Okta's own refusal means the host is not an Okta org.
     pub async fn verify_token(
         &self,
+        account: &str,
         domain: &OktaDomain,
         token: &SecretString,
     ) -> Result<(), OktaError> {
-        let response = self
-            .http
-            .get(format!("{domain}/api/v1/users/me"))
-            .header(AUTHORIZATION, ssws(token)?)
-            .header(CONTENT_TYPE, "application/json")
-            .send()
-            .await
-            .map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(transport_error)?;
-        let json: Option<Value> = serde_json::from_slice(&bytes).ok();
-        match (status, json) {
+        let session = self.session(account, domain.clone(), token.clone());
+        let response = session
+            .send(&OktaRequest::get(
+                OktaPath::new("/api/v1/users/me"),
+                "users",
+            ))
+            .await?;
+        let json = response.json().ok();
+        match (response.status, json) {
             (200, Some(user)) if user.get("id").is_some_and(Value::is_string) => Ok(()),
-            (401 | 403, Some(body)) if body.get("errorCode").is_some() => Err(OktaError::Api {
-                status,
-                body: serde_json::from_value(body).unwrap_or_default(),
-                retry_after: None,
+            (status, Some(body)) if status >= 400 && body.get("errorCode").is_some() => {
+                Err(OktaError::Api {
+                    status,
+                    body: serde_json::from_value(body).unwrap_or_default(),
+                    outcome_unknown: false,
+                })
+            }
+            (status, _) => Err(OktaError::NotOkta {
+                reason: format!("GET /api/v1/users/me answered {status} without an Okta user"),
+                outcome_unknown: false,
             }),
-            (429, Some(body)) => Err(OktaError::Api {
-                status,
-                body: serde_json::from_value::<OktaErrorBody>(body).unwrap_or_default(),
-                retry_after: None,
-            }),
-            (status, _) => Err(OktaError::NotOkta(format!(
-                "GET /api/v1/users/me answered {status} without an Okta user"
-            ))),
         }
     }
 }
 
+/// One action's calls to one account's org.
+pub struct Session {
+    client: OktaClient,
+    account: String,
+    domain: OktaDomain,
+    token: SecretString,
+    deadline: Instant,
+    limiter: Arc<Semaphore>,
+    request_ids: Mutex<Vec<String>>,
+}
+
+impl Session {
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    pub fn domain(&self) -> &OktaDomain {
+        &self.domain
+    }
+
+    /// Okta's request ids of every call made so far, for the audit log line.
+    pub fn request_ids(&self) -> Vec<String> {
+        self.request_ids
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// Send a request, applying the retry policy, and return Okta's answer whatever its status
+    /// (except a 429 that could not be waited out, which is an error).
+    pub async fn send(&self, request: &OktaRequest) -> Result<OktaResponse, OktaError> {
+        let mut url = url::Url::parse(self.domain.as_str())
+            .map_err(|e| OktaError::Request(format!("stored domain: {e}")))?;
+        url.set_path(request.path.as_str());
+        if url.path() != request.path.as_str() {
+            // Defence in depth: the URL parser must not have rewritten the encoded path.
+            return Err(OktaError::Request("the request path was normalised".into()));
+        }
+        if !request.query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(request.query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        let mut rate_limit_retries = 0;
+        let mut transient_retries = 0;
+        let mut first_429: Option<String> = None;
+        loop {
+            let attempt = self
+                .attempt(request, &url, first_429.as_deref(), rate_limit_retries)
+                .await;
+            match attempt {
+                Ok(response) if response.status == 429 => {
+                    let wait = reset_wait(&response.headers);
+                    first_429 = first_429.or_else(|| response.request_id().map(str::to_owned));
+                    if rate_limit_retries < MAX_RATE_LIMIT_RETRIES && wait < self.remaining() {
+                        rate_limit_retries += 1;
+                        tracing::info!(
+                            account = %self.account,
+                            family = request.family,
+                            wait_ms = wait.as_millis() as u64,
+                            "Okta rate limit: waiting for the reset"
+                        );
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    return Err(OktaError::RateLimited {
+                        retry_after: wait.as_secs().max(1),
+                        body: serde_json::from_slice(&response.body).ok(),
+                    });
+                }
+                Ok(response)
+                    if response.status >= 500
+                        && request.retry == Retry::Idempotent
+                        && transient_retries < MAX_TRANSIENT_RETRIES =>
+                {
+                    transient_retries += 1;
+                    if !self.backoff(transient_retries).await {
+                        return Ok(response);
+                    }
+                }
+                Ok(response) => return Ok(response),
+                Err(Failure::NotSent(reason)) if transient_retries < MAX_TRANSIENT_RETRIES => {
+                    // The request never left: repeating it is safe for every method.
+                    transient_retries += 1;
+                    if !self.backoff(transient_retries).await {
+                        return Err(OktaError::Transport {
+                            reason,
+                            outcome_unknown: false,
+                        });
+                    }
+                }
+                Err(Failure::NotSent(reason)) => {
+                    return Err(OktaError::Transport {
+                        reason,
+                        outcome_unknown: false,
+                    });
+                }
+                Err(failure)
+                    if request.retry == Retry::Idempotent
+                        && transient_retries < MAX_TRANSIENT_RETRIES
+                        && !matches!(failure, Failure::Shed) =>
+                {
+                    transient_retries += 1;
+                    if !self.backoff(transient_retries).await {
+                        return Err(failure.into_error(request.retry));
+                    }
+                }
+                Err(failure) => return Err(failure.into_error(request.retry)),
+            }
+        }
+    }
+
+    /// Wait before a repeat: jittered exponential backoff, unless it would pass the deadline.
+    async fn backoff(&self, attempt: u32) -> bool {
+        let base = 100u64 << attempt.min(5);
+        let wait = Duration::from_millis(base + rand::rng().random_range(0..base));
+        if wait >= self.remaining() {
+            return false;
+        }
+        tokio::time::sleep(wait).await;
+        true
+    }
+
+    async fn attempt(
+        &self,
+        request: &OktaRequest,
+        url: &url::Url,
+        retry_for: Option<&str>,
+        retry_count: u32,
+    ) -> Result<OktaResponse, Failure> {
+        let remaining = self.remaining();
+        if remaining.is_zero() {
+            return Err(Failure::Timeout);
+        }
+        let Ok(_permit): Result<OwnedSemaphorePermit, _> = self.limiter.clone().try_acquire_owned()
+        else {
+            return Err(Failure::Shed);
+        };
+        let mut builder = self
+            .client
+            .http
+            .request(request.method.clone(), url.clone())
+            .timeout(remaining.min(self.client.request_timeout))
+            .header(AUTHORIZATION, ssws(&self.token).map_err(Failure::Invalid)?)
+            .header(CONTENT_TYPE, "application/json");
+        if let Some(first) = retry_for {
+            builder = builder
+                .header("X-Okta-Retry-For", first)
+                .header("X-Okta-Retry-Count", retry_count.to_string());
+        }
+        builder = match &request.body {
+            Some(body) => {
+                builder.body(serde_json::to_vec(body).map_err(|e| Failure::Invalid(e.to_string()))?)
+            }
+            // Okta answers 411 to a body-less POST or PUT without Content-Length: 0.
+            None if request.method == Method::POST || request.method == Method::PUT => {
+                builder.header(CONTENT_LENGTH, "0").body(Vec::new())
+            }
+            None => builder,
+        };
+        let response = builder.send().await.map_err(|err| {
+            if err.is_timeout() {
+                Failure::Timeout
+            } else if err.is_connect() {
+                Failure::NotSent(err.without_url().to_string())
+            } else {
+                Failure::Broken(err.without_url().to_string())
+            }
+        })?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        if let Some(id) = headers
+            .get("x-okta-request-id")
+            .and_then(|v| v.to_str().ok())
+        {
+            self.request_ids
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(id.to_owned());
+        }
+        let body = response.bytes().await.map_err(|err| {
+            if err.is_timeout() {
+                Failure::Timeout
+            } else {
+                Failure::Broken(err.without_url().to_string())
+            }
+        })?;
+        Ok(OktaResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Send and require a 2xx answer; an error status becomes an [`OktaError`].
+    pub async fn call(&self, request: &OktaRequest) -> Result<OktaResponse, OktaError> {
+        let response = self.send(request).await?;
+        if (200..300).contains(&response.status) {
+            return Ok(response);
+        }
+        let outcome_unknown = response.status >= 500 && request.retry == Retry::Once;
+        match serde_json::from_slice::<OktaErrorBody>(&response.body) {
+            Ok(body) if body.error_code.is_some() => Err(OktaError::Api {
+                status: response.status,
+                body,
+                outcome_unknown,
+            }),
+            _ => Err(OktaError::NotOkta {
+                reason: format!("{} answered without an Okta error body", response.status),
+                outcome_unknown,
+            }),
+        }
+    }
+
+    /// Send, require a 2xx answer and parse its JSON body.
+    pub async fn call_json(&self, request: &OktaRequest) -> Result<Value, OktaError> {
+        self.call(request).await?.json()
+    }
+}
+
+/// Why one attempt failed, before the retry policy decides.
+enum Failure {
+    /// The connection was never made: nothing reached Okta.
+    NotSent(String),
+    /// The connection broke after the request may have been sent.
+    Broken(String),
+    Timeout,
+    /// Too many calls in flight for this account.
+    Shed,
+    Invalid(String),
+}
+
+impl Failure {
+    fn into_error(self, retry: Retry) -> OktaError {
+        let outcome_unknown = retry == Retry::Once;
+        match self {
+            Failure::NotSent(reason) => OktaError::Transport {
+                reason,
+                outcome_unknown: false,
+            },
+            Failure::Broken(reason) => OktaError::Transport {
+                reason,
+                outcome_unknown,
+            },
+            Failure::Timeout => OktaError::Timeout { outcome_unknown },
+            Failure::Shed => OktaError::InFlightLimit,
+            Failure::Invalid(reason) => OktaError::Request(reason),
+        }
+    }
+}
+
+/// How long to wait for a rate-limit reset: `X-Rate-Limit-Reset` against Okta's own `Date`
+/// (not the local clock), plus a second, clamped to [1 s, 30 s].
+fn reset_wait(headers: &HeaderMap) -> Duration {
+    let reset = headers
+        .get("x-rate-limit-reset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let now = headers
+        .get(DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+        .map_or_else(|| chrono::Utc::now().timestamp(), |d| d.timestamp());
+    let secs = reset.map_or(MIN_RESET_WAIT_SECS, |reset| reset - now + 1);
+    Duration::from_secs(secs.clamp(MIN_RESET_WAIT_SECS, MAX_RESET_WAIT_SECS) as u64)
+}
+
 /// The `Authorization` value, marked sensitive so it is never printed by `Debug`.
-fn ssws(token: &SecretString) -> Result<HeaderValue, OktaError> {
+fn ssws(token: &SecretString) -> Result<HeaderValue, String> {
     let mut value = HeaderValue::from_str(&format!("SSWS {}", token.expose_secret()))
-        .map_err(|_| OktaError::NotOkta("the stored token is not a valid header value".into()))?;
+        .map_err(|_| "the stored token is not a valid header value".to_owned())?;
     value.set_sensitive(true);
     Ok(value)
 }
 
-fn transport_error(err: reqwest::Error) -> OktaError {
-    if err.is_timeout() {
-        OktaError::Timeout
-    } else {
-        OktaError::Transport(err.without_url().to_string())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_one_encoded_segment() {
+        let path = |v: &str| {
+            OktaPath::new("/api/v1/users")
+                .value(v)
+                .map(|p| p.fixed("lifecycle/suspend").0)
+        };
+        assert_eq!(
+            path("00ub0oNGTSWTBKOLGLNR").unwrap(),
+            "/api/v1/users/00ub0oNGTSWTBKOLGLNR/lifecycle/suspend"
+        );
+        assert_eq!(
+            path("a+b@x.io").unwrap(),
+            "/api/v1/users/a%2Bb%40x.io/lifecycle/suspend"
+        );
+        assert_eq!(
+            path("a/b").unwrap(),
+            "/api/v1/users/a%2Fb/lifecycle/suspend"
+        );
+        assert_eq!(
+            path("x?y").unwrap(),
+            "/api/v1/users/x%3Fy/lifecycle/suspend"
+        );
+        assert_eq!(
+            path("a#b").unwrap(),
+            "/api/v1/users/a%23b/lifecycle/suspend"
+        );
+        assert_eq!(
+            path("%2e%2e").unwrap(),
+            "/api/v1/users/%252e%252e/lifecycle/suspend"
+        );
+        assert!(path("..").is_err());
+        assert!(path(".").is_err());
+        assert!(path("").is_err());
+    }
+
+    #[test]
+    fn the_reset_wait_uses_okta_date_and_is_clamped() {
+        let headers = |reset: i64| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                DATE,
+                HeaderValue::from_static("Sat, 28 Nov 2026 15:00:00 GMT"),
+            );
+            h.insert(
+                "x-rate-limit-reset",
+                HeaderValue::from_str(&reset.to_string()).unwrap(),
+            );
+            h
+        };
+        let date = 1_795_878_000; // 2026-11-28T15:00:00Z
+        assert_eq!(reset_wait(&headers(date + 4)), Duration::from_secs(5));
+        assert_eq!(reset_wait(&headers(date - 100)), Duration::from_secs(1));
+        assert_eq!(reset_wait(&headers(date + 3600)), Duration::from_secs(30));
+        assert_eq!(reset_wait(&HeaderMap::new()), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_next_cursor_is_taken_only_for_the_same_endpoint() {
+        let path = OktaPath::new("/api/v1/groups");
+        let response = |links: &[&str]| {
+            let mut headers = HeaderMap::new();
+            for link in links {
+                headers.append("link", HeaderValue::from_str(link).unwrap());
+            }
+            OktaResponse {
+                status: 200,
+                headers,
+                body: Bytes::new(),
+            }
+        };
+        let page = response(&[
+            "<https://x.okta.com/api/v1/groups?limit=2>; rel=\"self\"",
+            "<https://x.okta.com/api/v1/groups?after=00g123&limit=2>; rel=\"next\"",
+        ]);
+        assert_eq!(page.next_cursor(&path).as_deref(), Some("00g123"));
+        let last = response(&["<https://x.okta.com/api/v1/groups?limit=2>; rel=\"self\""]);
+        assert_eq!(last.next_cursor(&path), None);
+        let elsewhere = response(&["<https://evil.io/api/v1/users?after=1>; rel=\"next\""]);
+        assert_eq!(elsewhere.next_cursor(&path), None);
     }
 }

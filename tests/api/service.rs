@@ -440,3 +440,26 @@ backend_tests!(
     requests_past_the_concurrency_limit_are_shed,
     slow_request_headers_are_cut_off,
 );
+
+#[tokio::test]
+async fn the_healthcheck_command_reports_readiness() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let run = |addr: String| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_okta-gateway"))
+            .arg("healthcheck")
+            .env_clear()
+            .env("BIND_ADDR", addr)
+            .output()
+            .expect("runs")
+    };
+    let ready = run(app.gateway.addr.to_string());
+    assert!(
+        ready.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ready.stderr)
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    assert!(!run(format!("127.0.0.1:{port}")).status.success());
+}

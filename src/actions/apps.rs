@@ -1,0 +1,172 @@
+//! Application actions: read an app, assign it to a user, unassign it.
+
+use reqwest::Method;
+use serde_json::json;
+
+use super::users::dry_run;
+use super::{
+    Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
+    reference, shape_response,
+};
+use crate::error::ApiError;
+use crate::okta::client::{OktaPath, OktaRequest, Retry};
+use crate::params::{DefaultValue, Input, Kind, Param};
+
+pub static ACTIONS: &[&Action] = &[
+    &GET_APPLICATION,
+    &ASSIGN_APP_TO_USER,
+    &UNASSIGN_APP_FROM_USER,
+];
+
+const APP_ID: Param = reference("appId", "The application's Okta id.");
+const USER_ID: Param = reference(
+    "userId",
+    "The user's Okta id, or their login (resolved to the id with one lookup).",
+);
+
+fn app_path(ctx: &ActionContext, input: &Input) -> Result<OktaPath, ApiError> {
+    OktaPath::new("/api/v1/apps")
+        .value(input.str("appId").unwrap_or_default())
+        .map_err(|e| ctx.map(e))
+}
+
+fn app_user_path(ctx: &ActionContext, input: &Input, user_id: &str) -> Result<OktaPath, ApiError> {
+    app_path(ctx, input)?
+        .fixed("users")
+        .value(user_id)
+        .map_err(|e| ctx.map(e))
+}
+
+static GET_APPLICATION: Action = Action {
+    name: "get_application",
+    label: "Get Application",
+    description: "Fetches an application by its Okta id: name, label, status, sign-on mode and settings.",
+    params: &[APP_ID],
+    resource: "application",
+    mutating: false,
+    carries_credentials: false,
+    check: None,
+    responses: &[ResponseShape {
+        label: "the application (its settings differ by sign-on mode)",
+        sample: r#"{
+  "id": "0oabkvBLDEKCNXBMBWKR",
+  "name": "template_saml_2_0",
+  "label": "Sample SAML App",
+  "status": "ACTIVE",
+  "created": "2023-06-01T08:00:00.000Z",
+  "lastUpdated": "2024-05-15T10:00:00.000Z",
+  "signOnMode": "SAML_2_0",
+  "settings": {
+    "app": {
+      "audienceRestriction": "https://www.example.com/audience",
+      "postBackURL": "https://www.example.com/sso/saml"
+    }
+  }
+}"#,
+        kind: ShapeKind::OktaTop,
+    }],
+    handler: get_application,
+};
+
+fn get_application(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+    Box::pin(async move {
+        let app = ctx
+            .call_json(OktaRequest::get(app_path(ctx, &input)?, "apps/{id}"))
+            .await?;
+        Ok(shape_response(app, &GET_APPLICATION.responses[0]))
+    })
+}
+
+static ASSIGN_APP_TO_USER: Action = Action {
+    name: "assign_app_to_user",
+    label: "Assign App to User",
+    description: "Assigns an application to a user, granting them access to it.",
+    params: &[
+        APP_ID,
+        USER_ID,
+        Param::new(
+            "scope",
+            Kind::Enum(&["USER", "GROUP"]),
+            "USER for a direct assignment, GROUP when it comes from a group.",
+        )
+        .default(DefaultValue::Str("USER")),
+    ],
+    resource: "application",
+    mutating: true,
+    carries_credentials: false,
+    check: None,
+    responses: &[ResponseShape {
+        label: "the application user (the assignment)",
+        sample: r#"{
+  "id": "00ub0oNGTSWTBKOLGLNR",
+  "externalId": null,
+  "created": "2024-05-29T11:00:00.000Z",
+  "lastUpdated": "2024-05-29T11:00:00.000Z",
+  "scope": "USER",
+  "status": "ACTIVE",
+  "syncState": "DISABLED",
+  "credentials": {"userName": "jordan.lee@example.com"}
+}"#,
+        kind: ShapeKind::Okta,
+    }],
+    handler: assign_app_to_user,
+};
+
+fn assign_app_to_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+    Box::pin(async move {
+        let user_id = ctx.user_id(input.str("userId").unwrap_or_default()).await?;
+        let path = app_path(ctx, &input)?.fixed("users");
+        let request = OktaRequest::new(Method::POST, path, "apps/{id}/users").json(json!({
+            "id": user_id,
+            "scope": input.str("scope").unwrap_or("USER"),
+        }));
+        let app_user = ctx.call_json(request).await?;
+        Ok(shape_response(app_user, &ASSIGN_APP_TO_USER.responses[0]))
+    })
+}
+
+static UNASSIGN_APP_FROM_USER: Action = Action {
+    name: "unassign_app_from_user",
+    label: "Unassign App from User",
+    description: "Removes an application from a user, revoking their access; the app's profile for the user is lost.",
+    params: &[APP_ID, USER_ID, DRY_RUN],
+    resource: "application",
+    mutating: true,
+    carries_credentials: false,
+    check: None,
+    responses: &[
+        ResponseShape {
+            label: "the application is unassigned",
+            sample: r#"{"status": 204, "message": "Application successfully unassigned from user.", "userId": "00ub0oNGTSWTBKOLGLNR", "appId": "0oabkvBLDEKCNXBMBWKR"}"#,
+            kind: ShapeKind::Wrapper,
+        },
+        DRY_RUN_RESPONSE,
+    ],
+    handler: unassign_app_from_user,
+};
+
+fn unassign_app_from_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+    Box::pin(async move {
+        let user_id = ctx.user_id(input.str("userId").unwrap_or_default()).await?;
+        let path = app_user_path(ctx, &input, &user_id)?;
+        if input.bool("dryRun") == Some(true) {
+            let assignment = ctx
+                .call_json(OktaRequest::get(path, "apps/{id}/users"))
+                .await?;
+            let message = format!(
+                "Would unassign application {} from user {user_id}.",
+                input.str("appId").unwrap_or_default()
+            );
+            return Ok(dry_run(message, assignment));
+        }
+        let request =
+            OktaRequest::new(Method::DELETE, path, "apps/{id}/users").retry(Retry::Idempotent);
+        ctx.call(request).await?;
+        Ok(json!({
+            "status": 204,
+            "message": "Application successfully unassigned from user.",
+            "userId": user_id,
+            "appId": input.str("appId").unwrap_or_default(),
+        }))
+    })
+}

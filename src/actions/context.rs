@@ -1,0 +1,186 @@
+//! What an action's handler works with: its Okta session and the helpers every action shares
+//! (error mapping in the action's context, user lookup by id or login, paging).
+
+use serde_json::Value;
+
+use super::Action;
+use crate::error::{ApiError, ErrorStatus};
+use crate::okta::client::{OktaPath, OktaRequest, OktaResponse, Session};
+use crate::okta::errors::{ErrorContext, OktaError, to_api_error};
+
+/// Okta's page size for the paged actions: its recommended maximum (NOTES.md §8).
+pub const PAGE_SIZE: i64 = 200;
+
+pub struct ActionContext {
+    pub session: Session,
+    pub action: &'static Action,
+}
+
+/// Whether a user reference is an Okta user id rather than a login.
+pub fn looks_like_user_id(reference: &str) -> bool {
+    reference.len() == 20
+        && reference.starts_with("00u")
+        && reference.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Logins with `/` or `?` cannot be used in a user path (NOTES.md §5).
+fn needs_search(reference: &str) -> bool {
+    reference.contains('/') || reference.contains('?')
+}
+
+impl ActionContext {
+    pub fn new(session: Session, action: &'static Action) -> Self {
+        ActionContext { session, action }
+    }
+
+    /// Map an Okta failure in this action's context.
+    pub fn map(&self, err: OktaError) -> ApiError {
+        self.map_with(err, false)
+    }
+
+    pub fn map_with(&self, err: OktaError, e0000001_is_state: bool) -> ApiError {
+        to_api_error(
+            err,
+            ErrorContext {
+                resource: self.action.resource,
+                e0000001_is_state,
+            },
+        )
+    }
+
+    /// Send and require a 2xx answer.
+    pub async fn call(&self, request: OktaRequest) -> Result<OktaResponse, ApiError> {
+        self.session.call(&request).await.map_err(|e| self.map(e))
+    }
+
+    /// Send, require a 2xx answer and parse its JSON body.
+    pub async fn call_json(&self, request: OktaRequest) -> Result<Value, ApiError> {
+        self.session
+            .call_json(&request)
+            .await
+            .map_err(|e| self.map(e))
+    }
+
+    /// The user named by an id or a login, as Okta returns it.
+    pub async fn find_user(&self, reference: &str) -> Result<Value, ApiError> {
+        let result = if needs_search(reference) {
+            let escaped = reference.replace('\\', "\\\\").replace('"', "\\\"");
+            let request = OktaRequest::get(OktaPath::new("/api/v1/users"), "users")
+                .query("search", format!("profile.login eq \"{escaped}\""))
+                .query("limit", 2);
+            match self.session.call_json(&request).await {
+                Ok(Value::Array(mut users)) if !users.is_empty() => Ok(users.swap_remove(0)),
+                Ok(_) => {
+                    return Err(ApiError::not_found(
+                        "user",
+                        "Okta has no user with this login.",
+                    ));
+                }
+                Err(err) => Err(err),
+            }
+        } else {
+            let path = OktaPath::new("/api/v1/users")
+                .value(reference)
+                .map_err(|e| self.map(e))?;
+            self.session
+                .call_json(&OktaRequest::get(path, "users/{id}"))
+                .await
+        };
+        result.map_err(|err| {
+            to_api_error(
+                err,
+                ErrorContext {
+                    resource: "user",
+                    e0000001_is_state: false,
+                },
+            )
+        })
+    }
+
+    /// The id of the user named by an id or a login: one GET unless it already is an id.
+    pub async fn user_id(&self, reference: &str) -> Result<String, ApiError> {
+        if looks_like_user_id(reference) {
+            return Ok(reference.to_owned());
+        }
+        let user = self.find_user(reference).await?;
+        user.get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                ApiError::new(ErrorStatus::UpstreamUnavailable)
+                    .with_internal("Okta returned a user without an id")
+            })
+    }
+
+    /// A reference usable in a path that accepts logins: passed through, unless the login
+    /// cannot be put in a path, then resolved to the id.
+    pub async fn user_segment(&self, reference: &str) -> Result<String, ApiError> {
+        if needs_search(reference) {
+            self.user_id(reference).await
+        } else {
+            Ok(reference.to_owned())
+        }
+    }
+
+    /// `/api/v1/users/{reference}` followed by fixed parts.
+    pub fn user_path(&self, reference: &str) -> Result<OktaPath, ApiError> {
+        OktaPath::new("/api/v1/users")
+            .value(reference)
+            .map_err(|e| self.map(e))
+    }
+
+    /// Add the user's current status to an INVALID_STATE refusal (one extra GET).
+    pub async fn with_user_status(&self, mut error: ApiError, reference: &str) -> ApiError {
+        if error.status == ErrorStatus::InvalidState
+            && let Ok(user) = self.find_user(reference).await
+            && let Some(status) = user.get("status").and_then(Value::as_str)
+        {
+            error.details.user_status = Some(status.to_owned());
+            error.message = format!(
+                "{} The user's status is {status}.",
+                error.message.trim_end()
+            );
+        }
+        error
+    }
+
+    /// Follow `rel="next"` in pages of up to 200 until `limit` items (or the last page).
+    pub async fn paged(&self, request: OktaRequest, limit: i64) -> Result<Vec<Value>, ApiError> {
+        let mut items: Vec<Value> = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let remaining = limit - items.len() as i64;
+            let mut page = request.clone().query("limit", remaining.min(PAGE_SIZE));
+            if let Some(cursor) = &after {
+                page = page.query("after", cursor);
+            }
+            let response = self.call(page).await?;
+            let Value::Array(batch) = response.json().map_err(|e| self.map(e))? else {
+                return Err(ApiError::new(ErrorStatus::UpstreamUnavailable)
+                    .with_internal("Okta answered a list with something else"));
+            };
+            let exhausted = batch.is_empty();
+            items.extend(batch);
+            after = response.next_cursor(&request.path);
+            if exhausted || after.is_none() || items.len() as i64 >= limit {
+                break;
+            }
+        }
+        items.truncate(limit.max(0) as usize);
+        Ok(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_ids_are_told_from_logins() {
+        assert!(looks_like_user_id("00ub0oNGTSWTBKOLGLNR"));
+        assert!(!looks_like_user_id("jordan.lee@example.com"));
+        assert!(!looks_like_user_id("00ub0oNGTSWTBKOLGLN"));
+        assert!(!looks_like_user_id("00g1emaKYZTWRYYRRTSK"));
+        assert!(!looks_like_user_id("00ub0oNGTSWTBKOLGL/R"));
+    }
+}

@@ -1,0 +1,262 @@
+//! MFA factor actions: list, enroll, reset (unenroll one factor).
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::users::dry_run;
+use super::{
+    Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
+    reference, shape_response,
+};
+use crate::error::{ApiError, FieldProblem};
+use crate::okta::client::{OktaPath, OktaRequest, Retry};
+use crate::params::{Input, Kind, Param};
+
+pub static ACTIONS: &[&Action] = &[&LIST_FACTORS, &ENROLL_FACTOR, &RESET_FACTOR];
+
+const USER_ID: Param = reference(
+    "userId",
+    "The user's Okta id, or their login (resolved to the id with one lookup).",
+);
+
+const FACTOR_TYPES: &[&str] = &[
+    "question",
+    "sms",
+    "call",
+    "email",
+    "token:software:totp",
+    "push",
+];
+
+async fn factors_path(ctx: &ActionContext, input: &Input) -> Result<(String, OktaPath), ApiError> {
+    let user_id = ctx.user_id(input.str("userId").unwrap_or_default()).await?;
+    let path = ctx.user_path(&user_id)?.fixed("factors");
+    Ok((user_id, path))
+}
+
+static LIST_FACTORS: Action = Action {
+    name: "list_factors",
+    label: "List Factors",
+    description: "Lists the MFA factors a user has enrolled, with type, provider and status; use it to find the factorId for Reset Factor.",
+    params: &[USER_ID],
+    resource: "user",
+    mutating: false,
+    carries_credentials: false,
+    check: None,
+    responses: &[ResponseShape {
+        label: "the user's factors (each profile depends on the factor type)",
+        sample: r#"[
+  {
+    "id": "ufs2bysphxKODSZKWVCT",
+    "factorType": "token:software:totp",
+    "provider": "GOOGLE",
+    "status": "ACTIVE",
+    "created": "2024-01-20T09:00:00.000Z",
+    "lastUpdated": "2024-01-20T09:00:00.000Z",
+    "profile": {"credentialId": "jordan.lee@example.com"}
+  },
+  {
+    "id": "sms2gt8gzgEBPUWBIFHN",
+    "factorType": "sms",
+    "provider": "OKTA",
+    "status": "ACTIVE",
+    "created": "2024-01-21T10:00:00.000Z",
+    "lastUpdated": "2024-01-21T10:00:00.000Z",
+    "profile": {"phoneNumber": "+1-555-123-4567"}
+  }
+]"#,
+        kind: ShapeKind::OktaTop,
+    }],
+    handler: list_factors,
+};
+
+fn list_factors(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+    Box::pin(async move {
+        let (_, path) = factors_path(ctx, &input).await?;
+        let factors = ctx
+            .call_json(OktaRequest::get(path, "users/{id}/factors"))
+            .await?;
+        Ok(shape_response(factors, &LIST_FACTORS.responses[0]))
+    })
+}
+
+static ENROLL_FACTOR: Action = Action {
+    name: "enroll_factor",
+    label: "Enroll Factor",
+    description: "Enrolls an MFA factor for a user. The factor stays PENDING_ACTIVATION until the user verifies it (a security question is ACTIVE at once). For TOTP the response carries the shared secret and the QR code link (_embedded.activation.qrcode.href) the user needs to finish set-up.",
+    params: &[
+        USER_ID,
+        Param::new(
+            "factorType",
+            Kind::Enum(FACTOR_TYPES),
+            "The kind of factor.",
+        )
+        .required(),
+        Param::new(
+            "provider",
+            Kind::Enum(&["OKTA", "GOOGLE"]),
+            "Who provides the factor; GOOGLE only for token:software:totp (Google Authenticator).",
+        )
+        .required(),
+        Param::new(
+            "profile",
+            Kind::StringMap,
+            "Required for question ({question, answer}), sms and call ({phoneNumber}, call also phoneExtension) and email ({email}); not used otherwise.",
+        ),
+    ],
+    resource: "user",
+    mutating: true,
+    carries_credentials: true,
+    check: Some(check_enrollment),
+    responses: &[ResponseShape {
+        label: "the enrolled factor, with its activation data",
+        sample: r#"{
+  "id": "uftm3iHSGFQXHCUSDAND",
+  "factorType": "token:software:totp",
+  "provider": "GOOGLE",
+  "status": "PENDING_ACTIVATION",
+  "created": "2024-05-29T11:30:00.000Z",
+  "lastUpdated": "2024-05-29T11:30:00.000Z",
+  "profile": {"credentialId": "jordan.lee@example.com"},
+  "_embedded": {
+    "activation": {
+      "timeStep": 30,
+      "sharedSecret": "JBSWY3DPEHPK3PXP",
+      "encoding": "base32",
+      "keyLength": 6,
+      "qrcode": {
+        "href": "https://dev-12345.okta.com/api/v1/users/00ub0oNGTSWTBKOLGLNR/factors/uftm3iHSGFQXHCUSDAND/qr/00fukNElRS_Tz6k-CFhg3pH4KO2dj2guhmaapXWbc4",
+        "type": "image/png"
+      }
+    }
+  }
+}"#,
+        kind: ShapeKind::OktaTop,
+    }],
+    handler: enroll_factor,
+};
+
+/// The profile each factor type needs (NOTES.md §10), checked before calling Okta.
+fn check_enrollment(input: &Input) -> Vec<FieldProblem> {
+    let factor_type = input.str("factorType").unwrap_or_default();
+    let provider = input.str("provider").unwrap_or_default();
+    let profile = input.object("profile");
+    let member = |name: &str| {
+        profile
+            .and_then(|p| p.get(name))
+            .and_then(Value::as_str)
+            .filter(|v| !v.trim().is_empty())
+    };
+    let mut problems = Vec::new();
+    if provider == "GOOGLE" && factor_type != "token:software:totp" {
+        problems.push(FieldProblem::new(
+            "provider",
+            "GOOGLE is only a provider for token:software:totp",
+        ));
+    }
+    let needs: &[&str] = match factor_type {
+        "question" => &["question", "answer"],
+        "sms" | "call" => &["phoneNumber"],
+        "email" => &["email"],
+        _ => &[],
+    };
+    if needs.is_empty() {
+        if profile.is_some() {
+            problems.push(FieldProblem::new(
+                "profile",
+                "is only used with question, sms, call and email factors",
+            ));
+        }
+    } else {
+        for name in needs {
+            if member(name).is_none() {
+                problems.push(FieldProblem::new(
+                    format!("profile.{name}"),
+                    format!("is required for a {factor_type} factor"),
+                ));
+            }
+        }
+    }
+    if factor_type == "question" && member("answer").is_some_and(|a| a.chars().count() < 4) {
+        problems.push(FieldProblem::new(
+            "profile.answer",
+            "must be at least 4 characters",
+        ));
+    }
+    problems
+}
+
+fn enroll_factor(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+    Box::pin(async move {
+        let (_, path) = factors_path(ctx, &input).await?;
+        let mut body = json!({
+            "factorType": input.str("factorType").unwrap_or_default(),
+            "provider": input.str("provider").unwrap_or_default(),
+        });
+        if let Some(profile) = input.object("profile") {
+            body["profile"] = Value::Object(profile.clone());
+        }
+        let request = OktaRequest::new(Method::POST, path, "users/{id}/factors").json(body);
+        let mut factor = ctx.call_json(request).await?;
+        // The seed exposes the QR code as `_embedded.activation.qrcode`; Okta nests it in the
+        // activation's links. Without it a user cannot finish TOTP set-up.
+        if let Some(activation) = factor.pointer_mut("/_embedded/activation")
+            && let Some(qrcode) = activation.pointer("/_links/qrcode").cloned()
+        {
+            activation["qrcode"] = qrcode;
+        }
+        Ok(shape_response(factor, &ENROLL_FACTOR.responses[0]))
+    })
+}
+
+static RESET_FACTOR: Action = Action {
+    name: "reset_factor",
+    label: "Reset Factor",
+    description: "Deletes one enrolled MFA factor so the user can enroll it again (for a lost phone or authenticator). Get the factorId from List Factors.",
+    params: &[
+        USER_ID,
+        reference("factorId", "The factor's id, from List Factors."),
+        DRY_RUN,
+    ],
+    resource: "factor",
+    mutating: true,
+    carries_credentials: false,
+    check: None,
+    responses: &[
+        ResponseShape {
+            label: "the factor is deleted",
+            sample: r#"{"status": 204, "message": "MFA factor successfully deleted. The user can now re-enroll.", "userId": "00ub0oNGTSWTBKOLGLNR", "factorId": "ufs2bysphxKODSZKWVCT"}"#,
+            kind: ShapeKind::Wrapper,
+        },
+        DRY_RUN_RESPONSE,
+    ],
+    handler: reset_factor,
+};
+
+fn reset_factor(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+    Box::pin(async move {
+        let (user_id, path) = factors_path(ctx, &input).await?;
+        let factor_id = input.str("factorId").unwrap_or_default();
+        let path = path.value(factor_id).map_err(|e| ctx.map(e))?;
+        if input.bool("dryRun") == Some(true) {
+            let factor = ctx
+                .call_json(OktaRequest::get(path, "users/{id}/factors"))
+                .await?;
+            let kind = factor
+                .get("factorType")
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            let message = format!("Would delete the {kind} factor {factor_id} of user {user_id}.");
+            return Ok(dry_run(message, factor));
+        }
+        let request =
+            OktaRequest::new(Method::DELETE, path, "users/{id}/factors").retry(Retry::Idempotent);
+        ctx.call(request).await?;
+        Ok(json!({
+            "status": 204,
+            "message": "MFA factor successfully deleted. The user can now re-enroll.",
+            "userId": user_id,
+            "factorId": factor_id,
+        }))
+    })
+}

@@ -1,0 +1,289 @@
+//! The action catalog: each action's parameters, description, Okta calls and response shape,
+//! defined once. The router, `GET /actions` and the OpenAPI contract all read these
+//! definitions.
+
+mod apps;
+mod context;
+mod factors;
+mod groups;
+mod logs;
+mod shape;
+mod users;
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+
+pub use context::ActionContext;
+pub use shape::{response_schema, shape, shape_response};
+
+use crate::error::ApiError;
+use crate::params::{Input, InputSchema, Kind, Param};
+
+/// The future an action's handler returns.
+pub type ActionFuture<'a> = BoxFuture<'a, Result<Value, ApiError>>;
+/// An action's handler: its Okta calls and response, given validated input.
+pub type Handler = for<'a> fn(&'a ActionContext, Input) -> ActionFuture<'a>;
+
+/// One possible success body of an action.
+#[derive(Debug, Clone, Copy)]
+pub struct ResponseShape {
+    /// What this body is, e.g. "the created user" or "the dry-run preview".
+    pub label: &'static str,
+    /// A sample body (JSON). For an Okta object it is also the template of keys that are
+    /// always present (null where Okta omits them); a wrapper's sample is its exact shape.
+    pub sample: &'static str,
+    pub kind: ShapeKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShapeKind {
+    /// An Okta object (or a list of them) passed through: extra keys may appear, any member
+    /// may be null.
+    Okta,
+    /// Like `Okta`, but only the top-level keys are guaranteed: nested objects differ by kind
+    /// (an app's settings by sign-on mode, a factor's profile by factor type).
+    OktaTop,
+    /// The gateway's own body: exactly these keys and types.
+    Wrapper,
+}
+
+/// One action of the catalog.
+pub struct Action {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub description: &'static str,
+    pub params: &'static [Param],
+    /// The resource a 404 refers to when Okta's answer does not say.
+    pub resource: &'static str,
+    /// Whether the action changes anything in Okta (it then writes an audit log line).
+    pub mutating: bool,
+    /// Whether a success body can carry a credential (activation token, reset URL, temporary
+    /// password, TOTP secret): such responses get `Cache-Control: no-store`.
+    pub carries_credentials: bool,
+    /// Checks across parameters that the JSON Schema cannot express, run before any Okta call.
+    pub check: Option<fn(&Input) -> Vec<crate::error::FieldProblem>>,
+    pub responses: &'static [ResponseShape],
+    pub handler: Handler,
+}
+
+impl std::fmt::Debug for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Action")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The dry-run preview every `dryRun` action returns.
+pub const DRY_RUN_RESPONSE: ResponseShape = ResponseShape {
+    label: "dry run: what the action would do, with the target as Okta has it",
+    sample: r#"{"dryRun": true, "message": "Would deactivate user jordan.lee@example.com (status ACTIVE).", "target": {"id": "00ub0oNGTSWTBKOLGLNR", "status": "ACTIVE"}}"#,
+    kind: ShapeKind::Wrapper,
+};
+
+/// `dryRun`: do the same reads and checks as the real call, and no writes.
+pub const DRY_RUN: Param = Param::new(
+    "dryRun",
+    Kind::Boolean,
+    "Do the reads and checks of the real call but change nothing; answer with a preview so the flow can ask for confirmation.",
+)
+.default(crate::params::DefaultValue::Bool(false));
+
+/// Every action, in the seed's order.
+pub static ACTIONS: LazyLock<Vec<&'static Action>> = LazyLock::new(|| {
+    [
+        users::ACTIONS,
+        groups::ACTIONS,
+        apps::ACTIONS,
+        factors::ACTIONS,
+        logs::ACTIONS,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+    .collect()
+});
+
+/// The catalog, with each action's compiled input schema, built once.
+pub struct Catalog {
+    entries: Vec<(&'static Action, InputSchema)>,
+    by_name: HashMap<&'static str, usize>,
+}
+
+impl Catalog {
+    pub fn new() -> Catalog {
+        let entries: Vec<(&'static Action, InputSchema)> = ACTIONS
+            .iter()
+            .map(|action| (*action, InputSchema::new(action.params)))
+            .collect();
+        let by_name = entries
+            .iter()
+            .enumerate()
+            .map(|(i, (action, _))| (action.name, i))
+            .collect();
+        Catalog { entries, by_name }
+    }
+
+    pub fn get(&self, name: &str) -> Option<(&'static Action, &InputSchema)> {
+        self.by_name
+            .get(name)
+            .map(|&i| (self.entries[i].0, &self.entries[i].1))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'static Action, &InputSchema)> {
+        self.entries
+            .iter()
+            .map(|(action, schema)| (*action, schema))
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .map(|(action, _)| action.name.to_owned())
+            .collect()
+    }
+
+    /// `GET /actions`: what a flow builder needs to render each action's node form.
+    pub fn describe(&self) -> Value {
+        Value::Array(
+            self.iter()
+                .map(|(action, _)| {
+                    json!({
+                        "name": action.name,
+                        "label": action.label,
+                        "description": action.description,
+                        "mutating": action.mutating,
+                        "parameters": action.params.iter().map(describe_param).collect::<Vec<_>>(),
+                        "sampleResponse": sample(&action.responses[0]),
+                    })
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Catalog::new()
+    }
+}
+
+pub fn sample(response: &ResponseShape) -> Value {
+    serde_json::from_str(response.sample).expect("action samples are valid JSON")
+}
+
+fn describe_param(param: &Param) -> Value {
+    let (ty, values): (&str, Option<&[&str]>) = match param.kind {
+        Kind::String { .. } | Kind::Secret { .. } => ("string", None),
+        Kind::Password => ("password", None),
+        Kind::Boolean => ("boolean", None),
+        Kind::Integer { .. } => ("integer", None),
+        Kind::Enum(values) => ("string", Some(values)),
+        Kind::DateTime => ("date-time", None),
+        Kind::StringMap => ("object", None),
+    };
+    let mut described = json!({
+        "name": param.name,
+        "type": ty,
+        "required": param.required,
+        "description": param.description,
+        "schema": param.value_schema(),
+    });
+    if let Some(default) = param.default {
+        described["default"] = default.to_json();
+    }
+    if let Some(values) = values {
+        described["enum"] = json!(values);
+    }
+    if let Kind::Integer { min, max } = param.kind {
+        described["minimum"] = json!(min);
+        described["maximum"] = json!(max);
+    }
+    described
+}
+
+/// Reference parameters (ids and logins) become path segments: `.` and `..` can never be
+/// one (NOTES.md §5), and are refused with the other input problems, before any Okta call.
+pub fn reference_problems(action: &Action, input: &Input) -> Vec<crate::error::FieldProblem> {
+    action
+        .params
+        .iter()
+        .filter(|p| is_reference(p))
+        .filter_map(|p| {
+            let value = input.str(p.name)?;
+            (value.trim().is_empty() || value == "." || value == "..")
+                .then(|| crate::error::FieldProblem::new(p.name, "must be an Okta id or login"))
+        })
+        .collect()
+}
+
+fn is_reference(param: &Param) -> bool {
+    param.name.ends_with("Id") || param.name == "userIdOrLogin" || param.name == "searchValue"
+}
+
+/// A reference parameter: an Okta id (or login, for users).
+pub const fn reference(name: &'static str, description: &'static str) -> Param {
+    Param::new(
+        name,
+        Kind::String {
+            min: 1,
+            max: 256,
+            pattern: None,
+        },
+        description,
+    )
+    .required()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalog_has_the_seeds_27_actions_with_unique_names() {
+        let catalog = Catalog::new();
+        assert_eq!(catalog.names().len(), 27);
+        let mut names = catalog.names();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 27);
+    }
+
+    #[test]
+    fn every_sample_is_valid_json_matching_its_own_schema() {
+        for action in ACTIONS.iter() {
+            assert!(!action.responses.is_empty(), "{}", action.name);
+            let schema = response_schema(action);
+            let validator = jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft202012)
+                .build(&schema)
+                .unwrap_or_else(|e| panic!("{}: {e}", action.name));
+            for response in action.responses {
+                let body = sample(response);
+                let errors: Vec<String> = validator
+                    .iter_errors(&body)
+                    .map(|e| e.to_string())
+                    .collect();
+                assert!(errors.is_empty(), "{}: {errors:?}", action.name);
+            }
+        }
+    }
+
+    #[test]
+    fn every_description_and_parameter_is_documented() {
+        for action in ACTIONS.iter() {
+            assert!(!action.label.is_empty() && !action.description.is_empty());
+            for param in action.params {
+                assert!(
+                    !param.description.is_empty(),
+                    "{}.{}",
+                    action.name,
+                    param.name
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! `POST /accounts/{name}/actions/{action}` (one literal route per action), the catalog at
+//! `GET /actions`, and `POST /accounts/{name}/test`.
+
+use axum::Extension;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+use axum::response::{IntoResponse, Response};
+
+use super::RouteSpec;
+use super::extract::JsonBody;
+use crate::accounts::AccountOut;
+use crate::actions::{ACTIONS, Action, ActionContext, reference_problems};
+use crate::auth::{Caller, Scope};
+use crate::error::{ApiError, ErrorDetails, ErrorStatus};
+use crate::state::AppState;
+
+pub fn routes() -> Vec<RouteSpec> {
+    let mut routes = vec![
+        RouteSpec::new(Method::GET, "/actions", Some(Scope::Action), catalog),
+        RouteSpec::new(
+            Method::POST,
+            "/accounts/{name}/test",
+            Some(Scope::Admin),
+            test_account,
+        ),
+    ];
+    for action in ACTIONS.iter().copied() {
+        routes.push(RouteSpec::new(
+            Method::POST,
+            format!("/accounts/{{name}}/actions/{}", action.name),
+            Some(Scope::Action),
+            move |state: State<AppState>,
+                  name: Path<String>,
+                  caller: Extension<Caller>,
+                  body: JsonBody| run(state, action, name, caller, body),
+        ));
+    }
+    routes
+}
+
+/// The catalog, rendered once.
+async fn catalog(State(state): State<AppState>) -> Response {
+    (
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        state.catalog_json.clone(),
+    )
+        .into_response()
+}
+
+/// Re-check an account's stored token against Okta, recording the outcome.
+async fn test_account(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<AccountOut>, ApiError> {
+    Ok(Json(state.accounts.test(&name).await?))
+}
+
+async fn run(
+    State(state): State<AppState>,
+    action: &'static Action,
+    Path(name): Path<String>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let (_, schema) = state
+        .catalog
+        .get(action.name)
+        .ok_or_else(|| ApiError::internal("an action route without a catalog entry"))?;
+    let input = schema.validate(body).map_err(ApiError::invalid_fields)?;
+    let mut problems = reference_problems(action, &input);
+    if let Some(check) = action.check {
+        problems.extend(check(&input));
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::invalid_fields(problems));
+    }
+    let targets = targets(action, &input);
+    let connection = state.accounts.connection(&name).await?;
+    let session = state
+        .okta
+        .session(&connection.name, connection.domain, connection.token);
+    let context = ActionContext::new(session, action);
+    let outcome = (action.handler)(&context, input).await;
+
+    if let Err(error) = &outcome
+        && error.status == ErrorStatus::AuthenticationFailure
+        && error.details.okta.is_some()
+    {
+        state.accounts.record_rejection(&name, error).await;
+    }
+    if action.mutating {
+        let result = match &outcome {
+            Ok(_) => "success",
+            Err(error) => error.status.as_str(),
+        };
+        tracing::info!(
+            target: "okta_gateway::audit",
+            key = %caller.key_hash,
+            account = %name,
+            action = action.name,
+            targets = %targets,
+            okta_request_ids = ?context.session.request_ids(),
+            outcome = result,
+            "action"
+        );
+    }
+    let body = outcome?;
+    let mut response = Json(body).into_response();
+    if action.carries_credentials {
+        response
+            .headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(response)
+}
+
+/// The ids and logins an action targets, for the audit line.
+fn targets(action: &Action, input: &crate::params::Input) -> String {
+    action
+        .params
+        .iter()
+        .filter(|p| p.name.ends_with("Id") || p.name == "userIdOrLogin")
+        .filter_map(|p| input.str(p.name).map(|v| format!("{}={v}", p.name)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Unknown paths: an unknown action under an account's actions is UNKNOWN_ACTION (for a
+/// caller with a valid key), everything else ROUTE_NOT_FOUND.
+pub async fn unknown_route(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiError {
+    let segments: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();
+    if let ["accounts", _, "actions", _] = segments.as_slice() {
+        let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+        if let Err(error) = state.keys.authenticate(header) {
+            return error;
+        }
+        if method != Method::POST {
+            return ApiError::new(ErrorStatus::MethodNotAllowed);
+        }
+        return ApiError::new(ErrorStatus::UnknownAction).with_details(ErrorDetails {
+            valid_actions: Some(state.catalog.names()),
+            ..ErrorDetails::default()
+        });
+    }
+    ApiError::new(ErrorStatus::RouteNotFound)
+}
+
+/// The catalog as JSON bytes, for [`AppState`].
+pub fn catalog_bytes(catalog: &crate::actions::Catalog) -> Bytes {
+    Bytes::from(serde_json::to_vec(&catalog.describe()).unwrap_or_default())
+}
