@@ -52,7 +52,7 @@ fn every_route_is_documented_and_every_documented_operation_is_routed() {
         .collect();
     let routed: BTreeSet<(String, String)> = route_table()
         .iter()
-        .map(|r| (r.method.to_string(), r.path.to_owned()))
+        .map(|r| (r.method.to_string(), r.path.clone()))
         .collect();
     assert_eq!(documented, routed);
 }
@@ -61,7 +61,7 @@ fn every_route_is_documented_and_every_documented_operation_is_routed() {
 fn every_operation_documents_the_key_scope_it_needs() {
     let spec = spec();
     for route in route_table() {
-        let operation = &spec["paths"][route.path][route.method.as_str().to_lowercase()];
+        let operation = &spec["paths"][route.path.as_str()][route.method.as_str().to_lowercase()];
         let expected = match route.scope {
             None => json!([]),
             Some(Scope::Admin) => json!([{"adminKey": []}]),

@@ -466,3 +466,47 @@ pub fn postgres_addr() -> SocketAddr {
     let port = url.port().unwrap_or(5432);
     format!("{host}:{port}").parse().expect("socket address")
 }
+
+/// The account every action test uses, connected to the app's simulator.
+pub const ACCOUNT: &str = "acme";
+
+impl TestApp {
+    /// Run an action on the test account with an action key.
+    pub async fn action(&self, action: &str, body: Value) -> TestResponse {
+        self.call(
+            Method::POST,
+            &format!("/accounts/{ACCOUNT}/actions/{action}"),
+            Some(ACTION_KEY),
+            Some(body),
+        )
+        .await
+    }
+
+    /// The simulator's request log since the last [`TestApp::forget_requests`], as
+    /// `METHOD path?query` lines (the simplest thing to assert on).
+    pub fn okta_calls(&self) -> Vec<String> {
+        self.sim
+            .handle()
+            .requests()
+            .iter()
+            .map(|r| match &r.query {
+                Some(query) => format!("{} {}?{query}", r.method, r.path),
+                None => format!("{} {}", r.method, r.path),
+            })
+            .collect()
+    }
+
+    pub fn forget_requests(&self) {
+        self.sim.handle().clear_requests();
+    }
+}
+
+/// A SQLite-backed app with the account [`ACCOUNT`] connected to its simulator, and an empty
+/// simulator request log.
+pub async fn spawn_with_account() -> TestApp {
+    let app = spawn_app(Backend::Sqlite).await;
+    let created = app.create_account(ACCOUNT).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    app.forget_requests();
+    app
+}

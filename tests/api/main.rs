@@ -1,6 +1,7 @@
 //! Integration tests: one binary, the real server against a fresh database and okta-sim.
 
 mod accounts;
+mod actions;
 mod contract;
 mod edge;
 mod helpers;

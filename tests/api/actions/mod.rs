@@ -1,0 +1,2 @@
+//! The actions, through the HTTP server against okta-sim: the gateway's answer and exactly
+//! what Okta received.
