@@ -78,18 +78,16 @@ impl Group {
                 "apps": {"href": format!("{me}/apps")}
             }
         });
-        if stats {
-            if let Some(map) = v.as_object_mut() {
-                map.insert(
-                    "_embedded".into(),
-                    json!({"stats": {
-                        "usersCount": self.members.len(),
-                        "appsCount": 0,
-                        "groupPushMappingsCount": 0,
-                        "hasAdminPrivlege": false
-                    }}),
-                );
-            }
+        if stats && let Some(map) = v.as_object_mut() {
+            map.insert(
+                "_embedded".into(),
+                json!({"stats": {
+                    "usersCount": self.members.len(),
+                    "appsCount": 0,
+                    "groupPushMappingsCount": 0,
+                    "hasAdminPrivlege": false
+                }}),
+            );
         }
         v
     }

@@ -375,12 +375,12 @@ pub(crate) fn list(ctx: &mut Ctx) -> Result<Reply, ApiError> {
         ));
     }
     let now = util::now();
-    if let Some(s) = since {
-        if s < now - Duration::days(180) {
-            return Err(ApiError::log_query(
-                "Invalid parameter: The since parameter is over 180 days prior to the current day.",
-            ));
-        }
+    if let Some(s) = since
+        && s < now - Duration::days(180)
+    {
+        return Err(ApiError::log_query(
+            "Invalid parameter: The since parameter is over 180 days prior to the current day.",
+        ));
     }
     let limit = match req.int_param("limit")? {
         Some(n) if n < 0 => {

@@ -183,7 +183,7 @@ impl SimHandle {
         let mut org = lock(&self.shared.org);
         org.insert_user(user).map_err(|c| {
             SeedError(match c {
-                crate::store::Conflict::DuplicateId => format!("user id {id} already exists"),
+                crate::store::Conflict::Id => format!("user id {id} already exists"),
                 _ => format!("login {} already exists", u.login),
             })
         })?;

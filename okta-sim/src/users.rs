@@ -387,10 +387,10 @@ const STRING_FIELDS: &[&str] = &[
 /// Checks a complete profile; returns the causes (`field: text`) in Okta's wording.
 fn profile_causes(profile: &Map<String, Value>) -> Result<Vec<(String, String)>, ApiError> {
     for field in STRING_FIELDS {
-        if let Some(v) = profile.get(*field) {
-            if !(v.is_string() || v.is_null()) {
-                return Err(ApiError::malformed_body());
-            }
+        if let Some(v) = profile.get(*field)
+            && !(v.is_string() || v.is_null())
+        {
+            return Err(ApiError::malformed_body());
         }
     }
     let get = |k: &str| profile.get(k).and_then(Value::as_str).map(str::trim);
@@ -421,10 +421,11 @@ fn profile_causes(profile: &Map<String, Value>) -> Result<Vec<(String, String)>,
             _ => {}
         }
     }
-    if let Some(second) = get("secondEmail") {
-        if !second.is_empty() && !looks_like_email(second) {
-            add("secondEmail", "Does not match required pattern");
-        }
+    if let Some(second) = get("secondEmail")
+        && !second.is_empty()
+        && !looks_like_email(second)
+    {
+        add("secondEmail", "Does not match required pattern");
     }
     for field in ["mobilePhone", "primaryPhone"] {
         if get(field).is_some_and(|v| v.chars().count() > 100) {
@@ -576,10 +577,10 @@ pub(crate) fn create(ctx: &mut Ctx) -> Result<Reply, ApiError> {
     if ctx.org.login_taken(&login, None) {
         return Err(duplicate_login());
     }
-    if let Some(pw) = &password {
-        if let Some(cause) = password_problem(pw, &login) {
-            return Err(ApiError::validation("password", vec![cause]));
-        }
+    if let Some(pw) = &password
+        && let Some(cause) = password_problem(pw, &login)
+    {
+        return Err(ApiError::validation("password", vec![cause]));
     }
     if group_ids.len() > 100 {
         return Err(ApiError::new(
@@ -718,10 +719,10 @@ pub(crate) fn update(ctx: &mut Ctx, key: &str, replace: bool) -> Result<Reply, A
     if ctx.org.login_taken(&new_login, Some(&id)) {
         return Err(duplicate_login());
     }
-    if let Some(pw) = &password {
-        if let Some(cause) = password_problem(pw, &new_login) {
-            return Err(ApiError::validation("password", vec![cause]));
-        }
+    if let Some(pw) = &password
+        && let Some(cause) = password_problem(pw, &new_login)
+    {
+        return Err(ApiError::validation("password", vec![cause]));
     }
     fill_base_profile(&mut profile);
     ctx.org
@@ -1230,10 +1231,8 @@ pub(crate) fn list(ctx: &mut Ctx) -> Result<Reply, ApiError> {
     };
     let body = Value::Array(page.iter().map(|u| u.to_json(base, false)).collect());
     let mut reply = Reply::ok(&body).link(&pager.self_url(), "self");
-    if more {
-        if let Some(last) = page.last() {
-            reply = reply.link(&pager.next_url(&last.id, limit, &[]), "next");
-        }
+    if more && let Some(last) = page.last() {
+        reply = reply.link(&pager.next_url(&last.id, limit, &[]), "next");
     }
     Ok(reply)
 }
@@ -1281,7 +1280,7 @@ pub(crate) fn seed_profile(
 /// Conflict → the API error a client would see.
 pub(crate) fn conflict_error(c: Conflict) -> ApiError {
     match c {
-        Conflict::DuplicateLogin | Conflict::DuplicateId => duplicate_login(),
-        Conflict::DuplicateGroupName => crate::groups::duplicate_name(),
+        Conflict::Login | Conflict::Id => duplicate_login(),
+        Conflict::GroupName => crate::groups::duplicate_name(),
     }
 }
