@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, Resource};
+use crate::http::take_page;
 use crate::http::{Pager, Reply};
 use crate::logs::Target;
 use crate::scim;
 use crate::store::Ctx;
-use crate::users::{self, Status, take_page};
+use crate::users::{self, Status};
 use crate::util;
 
 /// An application to seed.

@@ -11,11 +11,12 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, Resource};
+use crate::http::take_page;
 use crate::http::{Pager, Reply};
 use crate::logs::Target;
 use crate::scim;
 use crate::store::Ctx;
-use crate::users::{self, take_page};
+use crate::users;
 use crate::util;
 
 /// One group.

@@ -49,6 +49,7 @@ async fn a_status_fault_answers_an_okta_error_without_processing() {
         let resp = t.post_empty(&path).await;
         resp.assert_error(503, "E0000010", "Service is in read only mode");
         assert!(resp.header("x-okta-request-id").is_some());
+        assert!(resp.header("x-rate-limit-remaining").is_some());
     }
     assert_eq!(
         t.handle().user(demo::JORDAN_ID).expect("u")["status"],
