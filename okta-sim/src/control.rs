@@ -167,11 +167,12 @@ fn route(sim: &SimHandle, method: &Method, segs: &[&str], body: &Bytes) -> Resul
             if sim.group(gid).is_none() {
                 return Err(not_found("group"));
             }
-            if sim.user(uid).is_none() {
-                return Err(not_found("user"));
-            }
-            let added = sim.add_member(gid, uid);
-            ok(json!({ "added": added }))
+            let user_id = sim
+                .user(uid)
+                .and_then(|u| u["id"].as_str().map(str::to_string))
+                .ok_or_else(|| not_found("user"))?;
+            sim.add_member(gid, &user_id);
+            Ok(Reply::no_content())
         }
         ("POST", ["apps"]) => {
             let seed: AppSeed = parse(body)?;

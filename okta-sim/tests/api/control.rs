@@ -75,7 +75,7 @@ async fn users_groups_and_apps_can_be_seeded_over_http() {
     let added = t
         .control(Method::PUT, &format!("/groups/{gid}/users/{uid}"), None)
         .await;
-    assert_eq!(added.json(), json!({"added": true}));
+    assert_eq!(added.status, 204);
     let members = t
         .control(Method::GET, &format!("/groups/{gid}/members"), None)
         .await;

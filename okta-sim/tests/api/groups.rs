@@ -280,7 +280,9 @@ async fn group_members_are_listed_with_paging() {
     let h = t.handle();
     for i in 0..5 {
         let u = h.seed_user(UserSeed::new(&format!("member{i}@example.com"), "M", "B"));
-        assert!(h.add_member(demo::HR_GROUP_ID, u["id"].as_str().expect("id")));
+        let id = u["id"].as_str().expect("id");
+        assert!(h.add_member(demo::HR_GROUP_ID, id));
+        assert!(h.add_member(demo::HR_GROUP_ID, id), "idempotent");
     }
     let first = t
         .get(&format!(
@@ -328,6 +330,8 @@ async fn group_members_are_listed_with_paging() {
         ids,
         vec![demo::JORDAN_ID.to_string(), demo::PRIYA_ID.to_string()]
     );
+    assert!(!h.add_member("00gnope00000000000000", demo::JORDAN_ID));
+    assert!(!h.add_member(demo::HR_GROUP_ID, "00unobody000000000000"));
     t.get("/api/v1/groups/00gnope00000000000000/users")
         .await
         .assert_error(

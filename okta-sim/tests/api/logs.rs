@@ -391,3 +391,24 @@ async fn limit_defaults_to_100_and_is_capped_at_1000() {
     let zero = t.get("/api/v1/logs?limit=0").await;
     assert_eq!(zero.json(), json!([]));
 }
+
+#[tokio::test]
+async fn extreme_dates_are_answered_without_crashing() {
+    let t = spawn().await;
+    for query in [
+        "until=0000-01-01T00:00:00Z",
+        "until=9999-12-31T23:59:59.999Z",
+        "until=%2B262000-01-01T00:00:00%2B0000",
+        "since=2999-01-01T00:00:00Z",
+        "until=now",
+    ] {
+        let resp = t.get(&format!("/api/v1/logs?{query}")).await;
+        assert!(
+            resp.status == 200 || resp.status == 400,
+            "{query}: {} {}",
+            resp.status,
+            resp.text
+        );
+    }
+    assert_eq!(t.get("/api/v1/users/me").await.status, 200, "still serving");
+}
