@@ -1,3 +1,5 @@
+//! Apps: the seeded sign-on modes, listing and paging, assignment and unassignment.
+
 use okta_sim::{AppSeed, demo};
 use serde_json::json;
 

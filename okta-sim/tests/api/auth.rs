@@ -1,3 +1,5 @@
+//! SSWS authentication, read-only tokens, token rotation and the headers on every response.
+
 use okta_sim::{SimConfig, demo};
 use reqwest::Method;
 use serde_json::json;

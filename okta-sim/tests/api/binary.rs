@@ -1,3 +1,5 @@
+//! The `okta-sim` binary: prints its base URL and serves until killed.
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 

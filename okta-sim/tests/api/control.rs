@@ -1,3 +1,5 @@
+//! The `/__sim` control API: reset, seeding, statuses, tokens and state inspection.
+
 use okta_sim::{Seed, demo};
 use reqwest::Method;
 use serde_json::json;

@@ -1,3 +1,5 @@
+//! The demo and empty seeds: the documented ids, values and determinism.
+
 use okta_sim::{Seed, SimConfig, demo};
 use serde_json::json;
 

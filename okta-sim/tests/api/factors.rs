@@ -1,3 +1,5 @@
+//! MFA factors: listing, enrolment bodies per type, activation and deletion.
+
 use okta_sim::{SIM_PASSCODE, demo};
 use serde_json::json;
 

@@ -1,3 +1,5 @@
+//! Fault injection: every fault kind, matching rules and the control API.
+
 use std::time::Duration;
 
 use okta_sim::{Fault, FaultKind, demo};

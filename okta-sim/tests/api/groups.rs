@@ -1,3 +1,5 @@
+//! Groups: create/get/replace/delete, name uniqueness, listing, search and memberships.
+
 use okta_sim::{UserSeed, demo};
 use serde_json::json;
 

@@ -1,3 +1,5 @@
+//! HTTP-level behaviour: 411, malformed bodies, unknown paths, wrong methods, `%2F`.
+
 use std::io::{Read, Write};
 
 use okta_sim::demo;

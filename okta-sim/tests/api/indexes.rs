@@ -1,3 +1,5 @@
+//! Index consistency with 10,000 users across create, rename, membership and delete.
+
 use std::time::Instant;
 
 use okta_sim::demo;

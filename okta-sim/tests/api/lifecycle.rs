@@ -1,3 +1,5 @@
+//! The user status machine, lifecycle bodies, passwords and two-step deletion.
+
 use okta_sim::{UserSeed, demo};
 use serde_json::json;
 

@@ -1,14 +1,13 @@
+//! The System Log: event shape, filters, keywords, date rules, polling and bounded paging.
+
 use chrono::{Duration, Utc};
 use okta_sim::{Seed, SimConfig, demo};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestSim, assert_okta_ts, spawn, spawn_with};
 
+/// Percent-encodes a query value (spaces as %20, as Okta's clients send them).
 fn enc(s: &str) -> String {
-    url_encode(s)
-}
-
-fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

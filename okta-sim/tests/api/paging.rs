@@ -1,3 +1,5 @@
+//! Cursor paging with `link` headers on user listings.
+
 use std::collections::HashSet;
 
 use crate::helpers::spawn;

@@ -1,3 +1,5 @@
+//! Rate-limit headers, per-family exhaustion, Okta's published limits, concurrency.
+
 use okta_sim::{Fault, FaultKind, RateLimits, SimConfig, demo};
 use reqwest::Method;
 

@@ -1,3 +1,5 @@
+//! The request log: raw paths and queries, token labels, what is and is not recorded.
+
 use okta_sim::{demo, token_label};
 use reqwest::Method;
 use serde_json::json;

@@ -1,3 +1,5 @@
+//! Users: creation statuses and validation, lookups, updates, listing, search and filter.
+
 use okta_sim::{UserSeed, demo};
 use serde_json::json;
 
