@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, Resource};
+use crate::http::take_page;
 use crate::http::{Pager, Reply};
 use crate::logs::Target;
 use crate::scim;
 use crate::store::Ctx;
-use crate::users::{self, Status, take_page};
+use crate::users::{self, Status};
 use crate::util;
 
 /// An application to seed.
@@ -465,13 +466,11 @@ fn expand_user(ctx: &Ctx) -> bool {
 fn app_user_json(ctx: &Ctx, app_id: &str, au: &AppUser, expand: bool) -> Value {
     let base = ctx.org.base_url.as_str();
     let mut v = au.to_json(base, app_id);
-    if expand {
-        if let (Some(map), Some(user)) = (v.as_object_mut(), ctx.org.users.get(&au.user_id)) {
-            map.insert(
-                "_embedded".into(),
-                json!({"user": user.to_json(base, false)}),
-            );
-        }
+    if expand && let (Some(map), Some(user)) = (v.as_object_mut(), ctx.org.users.get(&au.user_id)) {
+        map.insert(
+            "_embedded".into(),
+            json!({"user": user.to_json(base, false)}),
+        );
     }
     v
 }

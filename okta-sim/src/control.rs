@@ -18,23 +18,32 @@ use crate::faults::Fault;
 use crate::http::Reply;
 use crate::sim::{SimHandle, UserSeed};
 
-fn error(status: StatusCode, message: impl Into<String>) -> Reply {
-    Reply::json(status, &json!({ "error": message.into() }))
+/// A refused control request: status and message (kept small so `Result`s stay cheap).
+struct Fail(StatusCode, String);
+
+impl From<Fail> for Reply {
+    fn from(Fail(status, message): Fail) -> Reply {
+        Reply::json(status, &json!({ "error": message }))
+    }
 }
 
-fn bad_request(message: impl Into<String>) -> Reply {
+fn error(status: StatusCode, message: impl Into<String>) -> Fail {
+    Fail(status, message.into())
+}
+
+fn bad_request(message: impl Into<String>) -> Fail {
     error(StatusCode::BAD_REQUEST, message)
 }
 
-fn not_found(what: &str) -> Reply {
+fn not_found(what: &str) -> Fail {
     error(StatusCode::NOT_FOUND, format!("{what} not found"))
 }
 
-fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Reply> {
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Fail> {
     serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
 }
 
-fn parse_or_default<T: DeserializeOwned + Default>(body: &Bytes) -> Result<T, Reply> {
+fn parse_or_default<T: DeserializeOwned + Default>(body: &Bytes) -> Result<T, Fail> {
     if body.iter().all(u8::is_ascii_whitespace) {
         Ok(T::default())
     } else {
@@ -88,12 +97,10 @@ pub(crate) fn handle(
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect();
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-    match route(sim, method, &segs, body) {
-        Ok(reply) | Err(reply) => reply,
-    }
+    route(sim, method, &segs, body).unwrap_or_else(Reply::from)
 }
 
-fn route(sim: &SimHandle, method: &Method, segs: &[&str], body: &Bytes) -> Result<Reply, Reply> {
+fn route(sim: &SimHandle, method: &Method, segs: &[&str], body: &Bytes) -> Result<Reply, Fail> {
     let ok = |v: Value| Ok(Reply::ok(&v));
     match (method.as_str(), segs) {
         ("GET", ["health"]) => ok(json!({ "ok": true, "baseUrl": sim.base_url() })),
@@ -160,11 +167,12 @@ fn route(sim: &SimHandle, method: &Method, segs: &[&str], body: &Bytes) -> Resul
             if sim.group(gid).is_none() {
                 return Err(not_found("group"));
             }
-            if sim.user(uid).is_none() {
-                return Err(not_found("user"));
-            }
-            let added = sim.add_member(gid, uid);
-            ok(json!({ "added": added }))
+            let user_id = sim
+                .user(uid)
+                .and_then(|u| u["id"].as_str().map(str::to_string))
+                .ok_or_else(|| not_found("user"))?;
+            sim.add_member(gid, &user_id);
+            Ok(Reply::no_content())
         }
         ("POST", ["apps"]) => {
             let seed: AppSeed = parse(body)?;

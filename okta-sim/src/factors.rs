@@ -259,13 +259,13 @@ pub(crate) fn enroll(ctx: &mut Ctx, key: &str) -> Result<Reply, ApiError> {
     let req = ctx.req;
     let activate = req.bool_param("activate", false)?;
     let update_phone = req.bool_param("updatePhone", false)?;
-    if let Some(t) = req.int_param("tokenLifetimeSeconds")? {
-        if !(1..=86_400).contains(&t) {
-            return Err(factor_error(
-                "tokenLifetimeSeconds",
-                "tokenLifetimeSeconds: must be between 1 and 86400",
-            ));
-        }
+    if let Some(t) = req.int_param("tokenLifetimeSeconds")?
+        && !(1..=86_400).contains(&t)
+    {
+        return Err(factor_error(
+            "tokenLifetimeSeconds",
+            "tokenLifetimeSeconds: must be between 1 and 86400",
+        ));
     }
     let body = req.json_object()?;
     let text = |k: &str| -> Result<Option<String>, ApiError> {
@@ -340,10 +340,10 @@ pub(crate) fn enroll(ctx: &mut Ctx, key: &str) -> Result<Reply, ApiError> {
             }
             let mut p = Map::new();
             p.insert("phoneNumber".into(), json!(phone));
-            if factor_type == "call" {
-                if let Some(ext) = profile_str("phoneExtension").filter(|e| !e.is_empty()) {
-                    p.insert("phoneExtension".into(), json!(ext));
-                }
+            if factor_type == "call"
+                && let Some(ext) = profile_str("phoneExtension").filter(|e| !e.is_empty())
+            {
+                p.insert("phoneExtension".into(), json!(ext));
             }
             let prefix = if factor_type == "sms" { "mbl" } else { "clf" };
             (

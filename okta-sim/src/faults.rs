@@ -128,10 +128,10 @@ impl FaultQueue {
         }
         let regex = Regex::new(&format!("^(?:{})$", fault.path))
             .map_err(|e| FaultError(format!("invalid path regex: {e}")))?;
-        if let FaultKind::Status { status, .. } | FaultKind::Html { status } = &fault.kind {
-            if !(100..=999).contains(status) {
-                return Err(FaultError(format!("invalid HTTP status {status}")));
-            }
+        if let FaultKind::Status { status, .. } | FaultKind::Html { status } = &fault.kind
+            && !(100..=999).contains(status)
+        {
+            return Err(FaultError(format!("invalid HTTP status {status}")));
         }
         let remaining = fault.count;
         self.faults.push(ActiveFault {
@@ -231,12 +231,12 @@ impl RequestLog {
     }
 
     pub fn push(&mut self, entry: RecordedRequest) {
-        if let Some(file) = self.capture.as_mut() {
-            if let Ok(mut line) = serde_json::to_vec(&entry) {
-                line.push(b'\n');
-                // Capture is best effort: a full disk must not fail the request.
-                let _ = file.write_all(&line);
-            }
+        if let Some(file) = self.capture.as_mut()
+            && let Ok(mut line) = serde_json::to_vec(&entry)
+        {
+            line.push(b'\n');
+            // Capture is best effort: a full disk must not fail the request.
+            let _ = file.write_all(&line);
         }
         if self.entries.len() >= self.capacity {
             self.entries.pop_front();

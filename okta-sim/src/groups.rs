@@ -11,11 +11,12 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, Resource};
+use crate::http::take_page;
 use crate::http::{Pager, Reply};
 use crate::logs::Target;
 use crate::scim;
 use crate::store::Ctx;
-use crate::users::{self, take_page};
+use crate::users;
 use crate::util;
 
 /// One group.
@@ -78,18 +79,16 @@ impl Group {
                 "apps": {"href": format!("{me}/apps")}
             }
         });
-        if stats {
-            if let Some(map) = v.as_object_mut() {
-                map.insert(
-                    "_embedded".into(),
-                    json!({"stats": {
-                        "usersCount": self.members.len(),
-                        "appsCount": 0,
-                        "groupPushMappingsCount": 0,
-                        "hasAdminPrivlege": false
-                    }}),
-                );
-            }
+        if stats && let Some(map) = v.as_object_mut() {
+            map.insert(
+                "_embedded".into(),
+                json!({"stats": {
+                    "usersCount": self.members.len(),
+                    "appsCount": 0,
+                    "groupPushMappingsCount": 0,
+                    "hasAdminPrivlege": false
+                }}),
+            );
         }
         v
     }

@@ -232,3 +232,18 @@ pub(crate) fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
     })
     .unwrap_or_default()
 }
+
+/// Up to `limit` items, and whether more remain.
+pub(crate) fn take_page<'a, T>(
+    iter: impl Iterator<Item = &'a T>,
+    limit: usize,
+) -> (Vec<&'a T>, bool) {
+    let mut page = Vec::new();
+    for item in iter {
+        if page.len() == limit {
+            return (page, true);
+        }
+        page.push(item);
+    }
+    (page, false)
+}

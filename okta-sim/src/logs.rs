@@ -375,12 +375,12 @@ pub(crate) fn list(ctx: &mut Ctx) -> Result<Reply, ApiError> {
         ));
     }
     let now = util::now();
-    if let Some(s) = since {
-        if s < now - Duration::days(180) {
-            return Err(ApiError::log_query(
-                "Invalid parameter: The since parameter is over 180 days prior to the current day.",
-            ));
-        }
+    if let Some(s) = since
+        && s < now - Duration::days(180)
+    {
+        return Err(ApiError::log_query(
+            "Invalid parameter: The since parameter is over 180 days prior to the current day.",
+        ));
     }
     let limit = match req.int_param("limit")? {
         Some(n) if n < 0 => {
@@ -412,7 +412,11 @@ pub(crate) fn list(ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let keywords = parse_keywords(req.param("q"))?;
     let polling = until.is_none() && !descending;
     let until_t = until.unwrap_or(now);
-    let since_t = since.unwrap_or(until_t - Duration::days(7));
+    let since_t = since.unwrap_or_else(|| {
+        until_t
+            .checked_sub_signed(Duration::days(7))
+            .unwrap_or(until_t)
+    });
     let events = &ctx.org.logs.events;
 
     let wanted = |e: &&StoredEvent| {

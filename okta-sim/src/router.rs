@@ -228,7 +228,7 @@ pub(crate) fn resolve(method: &Method, raw_path: &str) -> Resolution {
     let mut template = None;
     for e in table() {
         if let Some(params) = matches(e.template, &segments) {
-            if &e.method == method {
+            if e.method == method {
                 return Resolution::Found(e.route, e.template, params);
             }
             template.get_or_insert(e.template);
@@ -389,12 +389,12 @@ fn authorised(
     {
         return Err(ApiError::method_not_allowed());
     }
-    if matches!(req.method, Method::POST | Method::PUT) && !req.body.is_empty() {
-        if let Some(ct) = req.header("content-type") {
-            if !ct.to_ascii_lowercase().contains("json") {
-                return Err(ApiError::unsupported_media_type());
-            }
-        }
+    if matches!(req.method, Method::POST | Method::PUT)
+        && !req.body.is_empty()
+        && let Some(ct) = req.header("content-type")
+        && !ct.to_ascii_lowercase().contains("json")
+    {
+        return Err(ApiError::unsupported_media_type());
     }
     let params: Vec<String> = raw_params.iter().map(|p| decode(p)).collect();
     let p = |i: usize| params.get(i).map(String::as_str).unwrap_or_default();

@@ -50,30 +50,51 @@ pub const JORDAN_TOTP_FACTOR_ID: &str = "ufs2bysphxKODSZKWVCT";
 /// Jordan's SMS factor (ACTIVE).
 pub const JORDAN_SMS_FACTOR_ID: &str = "sms2gt8gzgEBPUWBIFHN";
 
-fn seeded_user(
-    id: &str,
-    login: &str,
-    first: &str,
-    last: &str,
-    mobile: Option<&str>,
-    password: Option<&str>,
-    created: &str,
-    activated: &str,
-) -> User {
-    let mut u = User::new(
-        id.to_string(),
-        Status::Active,
-        seed_profile(login, login, first, last, mobile, None),
-    );
-    u.created = parse_ts(created);
-    u.activated = Some(parse_ts(activated));
-    u.status_changed = Some(parse_ts(activated));
-    u.last_updated = parse_ts(activated);
-    if let Some(pw) = password {
-        u.password = Some(pw.to_string());
-        u.password_changed = Some(parse_ts(activated));
+/// A demo user: ACTIVE, activated at `activated`, with an optional password set then.
+struct DemoUser<'a> {
+    id: &'a str,
+    login: &'a str,
+    first: &'a str,
+    last: &'a str,
+    mobile: Option<&'a str>,
+    password: Option<&'a str>,
+    created: &'a str,
+    activated: &'a str,
+}
+
+impl DemoUser<'_> {
+    fn build(&self) -> User {
+        let mut u = User::new(
+            self.id.to_string(),
+            Status::Active,
+            seed_profile(
+                self.login,
+                self.login,
+                self.first,
+                self.last,
+                self.mobile,
+                None,
+            ),
+        );
+        u.created = parse_ts(self.created);
+        u.activated = Some(parse_ts(self.activated));
+        u.status_changed = Some(parse_ts(self.activated));
+        u.last_updated = parse_ts(self.activated);
+        if let Some(pw) = self.password {
+            u.password = Some(pw.to_string());
+            u.password_changed = Some(parse_ts(self.activated));
+        }
+        u
     }
-    u
+}
+
+/// A demo log event placed `hours_ago` before the org is built.
+struct DemoEvent<'a> {
+    hours_ago: i64,
+    event_type: &'a str,
+    display: &'a str,
+    actor: Option<Target>,
+    targets: Vec<Target>,
 }
 
 fn apps(org: &mut Org) {
@@ -139,16 +160,17 @@ fn apps(org: &mut Org) {
 /// Builds a fresh org for `seed`.
 pub(crate) fn build(seed: Seed, base_url: &str) -> Org {
     let mut org = Org::new(base_url.to_string());
-    let admin = seeded_user(
-        ADMIN_ID,
-        ADMIN_LOGIN,
-        "Admin",
-        "User",
-        None,
-        Some(ADMIN_PASSWORD),
-        "2023-06-01T08:00:00.000Z",
-        "2023-06-01T08:00:00.000Z",
-    );
+    let admin = DemoUser {
+        id: ADMIN_ID,
+        login: ADMIN_LOGIN,
+        first: "Admin",
+        last: "User",
+        mobile: None,
+        password: Some(ADMIN_PASSWORD),
+        created: "2023-06-01T08:00:00.000Z",
+        activated: "2023-06-01T08:00:00.000Z",
+    }
+    .build();
     org.admin_id = ADMIN_ID.to_string();
     // Fixed ids and unique logins: insertion cannot conflict.
     let _ = org.insert_user(admin);
@@ -157,29 +179,31 @@ pub(crate) fn build(seed: Seed, base_url: &str) -> Org {
         return org;
     }
 
-    let mut jordan = seeded_user(
-        JORDAN_ID,
-        JORDAN_LOGIN,
-        "Jordan",
-        "Lee",
-        Some("+1-555-123-4567"),
-        Some(JORDAN_PASSWORD),
-        "2024-01-15T10:30:00.000Z",
-        "2024-01-15T10:35:00.000Z",
-    );
+    let mut jordan = DemoUser {
+        id: JORDAN_ID,
+        login: JORDAN_LOGIN,
+        first: "Jordan",
+        last: "Lee",
+        mobile: Some("+1-555-123-4567"),
+        password: Some(JORDAN_PASSWORD),
+        created: "2024-01-15T10:30:00.000Z",
+        activated: "2024-01-15T10:35:00.000Z",
+    }
+    .build();
     jordan.last_login = Some(parse_ts("2024-05-20T08:12:00.000Z"));
     jordan.last_updated = parse_ts("2024-05-20T08:12:00.000Z");
     jordan.password_changed = Some(parse_ts("2024-02-01T09:00:00.000Z"));
-    let mut priya = seeded_user(
-        PRIYA_ID,
-        PRIYA_LOGIN,
-        "Priya",
-        "Sharma",
-        None,
-        None,
-        "2024-03-10T08:00:00.000Z",
-        "2024-03-10T08:05:00.000Z",
-    );
+    let mut priya = DemoUser {
+        id: PRIYA_ID,
+        login: PRIYA_LOGIN,
+        first: "Priya",
+        last: "Sharma",
+        mobile: None,
+        password: None,
+        created: "2024-03-10T08:00:00.000Z",
+        activated: "2024-03-10T08:05:00.000Z",
+    }
+    .build();
     priya.last_login = Some(parse_ts("2024-05-27T11:00:00.000Z"));
     priya.last_updated = parse_ts("2024-05-27T11:00:00.000Z");
     let jordan_target = jordan.as_target();
@@ -247,51 +271,51 @@ pub(crate) fn build(seed: Seed, base_url: &str) -> Org {
         "ipAddress": "203.0.113.42",
         "geographicalContext": {"city": "Bangalore", "country": "India"}
     });
-    let events: Vec<(i64, &str, &str, Option<Target>, Vec<Target>)> = vec![
-        (
-            72,
-            "user.lifecycle.create",
-            "Create Okta user",
-            admin_target.clone(),
-            vec![priya_target.clone()],
-        ),
-        (
-            71,
-            "group.user_membership.add",
-            "Add user to group membership",
-            admin_target.clone(),
-            vec![priya_target.clone(), eng_target.clone()],
-        ),
-        (
-            48,
-            "user.mfa.factor.activate",
-            "Activate factor or authenticator",
-            Some(jordan_target.clone()),
-            vec![jordan_target.clone()],
-        ),
-        (
-            26,
-            "user.session.start",
-            "User login to Okta",
-            Some(jordan_target.clone()),
-            vec![jordan_target.clone()],
-        ),
-        (
-            2,
-            "user.account.update_profile",
-            "Update user profile for Okta",
-            admin_target,
-            vec![jordan_target],
-        ),
+    let events = [
+        DemoEvent {
+            hours_ago: 72,
+            event_type: "user.lifecycle.create",
+            display: "Create Okta user",
+            actor: admin_target.clone(),
+            targets: vec![priya_target.clone()],
+        },
+        DemoEvent {
+            hours_ago: 71,
+            event_type: "group.user_membership.add",
+            display: "Add user to group membership",
+            actor: admin_target.clone(),
+            targets: vec![priya_target, eng_target],
+        },
+        DemoEvent {
+            hours_ago: 48,
+            event_type: "user.mfa.factor.activate",
+            display: "Activate factor or authenticator",
+            actor: Some(jordan_target.clone()),
+            targets: vec![jordan_target.clone()],
+        },
+        DemoEvent {
+            hours_ago: 26,
+            event_type: "user.session.start",
+            display: "User login to Okta",
+            actor: Some(jordan_target.clone()),
+            targets: vec![jordan_target.clone()],
+        },
+        DemoEvent {
+            hours_ago: 2,
+            event_type: "user.account.update_profile",
+            display: "Update user profile for Okta",
+            actor: admin_target,
+            targets: vec![jordan_target],
+        },
     ];
-    for (i, (hours_ago, event_type, display, actor, targets)) in events.into_iter().enumerate() {
+    for (i, e) in events.into_iter().enumerate() {
         org.logs.append_event(NewEvent {
-            event_type,
-            display,
-            actor,
-            targets,
+            event_type: e.event_type,
+            display: e.display,
+            actor: e.actor,
+            targets: e.targets,
             meta: None,
-            published: Some(now - Duration::hours(hours_ago)),
+            published: Some(now - Duration::hours(e.hours_ago)),
             uuid: Some(format!("5e1d0000-0000-4000-8000-{:012}", i + 1)),
             severity: "INFO",
             client: Some(web_client.clone()),

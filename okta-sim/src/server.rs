@@ -166,6 +166,11 @@ async fn handle(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(crate::http::JSON),
             );
+            // An injected Okta error still carries Okta's rate-limit headers (unlike HTML).
+            let fam = router::family(&api_req.method, route_template(&api_req));
+            lock(&shared.limiter)
+                .peek(fam, Utc::now().timestamp())
+                .apply(&mut reply.headers);
             (reply, None)
         }
         Some(FaultKind::RateLimit { reset_in_secs }) => {

@@ -183,7 +183,7 @@ impl SimHandle {
         let mut org = lock(&self.shared.org);
         org.insert_user(user).map_err(|c| {
             SeedError(match c {
-                crate::store::Conflict::DuplicateId => format!("user id {id} already exists"),
+                crate::store::Conflict::Id => format!("user id {id} already exists"),
                 _ => format!("login {} already exists", u.login),
             })
         })?;
@@ -276,9 +276,20 @@ impl SimHandle {
         true
     }
 
-    /// Adds a membership directly; `false` if either side is missing or it already existed.
+    /// Adds a membership directly (idempotent, like `PUT /groups/{g}/users/{u}`); `false` only
+    /// if the group or the user (by id) does not exist.
     pub fn add_member(&self, group_id: &str, user_id: &str) -> bool {
-        lock(&self.shared.org).add_member(group_id, user_id)
+        let mut org = lock(&self.shared.org);
+        if !org.users.contains_key(user_id) {
+            return false;
+        }
+        let Some(group) = org.groups.get(group_id) else {
+            return false;
+        };
+        if group.members.contains(user_id) {
+            return true;
+        }
+        org.add_member(group_id, user_id)
     }
 
     /// A user by id, login or shortname, as `GET /api/v1/users/{id}` returns it.

@@ -18,9 +18,9 @@ use crate::users::User;
 /// Why a write conflicts with the data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Conflict {
-    DuplicateLogin,
-    DuplicateGroupName,
-    DuplicateId,
+    Login,
+    GroupName,
+    Id,
 }
 
 /// The whole org.
@@ -86,12 +86,11 @@ impl Org {
         if let Some(id) = self.login_index.get(&lower) {
             return Some(id.clone());
         }
-        if !key.contains('@') {
-            if let Some(ids) = self.short_index.get(&lower) {
-                if ids.len() == 1 {
-                    return ids.iter().next().cloned();
-                }
-            }
+        if !key.contains('@')
+            && let Some(ids) = self.short_index.get(&lower)
+            && ids.len() == 1
+        {
+            return ids.iter().next().cloned();
         }
         None
     }
@@ -109,11 +108,11 @@ impl Org {
 
     pub fn insert_user(&mut self, user: User) -> Result<(), Conflict> {
         if self.users.contains_key(&user.id) {
-            return Err(Conflict::DuplicateId);
+            return Err(Conflict::Id);
         }
         let login = user.login().to_string();
         if self.login_taken(&login, None) {
-            return Err(Conflict::DuplicateLogin);
+            return Err(Conflict::Login);
         }
         self.index_login(&user.id, &login);
         self.users.insert(user.id.clone(), user);
@@ -138,12 +137,12 @@ impl Org {
         {
             self.login_index.remove(&login_key(login));
         }
-        if let Some(short) = short_key(login) {
-            if let Some(ids) = self.short_index.get_mut(&short) {
-                ids.remove(id);
-                if ids.is_empty() {
-                    self.short_index.remove(&short);
-                }
+        if let Some(short) = short_key(login)
+            && let Some(ids) = self.short_index.get_mut(&short)
+        {
+            ids.remove(id);
+            if ids.is_empty() {
+                self.short_index.remove(&short);
             }
         }
     }
@@ -156,7 +155,7 @@ impl Org {
             return Ok(());
         }
         if self.login_taken(new, Some(id)) {
-            return Err(Conflict::DuplicateLogin);
+            return Err(Conflict::Login);
         }
         self.unindex_login(id, old);
         self.index_login(id, new);
@@ -209,11 +208,11 @@ impl Org {
 
     pub fn insert_group(&mut self, group: Group) -> Result<(), Conflict> {
         if self.groups.contains_key(&group.id) {
-            return Err(Conflict::DuplicateId);
+            return Err(Conflict::Id);
         }
         let name = group.name().to_string();
         if self.group_name_taken(&name, None) {
-            return Err(Conflict::DuplicateGroupName);
+            return Err(Conflict::GroupName);
         }
         self.group_names.insert(group_key(&name), group.id.clone());
         for uid in &group.members {
@@ -229,7 +228,7 @@ impl Org {
     /// Re-indexes a group whose name is about to change.
     pub fn rename_group(&mut self, id: &str, old: &str, new: &str) -> Result<(), Conflict> {
         if self.group_name_taken(new, Some(id)) {
-            return Err(Conflict::DuplicateGroupName);
+            return Err(Conflict::GroupName);
         }
         if self
             .group_names
@@ -351,10 +350,10 @@ impl Org {
                     ));
                 }
             }
-            if let Some(short) = short_key(user.login()) {
-                if !self.short_index.get(&short).is_some_and(|s| s.contains(id)) {
-                    return Err(format!("shortname {short} misses {id}"));
-                }
+            if let Some(short) = short_key(user.login())
+                && !self.short_index.get(&short).is_some_and(|s| s.contains(id))
+            {
+                return Err(format!("shortname {short} misses {id}"));
             }
         }
         for ids in self.short_index.values() {
@@ -365,10 +364,10 @@ impl Org {
             }
         }
         for (key, id) in &self.login_index {
-            if !self
+            if self
                 .users
                 .get(id)
-                .is_some_and(|u| &login_key(u.login()) == key)
+                .is_none_or(|u| &login_key(u.login()) != key)
             {
                 return Err(format!("stale login index entry {key} -> {id}"));
             }

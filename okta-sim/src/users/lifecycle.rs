@@ -1,0 +1,203 @@
+//! `POST /api/v1/users/{id}/lifecycle/{op}`: the status machine of NOTES §3.
+
+use serde_json::{Value, json};
+
+use super::crud::deactivate_user;
+use super::{Status, resolve, single, user_mut};
+use crate::error::{ApiError, Resource};
+use crate::http::Reply;
+use crate::store::Ctx;
+use crate::util;
+
+fn activation_body(base: &str) -> Value {
+    let token = util::random_alnum(20);
+    json!({
+        "activationUrl": format!("{base}/welcome/{token}"),
+        "activationToken": token,
+    })
+}
+
+/// `POST /api/v1/users/{id}/lifecycle/{op}`.
+pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, ApiError> {
+    let id = resolve(ctx.org, key)?;
+    let base = ctx.org.base_url.clone();
+    let status = ctx
+        .org
+        .users
+        .get(&id)
+        .map(|u| u.status)
+        .ok_or_else(|| ApiError::not_found(Resource::User, key))?;
+    match op {
+        "activate" => {
+            let send_email = ctx.req.bool_param("sendEmail", true)?;
+            match status {
+                Status::Staged | Status::Deprovisioned => {}
+                Status::Active => return Err(ApiError::already_active()),
+                _ => return Err(ApiError::wrong_status()),
+            }
+            let user = user_mut(ctx.org, &id)?;
+            let next = if user.password.is_some() {
+                Status::Active
+            } else {
+                Status::Provisioned
+            };
+            user.set_status(next);
+            let target = user.as_target();
+            ctx.log(
+                "user.lifecycle.activate",
+                "Activate Okta user",
+                vec![target],
+            );
+            Ok(if send_email {
+                Reply::empty_object()
+            } else {
+                Reply::ok(&activation_body(&base))
+            })
+        }
+        "reactivate" => {
+            let send_email = ctx.req.bool_param("sendEmail", false)?;
+            if !matches!(status, Status::Provisioned | Status::Recovery) {
+                return Err(ApiError::wrong_status());
+            }
+            let target = user_mut(ctx.org, &id)?.as_target();
+            ctx.log(
+                "user.lifecycle.reactivate",
+                "Reactivate Okta user",
+                vec![target],
+            );
+            Ok(if send_email {
+                Reply::empty_object()
+            } else {
+                Reply::ok(&activation_body(&base))
+            })
+        }
+        "deactivate" => {
+            ctx.req.bool_param("sendEmail", false)?;
+            if status == Status::Deprovisioned {
+                return Err(ApiError::wrong_status());
+            }
+            deactivate_user(ctx, &id);
+            Ok(Reply::empty_object())
+        }
+        "suspend" => {
+            if status != Status::Active {
+                return Err(ApiError::precondition(
+                    "Cannot suspend a user that is not active",
+                ));
+            }
+            simple_transition(
+                ctx,
+                &id,
+                Status::Suspended,
+                "user.lifecycle.suspend",
+                "Suspend Okta user",
+            )
+        }
+        "unsuspend" => {
+            if status != Status::Suspended {
+                return Err(ApiError::precondition(
+                    "Cannot unsuspend a user that is not suspended",
+                ));
+            }
+            simple_transition(
+                ctx,
+                &id,
+                Status::Active,
+                "user.lifecycle.unsuspend",
+                "Unsuspend Okta user",
+            )
+        }
+        "unlock" => {
+            if status != Status::LockedOut {
+                return Err(ApiError::unlock_not_allowed());
+            }
+            simple_transition(
+                ctx,
+                &id,
+                Status::Active,
+                "user.account.unlock",
+                "Unlock user account",
+            )
+        }
+        "reset_password" => {
+            let send_email = ctx.req.bool_param("sendEmail", true)?;
+            ctx.req.bool_param("revokeSessions", false)?;
+            if !matches!(
+                status,
+                Status::Provisioned
+                    | Status::Active
+                    | Status::Recovery
+                    | Status::LockedOut
+                    | Status::PasswordExpired
+            ) {
+                return Err(ApiError::wrong_status());
+            }
+            let user = user_mut(ctx.org, &id)?;
+            user.set_status(Status::Recovery);
+            let target = user.as_target();
+            ctx.log(
+                "user.account.reset_password",
+                "Reset user password",
+                vec![target],
+            );
+            Ok(if send_email {
+                Reply::empty_object()
+            } else {
+                let token = util::random_alnum(20);
+                Reply::ok(&json!({ "resetPasswordUrl": format!("{base}/reset_password/{token}") }))
+            })
+        }
+        "expire_password" | "expire_password_with_temp_password" => {
+            let temp = op == "expire_password_with_temp_password"
+                || ctx.req.bool_param("tempPassword", false)?;
+            ctx.req.bool_param("revokeSessions", false)?;
+            if !matches!(
+                status,
+                Status::Active | Status::Recovery | Status::LockedOut | Status::PasswordExpired
+            ) {
+                return Err(ApiError::wrong_status());
+            }
+            let user = user_mut(ctx.org, &id)?;
+            if user.password.is_none() && !temp {
+                return Err(ApiError::wrong_status());
+            }
+            let temp_password = temp.then(|| {
+                // Okta's temporary passwords are 8 mixed-case alphanumerics.
+                let mut pw = util::random_alnum(6);
+                pw.push('a');
+                pw.push('7');
+                pw
+            });
+            if let Some(pw) = &temp_password {
+                user.set_password(pw);
+            }
+            user.set_status(Status::PasswordExpired);
+            let target = user.as_target();
+            ctx.log(
+                "user.account.expire_password",
+                "Expire user password",
+                vec![target],
+            );
+            match temp_password {
+                Some(pw) => Ok(Reply::ok(&json!({ "tempPassword": pw }))),
+                None => single(ctx.org, &id),
+            }
+        }
+        "reset_factors" => crate::factors::reset_all(ctx, &id),
+        _ => Err(ApiError::path_not_found()),
+    }
+}
+
+fn simple_transition(
+    ctx: &mut Ctx,
+    id: &str,
+    to: Status,
+    event: &str,
+    display: &str,
+) -> Result<Reply, ApiError> {
+    let user = user_mut(ctx.org, id)?;
+    user.set_status(to);
+    let target = user.as_target();
+    ctx.log(event, display, vec![target]);
+    Ok(Reply::empty_object())
+}

@@ -1,0 +1,20 @@
+//! Integration tests: each test starts its own simulator on a random loopback port and
+//! talks to it over HTTP, the way the gateway does.
+
+mod apps;
+mod auth;
+mod binary;
+mod control;
+mod demo_seed;
+mod factors;
+mod faults;
+mod groups;
+mod helpers;
+mod http_plumbing;
+mod indexes;
+mod lifecycle;
+mod logs;
+mod paging;
+mod rate_limits;
+mod request_log;
+mod users;
