@@ -33,6 +33,20 @@ pub const JORDAN_PASSWORD: &str = "Tr0ub4dor-Seed-Pass";
 pub const PRIYA_ID: &str = "00uc1pExGOQAVXZSMATP";
 /// Priya's login and email.
 pub const PRIYA_LOGIN: &str = "priya.sharma@example.com";
+/// Sam Rivera (STAGED, no password): the user to activate.
+pub const SAM_ID: &str = "00ustagedSAMRIVERA01";
+/// Sam's login and email.
+pub const SAM_LOGIN: &str = "sam.rivera@example.com";
+/// Lee Kim (SUSPENDED, with a password): the user to unsuspend.
+pub const LEE_ID: &str = "00ususpendLEEKIM0001";
+/// Lee's login and email.
+pub const LEE_LOGIN: &str = "lee.kim@example.com";
+/// Maya Chen (LOCKED_OUT, with a password): the user to unlock.
+pub const MAYA_ID: &str = "00ulockedMAYACHEN001";
+/// Maya's login and email.
+pub const MAYA_LOGIN: &str = "maya.chen@example.com";
+/// The password of Lee and Maya.
+pub const OTHER_PASSWORD: &str = "Seed-Passw0rd-Other";
 /// "Engineering Team" (Jordan and Priya are members).
 pub const ENGINEERING_GROUP_ID: &str = "00g1emaKYZTWRYYRRTSK";
 /// "HR Team" (no members).
@@ -211,6 +225,44 @@ pub(crate) fn build(seed: Seed, base_url: &str) -> Org {
     let admin_target = org.users.get(ADMIN_ID).map(User::as_target);
     let _ = org.insert_user(jordan);
     let _ = org.insert_user(priya);
+    // One user in each status a lifecycle example starts from (activate, unsuspend, unlock).
+    for (id, login, first, last, status, password) in [
+        (SAM_ID, SAM_LOGIN, "Sam", "Rivera", Status::Staged, None),
+        (
+            LEE_ID,
+            LEE_LOGIN,
+            "Lee",
+            "Kim",
+            Status::Suspended,
+            Some(OTHER_PASSWORD),
+        ),
+        (
+            MAYA_ID,
+            MAYA_LOGIN,
+            "Maya",
+            "Chen",
+            Status::LockedOut,
+            Some(OTHER_PASSWORD),
+        ),
+    ] {
+        let mut user = DemoUser {
+            id,
+            login,
+            first,
+            last,
+            mobile: None,
+            password,
+            created: "2024-04-02T09:00:00.000Z",
+            activated: "2024-04-02T09:05:00.000Z",
+        }
+        .build();
+        user.status = status;
+        if status == Status::Staged {
+            user.activated = None;
+            user.status_changed = None;
+        }
+        let _ = org.insert_user(user);
+    }
 
     let mut eng = Group::new(
         ENGINEERING_GROUP_ID.into(),

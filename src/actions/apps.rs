@@ -65,6 +65,7 @@ static GET_APPLICATION: Action = Action {
 }"#,
         kind: ShapeKind::OktaTop,
     }],
+    example: r#"{"appId": "0oabkvBLDEKCNXBMBWKR"}"#,
     handler: get_application,
 };
 
@@ -109,6 +110,7 @@ static ASSIGN_APP_TO_USER: Action = Action {
 }"#,
         kind: ShapeKind::Okta,
     }],
+    example: r#"{"appId": "0oabkvBLDEKCNXBMBWKR", "userId": "00uc1pExGOQAVXZSMATP", "scope": "USER"}"#,
     handler: assign_app_to_user,
 };
 
@@ -142,6 +144,7 @@ static UNASSIGN_APP_FROM_USER: Action = Action {
         },
         DRY_RUN_RESPONSE,
     ],
+    example: r#"{"appId": "0oabkvBLDEKCNXBMBWKR", "userId": "00ub0oNGTSWTBKOLGLNR"}"#,
     handler: unassign_app_from_user,
 };
 

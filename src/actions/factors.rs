@@ -67,6 +67,7 @@ static LIST_FACTORS: Action = Action {
 ]"#,
         kind: ShapeKind::OktaTop,
     }],
+    example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR"}"#,
     handler: list_factors,
 };
 
@@ -133,6 +134,7 @@ static ENROLL_FACTOR: Action = Action {
 }"#,
         kind: ShapeKind::OktaTop,
     }],
+    example: r#"{"userId": "00uc1pExGOQAVXZSMATP", "factorType": "token:software:totp", "provider": "GOOGLE"}"#,
     handler: enroll_factor,
 };
 
@@ -230,6 +232,7 @@ static RESET_FACTOR: Action = Action {
         },
         DRY_RUN_RESPONSE,
     ],
+    example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR", "factorId": "sms2gt8gzgEBPUWBIFHN"}"#,
     handler: reset_factor,
 };
 

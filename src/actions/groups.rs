@@ -90,6 +90,7 @@ static CREATE_GROUP: Action = Action {
     carries_credentials: false,
     check: None,
     responses: &[GROUP_SHAPE],
+    example: r#"{"name": "Engineering Team - Backend", "description": "Backend engineering team members"}"#,
     handler: create_group,
 };
 
@@ -115,6 +116,7 @@ static GET_GROUP: Action = Action {
     carries_credentials: false,
     check: None,
     responses: &[GROUP_SHAPE],
+    example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK"}"#,
     handler: get_group,
 };
 
@@ -135,6 +137,7 @@ static UPDATE_GROUP: Action = Action {
     carries_credentials: false,
     check: None,
     responses: &[GROUP_SHAPE],
+    example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK", "name": "Engineering Team - Backend", "description": "Backend engineering team members"}"#,
     handler: update_group,
 };
 
@@ -180,6 +183,7 @@ static DELETE_GROUP: Action = Action {
         },
         DRY_RUN_RESPONSE,
     ],
+    example: r#"{"groupId": "00g2xyzABCTWRYYRRXYZ"}"#,
     handler: delete_group,
 };
 
@@ -244,6 +248,7 @@ static LIST_GROUPS: Action = Action {
 ]"#,
         kind: ShapeKind::Okta,
     }],
+    example: r#"{"q": "Eng", "limit": 10}"#,
     handler: list_groups,
 };
 
@@ -284,6 +289,7 @@ static ADD_USER_TO_GROUP: Action = Action {
         sample: r#"{"status": 204, "message": "User successfully added to group.", "userId": "00ub0oNGTSWTBKOLGLNR", "groupId": "00g1emaKYZTWRYYRRTSK"}"#,
         kind: ShapeKind::Wrapper,
     }],
+    example: r#"{"groupId": "00g2xyzABCTWRYYRRXYZ", "userId": "00ub0oNGTSWTBKOLGLNR"}"#,
     handler: add_user_to_group,
 };
 
@@ -335,6 +341,7 @@ static REMOVE_USER_FROM_GROUP: Action = Action {
         },
         DRY_RUN_RESPONSE,
     ],
+    example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK", "userId": "00ub0oNGTSWTBKOLGLNR"}"#,
     handler: remove_user_from_group,
 };
 
@@ -414,6 +421,7 @@ static GET_PENDING_APPROVALS: Action = Action {
 ]"#,
         kind: ShapeKind::Okta,
     }],
+    example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK", "limit": 50}"#,
     handler: get_pending_approvals,
 };
 

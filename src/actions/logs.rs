@@ -63,6 +63,7 @@ static GET_AUDIT_LOGS: Action = Action {
 ]"#,
         kind: ShapeKind::Okta,
     }],
+    example: r#"{"filter": "eventType eq \"group.user_membership.add\"", "limit": 10}"#,
     handler: get_audit_logs,
 };
 

@@ -66,6 +66,8 @@ pub struct Action {
     /// Checks across parameters that the JSON Schema cannot express, run before any Okta call.
     pub check: Option<fn(&Input) -> Vec<crate::error::FieldProblem>>,
     pub responses: &'static [ResponseShape],
+    /// A request body (JSON) that succeeds against the simulator's demo org.
+    pub example: &'static str,
     pub handler: Handler,
 }
 
@@ -157,6 +159,7 @@ impl Catalog {
                         "description": action.description,
                         "mutating": action.mutating,
                         "parameters": action.params.iter().map(describe_param).collect::<Vec<_>>(),
+                        "exampleRequest": example(action),
                         "sampleResponse": sample(&action.responses[0]),
                     })
                 })
@@ -169,6 +172,10 @@ impl Default for Catalog {
     fn default() -> Self {
         Catalog::new()
     }
+}
+
+pub fn example(action: &Action) -> Value {
+    serde_json::from_str(action.example).expect("action examples are valid JSON")
 }
 
 pub fn sample(response: &ResponseShape) -> Value {
@@ -269,6 +276,21 @@ mod tests {
                     .collect();
                 assert!(errors.is_empty(), "{}: {errors:?}", action.name);
             }
+        }
+    }
+
+    #[test]
+    fn every_example_request_is_valid_input() {
+        let catalog = Catalog::new();
+        for (action, schema) in catalog.iter() {
+            let input = schema
+                .validate(example(action))
+                .unwrap_or_else(|problems| panic!("{}: {problems:?}", action.name));
+            let mut problems = reference_problems(action, &input);
+            if let Some(check) = action.check {
+                problems.extend(check(&input));
+            }
+            assert!(problems.is_empty(), "{}: {problems:?}", action.name);
         }
     }
 

@@ -139,6 +139,7 @@ static CREATE_USER: Action = Action {
 }"#,
         kind: ShapeKind::Okta,
     }],
+    example: r#"{"firstName": "Alex", "lastName": "Kim", "email": "alex.kim@example.com", "login": "alex.kim@example.com", "mobilePhone": "+1-555-010-2030", "activate": false}"#,
     handler: create_user,
 };
 
@@ -188,6 +189,7 @@ static GET_USER: Action = Action {
         sample: USER_SAMPLE,
         kind: ShapeKind::Okta,
     }],
+    example: r#"{"searchBy": "login", "searchValue": "jordan.lee@example.com"}"#,
     handler: get_user,
 };
 
@@ -238,6 +240,7 @@ static UPDATE_USER: Action = Action {
 }"#,
         kind: ShapeKind::Okta,
     }],
+    example: r#"{"userIdOrLogin": "00ub0oNGTSWTBKOLGLNR", "lastName": "Lee-Smith", "mobilePhone": "+1-555-999-8888"}"#,
     handler: update_user,
 };
 
@@ -291,6 +294,7 @@ static DELETE_USER: Action = Action {
         },
         DRY_RUN_RESPONSE,
     ],
+    example: r#"{"userIdOrLogin": "priya.sharma@example.com"}"#,
     handler: delete_user,
 };
 
@@ -360,6 +364,7 @@ static ACTIVATE_USER: Action = Action {
             kind: ShapeKind::Wrapper,
         },
     ],
+    example: r#"{"userId": "00ustagedSAMRIVERA01", "sendEmail": false}"#,
     handler: activate_user,
 };
 
@@ -446,6 +451,7 @@ static DEACTIVATE_USER: Action = Action {
         },
         DRY_RUN_RESPONSE,
     ],
+    example: r#"{"userId": "00uc1pExGOQAVXZSMATP"}"#,
     handler: deactivate_user,
 };
 
@@ -496,6 +502,7 @@ static SUSPEND_USER: Action = Action {
         sample: r#"{"status": 200, "message": "User successfully suspended.", "userId": "00ub0oNGTSWTBKOLGLNR", "userStatus": "SUSPENDED"}"#,
         kind: ShapeKind::Wrapper,
     }],
+    example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR"}"#,
     handler: suspend_user,
 };
 
@@ -529,6 +536,7 @@ static UNSUSPEND_USER: Action = Action {
         sample: r#"{"status": 200, "message": "User successfully unsuspended.", "userId": "00ub0oNGTSWTBKOLGLNR", "userStatus": "ACTIVE"}"#,
         kind: ShapeKind::Wrapper,
     }],
+    example: r#"{"userId": "00ususpendLEEKIM0001"}"#,
     handler: unsuspend_user,
 };
 
@@ -562,6 +570,7 @@ static UNLOCK_USER: Action = Action {
         sample: r#"{"status": 200, "message": "User successfully unlocked.", "userId": "00ub0oNGTSWTBKOLGLNR", "userStatus": "ACTIVE"}"#,
         kind: ShapeKind::Wrapper,
     }],
+    example: r#"{"userId": "00ulockedMAYACHEN001"}"#,
     handler: unlock_user,
 };
 
@@ -602,6 +611,7 @@ static RESET_PASSWORD: Action = Action {
             kind: ShapeKind::Wrapper,
         },
     ],
+    example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR", "sendEmail": false}"#,
     handler: reset_password,
 };
 
@@ -638,6 +648,7 @@ static EXPIRE_PASSWORD: Action = Action {
         sample: r#"{"tempPassword": {"value": "TmpP@ssw0rd123"}}"#,
         kind: ShapeKind::Wrapper,
     }],
+    example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR"}"#,
     handler: expire_password,
 };
 
@@ -696,6 +707,7 @@ static CHANGE_PASSWORD: Action = Action {
         sample: r#"{"credentials": {"password": {}, "provider": {"type": "OKTA", "name": "OKTA"}}}"#,
         kind: ShapeKind::Wrapper,
     }],
+    example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR", "oldPassword": {"value": "Tr0ub4dor-Seed-Pass"}, "newPassword": {"value": "N3w-Str0ng-Passw0rd!"}}"#,
     handler: change_password,
 };
 

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod edge;
 pub mod extract;
 pub mod health;
+pub mod openapi;
 
 use std::time::Duration;
 

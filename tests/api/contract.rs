@@ -140,3 +140,126 @@ async fn the_spec_is_served_as_it_is_committed() {
         .expect("openapi.yaml");
     assert_eq!(served.text, committed);
 }
+
+/// Replace the lines between `begin` and `end` (exclusive) with `body`.
+fn splice(text: &str, begin: &str, end: &str, body: &str) -> String {
+    let start = text
+        .find(begin)
+        .unwrap_or_else(|| panic!("marker missing: {begin}"))
+        + begin.len();
+    let stop = text
+        .find(end)
+        .unwrap_or_else(|| panic!("marker missing: {end}"));
+    format!("{}\n{}{}", &text[..start], body, &text[stop..])
+}
+
+/// A YAML mapping, indented to sit at `indent` spaces.
+fn yaml_block(map: serde_json::Map<String, Value>, indent: usize) -> String {
+    let text = serde_norway::to_string(&Value::Object(map)).expect("YAML");
+    let pad = " ".repeat(indent);
+    text.lines().map(|line| format!("{pad}{line}\n")).collect()
+}
+
+fn top_level_keys(value: &Value) -> Vec<String> {
+    let object = match value {
+        Value::Array(items) => items.first(),
+        other => Some(other),
+    };
+    let mut keys: Vec<String> = object
+        .and_then(Value::as_object)
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    keys.sort();
+    keys
+}
+
+/// The actions' paths and schemas in `openapi.yaml` are generated from the catalog, with each
+/// example response taken from a real call against the simulator's demo org.
+/// `UPDATE_OPENAPI=1 cargo test --test api contract` rewrites them.
+#[tokio::test]
+async fn the_action_contract_is_generated_from_the_catalog() {
+    use okta_gateway::actions::{Catalog, example};
+    use okta_gateway::http::openapi;
+
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml");
+    let committed_text = std::fs::read_to_string(path).expect("openapi.yaml");
+    let committed = spec();
+    let catalog = Catalog::new();
+    let app = crate::helpers::spawn_with_account().await;
+    let update = std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1");
+
+    let mut examples = serde_json::Map::new();
+    for (action, _) in catalog.iter() {
+        app.sim.handle().reset(okta_sim::Seed::Demo);
+        let response = app.action(action.name, example(action)).await;
+        assert_eq!(
+            response.status, 200,
+            "{}'s example: {}",
+            action.name, response.text
+        );
+        // Examples read as if from a real org.
+        let real: Value = serde_json::from_str(
+            &response
+                .text
+                .replace(&app.sim.base_url(), "https://dev-12345.okta.com"),
+        )
+        .expect("JSON");
+        let output = openapi::schemas(&catalog)
+            .remove(&format!("{}Output", openapi::pascal(action.name)))
+            .expect("output schema");
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&output)
+            .expect("schema");
+        let errors: Vec<String> = validator
+            .iter_errors(&real)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{}'s real response breaks its schema: {errors:?}",
+            action.name
+        );
+        let example = if update {
+            real
+        } else {
+            let documented = committed["paths"][openapi::action_path(action)]["post"]["responses"]
+                ["200"]["content"]["application/json"]["example"]
+                .clone();
+            assert!(
+                validator.is_valid(&documented),
+                "{}'s documented example breaks its schema",
+                action.name
+            );
+            assert_eq!(
+                top_level_keys(&documented),
+                top_level_keys(&real),
+                "{}'s documented example no longer looks like a real response",
+                action.name
+            );
+            documented
+        };
+        examples.insert(action.name.to_owned(), example);
+    }
+
+    let text = splice(
+        &committed_text,
+        openapi::PATHS_BEGIN,
+        openapi::PATHS_END,
+        &yaml_block(openapi::paths(&catalog, &examples), 2),
+    );
+    let text = splice(
+        &text,
+        openapi::SCHEMAS_BEGIN,
+        openapi::SCHEMAS_END,
+        &yaml_block(openapi::schemas(&catalog), 4),
+    );
+    if update {
+        std::fs::write(path, &text).expect("write openapi.yaml");
+    } else {
+        assert!(
+            text == committed_text,
+            "openapi.yaml's generated part is stale: run UPDATE_OPENAPI=1 cargo test --test api contract"
+        );
+    }
+}

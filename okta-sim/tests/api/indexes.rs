@@ -81,7 +81,7 @@ async fn ten_thousand_users_keep_every_index_consistent() {
     h.verify_indexes().expect("consistent after reuse");
 
     let (all, pages) = t.collect_pages("/api/v1/users?limit=200").await;
-    // 10,000 bulk + 3 demo, one bulk user deleted, the fresh user deleted, one recreated.
-    assert_eq!(all.len(), 10_003);
+    // 10,000 bulk + 6 demo, one bulk user deleted, the fresh user deleted, one recreated.
+    assert_eq!(all.len(), 10_006);
     assert_eq!(pages, 51);
 }

@@ -31,9 +31,9 @@ async fn users_page_with_separate_self_and_next_link_lines() {
 #[tokio::test]
 async fn following_next_links_visits_every_user_once_and_ends() {
     let t = spawn().await;
-    t.handle().seed_users(47);
+    t.handle().seed_users(44);
     let (users, pages) = t.collect_pages("/api/v1/users?limit=10").await;
-    assert_eq!(users.len(), 50, "47 bulk users plus the three demo users");
+    assert_eq!(users.len(), 50, "44 bulk users plus the six demo users");
     assert_eq!(pages, 5);
     let ids: HashSet<&str> = users.iter().filter_map(|u| u["id"].as_str()).collect();
     assert_eq!(ids.len(), 50);
