@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod okta;
 pub mod params;
 pub mod secrets;

@@ -34,6 +34,7 @@ pub struct Application {
 impl Application {
     /// Connect the database (running migrations), load keys, and bind the listener.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        crate::metrics::handle();
         let store = store::connect(&config.database_url, config.db_pool_size)
             .await
             .context("connecting to the database")?;

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
 
 use super::RouteSpec;
+use super::edge::ActionLog;
 use super::extract::JsonBody;
 use crate::accounts::AccountOut;
 use crate::actions::{ACTIONS, Action, ActionContext, reference_problems};
@@ -64,7 +65,27 @@ async fn run(
     Path(name): Path<String>,
     Extension(caller): Extension<Caller>,
     JsonBody(body): JsonBody,
+) -> Response {
+    let mut log = ActionLog {
+        account: name,
+        action: action.name,
+        okta_request_ids: Vec::new(),
+    };
+    let mut response = execute(&state, action, &caller, body, &mut log)
+        .await
+        .unwrap_or_else(IntoResponse::into_response);
+    response.extensions_mut().insert(log);
+    response
+}
+
+async fn execute(
+    state: &AppState,
+    action: &'static Action,
+    caller: &Caller,
+    body: serde_json::Value,
+    log: &mut ActionLog,
 ) -> Result<Response, ApiError> {
+    let name = log.account.as_str();
     let (_, schema) = state
         .catalog
         .get(action.name)
@@ -78,18 +99,19 @@ async fn run(
         return Err(ApiError::invalid_fields(problems));
     }
     let targets = targets(action, &input);
-    let connection = state.accounts.connection(&name).await?;
+    let connection = state.accounts.connection(name).await?;
     let session = state
         .okta
         .session(&connection.name, connection.domain, connection.token);
     let context = ActionContext::new(session, action);
     let outcome = (action.handler)(&context, input).await;
+    log.okta_request_ids = context.session.request_ids();
 
     if let Err(error) = &outcome
         && error.status == ErrorStatus::AuthenticationFailure
         && error.details.okta.is_some()
     {
-        state.accounts.record_rejection(&name, error).await;
+        state.accounts.record_rejection(name, error).await;
     }
     if action.mutating {
         let result = match &outcome {
@@ -102,13 +124,12 @@ async fn run(
             account = %name,
             action = action.name,
             targets = %targets,
-            okta_request_ids = ?context.session.request_ids(),
+            okta_request_ids = ?log.okta_request_ids,
             outcome = result,
             "action"
         );
     }
-    let body = outcome?;
-    let mut response = Json(body).into_response();
+    let mut response = Json(outcome?).into_response();
     if action.carries_credentials {
         response
             .headers_mut()

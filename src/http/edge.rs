@@ -28,6 +28,14 @@ pub struct RequestId(pub String);
 #[derive(Debug, Clone)]
 pub struct Route(pub String);
 
+/// What an action did, carried on the response for the log line and metrics.
+#[derive(Debug, Clone)]
+pub struct ActionLog {
+    pub account: String,
+    pub action: &'static str,
+    pub okta_request_ids: Vec<String>,
+}
+
 /// Accept a caller's request id only if it is short and printable; otherwise make one.
 fn request_id(request: &Request) -> String {
     request
@@ -66,8 +74,33 @@ pub async fn edge(mut request: Request, next: Next) -> Response {
         .extensions()
         .get::<KeyHash>()
         .map_or("-", |k| k.0.as_str());
+    let action = response.extensions().get::<ActionLog>();
+    let (account, action_name, okta_request_id) = match action {
+        Some(log) => (
+            log.account.as_str(),
+            log.action,
+            log.okta_request_ids.join(","),
+        ),
+        None => ("-", "-", String::new()),
+    };
     let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let labels = [
+        ("route", route.to_owned()),
+        ("action", action_name.to_owned()),
+    ];
+    metrics::counter!(
+        "gateway_http_requests_total",
+        &[
+            ("route", route.to_owned()),
+            ("action", action_name.to_owned()),
+            ("status", status.to_string()),
+        ]
+    )
+    .increment(1);
+    metrics::histogram!("gateway_http_request_duration_seconds", &labels)
+        .record(elapsed.as_secs_f64());
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
         if let Some(cause) = error.as_ref().and_then(|e| e.internal_cause()) {
             if status >= 500 {
@@ -76,7 +109,17 @@ pub async fn edge(mut request: Request, next: Next) -> Response {
                 tracing::warn!(%method, route, status, cause, "request refused");
             }
         }
-        tracing::info!(%method, route, status, latency_ms, key, "request");
+        tracing::info!(
+            %method,
+            route,
+            status,
+            latency_ms,
+            key,
+            account,
+            action = action_name,
+            okta_request_id,
+            "request"
+        );
     });
     response
 }

@@ -6,6 +6,7 @@ use axum::http::Method;
 use serde_json::{Value, json};
 
 use super::RouteSpec;
+use crate::auth::Scope;
 use crate::error::{ApiError, ErrorStatus};
 use crate::state::AppState;
 
@@ -14,7 +15,19 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::new(Method::GET, "/healthz", None, healthz),
         RouteSpec::new(Method::GET, "/readyz", None, readyz),
         RouteSpec::new(Method::GET, "/openapi.yaml", None, openapi),
+        RouteSpec::new(Method::GET, "/metrics", Some(Scope::Admin), metrics),
     ]
+}
+
+/// Prometheus metrics (admin scope: they name accounts and routes).
+async fn metrics() -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::render(),
+    )
 }
 
 /// The public contract; it holds no secrets.

@@ -113,11 +113,12 @@ pub fn app(state: AppState, max_concurrent: usize, timeout: Duration) -> Router 
 }
 
 async fn overloaded(err: BoxError) -> Response {
-    let message = if err.is::<tower::timeout::error::Elapsed>() {
-        "The request took too long and was stopped."
+    let (reason, message) = if err.is::<tower::timeout::error::Elapsed>() {
+        ("timeout", "The request took too long and was stopped.")
     } else {
-        "The gateway is at capacity; retry shortly."
+        ("capacity", "The gateway is at capacity; retry shortly.")
     };
+    metrics::counter!("gateway_requests_shed_total", "reason" => reason).increment(1);
     ApiError::new(ErrorStatus::ServiceUnavailable)
         .with_message(message)
         .with_internal(err)

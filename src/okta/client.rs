@@ -336,6 +336,7 @@ impl Session {
                     first_429 = first_429.or_else(|| response.request_id().map(str::to_owned));
                     if rate_limit_retries < MAX_RATE_LIMIT_RETRIES && wait < self.remaining() {
                         rate_limit_retries += 1;
+                        self.count_retry(request, "rate_limit");
                         tracing::info!(
                             account = %self.account,
                             family = request.family,
@@ -359,6 +360,7 @@ impl Session {
                     if !self.backoff(transient_retries).await {
                         return Ok(response);
                     }
+                    self.count_retry(request, "server_error");
                 }
                 Ok(response) => return Ok(response),
                 Err(Failure::NotSent(reason)) if transient_retries < MAX_TRANSIENT_RETRIES => {
@@ -370,6 +372,7 @@ impl Session {
                             outcome_unknown: false,
                         });
                     }
+                    self.count_retry(request, "connection");
                 }
                 Err(Failure::NotSent(reason)) => {
                     return Err(OktaError::Transport {
@@ -386,6 +389,7 @@ impl Session {
                     if !self.backoff(transient_retries).await {
                         return Err(failure.into_error(request.retry));
                     }
+                    self.count_retry(request, "connection");
                 }
                 Err(failure) => return Err(failure.into_error(request.retry)),
             }
@@ -403,7 +407,69 @@ impl Session {
         true
     }
 
+    /// One attempt, measured: calls by status, latency, 429s, sheds and the last
+    /// `X-Rate-Limit-Remaining` per account and endpoint family.
     async fn attempt(
+        &self,
+        request: &OktaRequest,
+        url: &url::Url,
+        retry_for: Option<&str>,
+        retry_count: u32,
+    ) -> Result<OktaResponse, Failure> {
+        let started = Instant::now();
+        let result = self.send_once(request, url, retry_for, retry_count).await;
+        let labels = [
+            ("account", self.account.clone()),
+            ("family", request.family.to_owned()),
+        ];
+        let status = match &result {
+            Ok(response) => response.status.to_string(),
+            Err(Failure::Shed) => {
+                metrics::counter!("okta_calls_shed_total", "account" => self.account.clone())
+                    .increment(1);
+                return result;
+            }
+            Err(Failure::Invalid(_)) => return result,
+            Err(_) => "0".to_owned(),
+        };
+        metrics::histogram!("okta_request_duration_seconds", &labels)
+            .record(started.elapsed().as_secs_f64());
+        metrics::counter!(
+            "okta_requests_total",
+            &[
+                ("account", self.account.clone()),
+                ("family", request.family.to_owned()),
+                ("status", status),
+            ]
+        )
+        .increment(1);
+        if let Ok(response) = &result {
+            if response.status == 429 {
+                metrics::counter!("okta_rate_limited_total", &labels).increment(1);
+            }
+            if let Some(remaining) = response
+                .headers
+                .get("x-rate-limit-remaining")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok())
+            {
+                metrics::gauge!("okta_rate_limit_remaining", &labels).set(remaining);
+            }
+        }
+        result
+    }
+
+    fn count_retry(&self, request: &OktaRequest, reason: &'static str) {
+        metrics::counter!(
+            "okta_retries_total",
+            "account" => self.account.clone(),
+            "family" => request.family,
+            "reason" => reason
+        )
+        .increment(1);
+    }
+
+    async fn send_once(
         &self,
         request: &OktaRequest,
         url: &url::Url,

@@ -6,4 +6,5 @@ mod contract;
 mod edge;
 mod helpers;
 mod leaks;
+mod metrics;
 mod service;

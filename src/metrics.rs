@@ -1,0 +1,47 @@
+//! Prometheus metrics: the recorder, installed once per process, and the names the gateway
+//! records. `GET /metrics` (admin scope) renders them.
+//!
+//! - `gateway_http_requests_total{route,action,status}` and
+//!   `gateway_http_request_duration_seconds{route,action}`: every request.
+//! - `gateway_requests_shed_total{reason}`: requests refused at the door (capacity, timeout).
+//! - `okta_requests_total{account,family,status}` and
+//!   `okta_request_duration_seconds{account,family}`: every call to Okta (`status` 0: no answer).
+//! - `okta_retries_total{account,family,reason}`: repeated calls (rate_limit, server_error,
+//!   connection).
+//! - `okta_rate_limited_total{account,family}`: 429s received from Okta.
+//! - `okta_calls_shed_total{account}`: calls refused by the per-account in-flight limit.
+//! - `okta_rate_limit_remaining{account,family}`: the last `X-Rate-Limit-Remaining` seen.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Latency buckets, in seconds: fine below a millisecond (the gateway's own cost), coarse up
+/// to Okta's timeouts.
+const BUCKETS: [f64; 16] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0,
+];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process-wide recorder's handle; installs the recorder on first use.
+pub fn handle() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)
+            .expect("the bucket list is not empty");
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may exist (a host process); then these metrics stay local.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// The Prometheus text exposition of every metric.
+pub fn render() -> String {
+    let handle = handle();
+    handle.run_upkeep();
+    handle.render()
+}
