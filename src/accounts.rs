@@ -9,10 +9,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use secrecy::SecretString;
 use serde::Serialize;
 
+use crate::cache::AccountCache;
 use crate::config::ACCOUNT_CAP;
 use crate::crypto::TokenCipher;
 use crate::error::{ApiError, FieldProblem};
-use crate::okta::{DomainPolicy, OktaClient, OktaDomain};
+use crate::okta::{Connection, DomainPolicy, OktaClient, OktaDomain};
 use crate::params::{DefaultValue, Input, InputSchema, Kind, Param};
 use crate::store::{AccountChanges, AccountRecord, AccountStore, NewAccount};
 
@@ -98,15 +99,9 @@ fn describe_rejection(error: &ApiError) -> String {
     format!("{}{code}: {}", error.status.as_str(), error.message)
 }
 
-/// Where and how to call Okta for one account.
-pub struct Connection {
-    pub name: String,
-    pub domain: OktaDomain,
-    pub token: SecretString,
-}
-
 pub struct Accounts {
     store: Arc<dyn AccountStore>,
+    cache: Arc<AccountCache>,
     cipher: TokenCipher,
     okta: OktaClient,
     domains: DomainPolicy,
@@ -122,6 +117,7 @@ impl Accounts {
         domains: DomainPolicy,
     ) -> Accounts {
         Accounts {
+            cache: store.cache(),
             store,
             cipher,
             okta,
@@ -159,7 +155,9 @@ impl Accounts {
             domain: domain.to_string(),
             verified_at,
         };
-        Ok(self.store.create(new, ACCOUNT_CAP).await?.into())
+        let created = self.store.create(new, ACCOUNT_CAP).await?;
+        self.cache.invalidate(&created.name);
+        Ok(created.into())
     }
 
     pub async fn list(&self) -> Result<Vec<AccountOut>, ApiError> {
@@ -216,15 +214,17 @@ impl Accounts {
             changes.verified_at = self.verify(name, &input, &target, &token).await?;
             changes.token_ciphertext = Some(self.cipher.encrypt(name, &token)?);
         }
-        self.store
-            .update(name, changes)
-            .await?
+        let updated = self.store.update(name, changes).await;
+        self.cache.invalidate(name);
+        updated?
             .map(AccountOut::from)
             .ok_or_else(|| ApiError::account_not_found(name))
     }
 
     pub async fn delete(&self, name: &str) -> Result<(), ApiError> {
-        if self.store.delete(name).await? {
+        let deleted = self.store.delete(name).await;
+        self.cache.invalidate(name);
+        if deleted? {
             Ok(())
         } else {
             Err(ApiError::account_not_found(name))
@@ -259,14 +259,21 @@ impl Accounts {
         }
     }
 
-    /// The domain and decrypted token of an account, for calling Okta.
-    pub async fn connection(&self, name: &str) -> Result<Connection, ApiError> {
+    /// The domain and decrypted token of an account, for calling Okta: from the cache in
+    /// steady state, no database round-trip.
+    pub async fn connection(&self, name: &str) -> Result<Arc<Connection>, ApiError> {
+        if let Some(cached) = self.cache.get(name) {
+            return Ok(cached);
+        }
+        let generation = self.cache.generation();
         let row = self.record(name).await?;
-        Ok(Connection {
+        let connection = Arc::new(Connection {
             token: self.cipher.decrypt(&row.name, &row.token_ciphertext)?,
             domain: OktaDomain::from_stored(row.domain),
             name: row.name,
-        })
+        });
+        self.cache.insert(generation, connection.clone());
+        Ok(connection)
     }
 
     async fn record(&self, name: &str) -> Result<AccountRecord, ApiError> {

@@ -100,9 +100,7 @@ async fn execute(
     }
     let targets = targets(action, &input);
     let connection = state.accounts.connection(name).await?;
-    let session = state
-        .okta
-        .session(&connection.name, connection.domain, connection.token);
+    let session = state.okta.session(connection);
     let context = ActionContext::new(session, action);
     let outcome = (action.handler)(&context, input).await;
     log.okta_request_ids = context.session.request_ids();

@@ -21,6 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::Connection;
 use super::domain::OktaDomain;
 use super::errors::{OktaError, OktaErrorBody};
 use crate::config::OktaSettings;
@@ -225,19 +226,17 @@ impl OktaClient {
     }
 
     /// Start one action's use of Okta for an account; the deadline starts now.
-    pub fn session(&self, account: &str, domain: OktaDomain, token: SecretString) -> Session {
+    pub fn session(&self, connection: Arc<Connection>) -> Session {
         let limiter = self
             .in_flight
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .entry(account.to_owned())
+            .entry(connection.name.clone())
             .or_insert_with(|| Arc::new(Semaphore::new(self.max_in_flight)))
             .clone();
         Session {
             client: self.clone(),
-            account: account.to_owned(),
-            domain,
-            token,
+            connection,
             deadline: Instant::now() + self.action_deadline,
             limiter,
             request_ids: Mutex::new(Vec::new()),
@@ -252,7 +251,11 @@ impl OktaClient {
         domain: &OktaDomain,
         token: &SecretString,
     ) -> Result<(), OktaError> {
-        let session = self.session(account, domain.clone(), token.clone());
+        let session = self.session(Arc::new(Connection {
+            name: account.to_owned(),
+            domain: domain.clone(),
+            token: token.clone(),
+        }));
         let response = session
             .send(&OktaRequest::get(
                 OktaPath::new("/api/v1/users/me"),
@@ -280,9 +283,7 @@ impl OktaClient {
 /// One action's calls to one account's org.
 pub struct Session {
     client: OktaClient,
-    account: String,
-    domain: OktaDomain,
-    token: SecretString,
+    connection: Arc<Connection>,
     deadline: Instant,
     limiter: Arc<Semaphore>,
     request_ids: Mutex<Vec<String>>,
@@ -290,11 +291,11 @@ pub struct Session {
 
 impl Session {
     pub fn account(&self) -> &str {
-        &self.account
+        &self.connection.name
     }
 
     pub fn domain(&self) -> &OktaDomain {
-        &self.domain
+        &self.connection.domain
     }
 
     /// Okta's request ids of every call made so far, for the audit log line.
@@ -312,7 +313,7 @@ impl Session {
     /// Send a request, applying the retry policy, and return Okta's answer whatever its status
     /// (except a 429 that could not be waited out, which is an error).
     pub async fn send(&self, request: &OktaRequest) -> Result<OktaResponse, OktaError> {
-        let mut url = url::Url::parse(self.domain.as_str())
+        let mut url = url::Url::parse(self.connection.domain.as_str())
             .map_err(|e| OktaError::Request(format!("stored domain: {e}")))?;
         url.set_path(request.path.as_str());
         if url.path() != request.path.as_str() {
@@ -338,7 +339,7 @@ impl Session {
                         rate_limit_retries += 1;
                         self.count_retry(request, "rate_limit");
                         tracing::info!(
-                            account = %self.account,
+                            account = %self.connection.name,
                             family = request.family,
                             wait_ms = wait.as_millis() as u64,
                             "Okta rate limit: waiting for the reset"
@@ -419,13 +420,13 @@ impl Session {
         let started = Instant::now();
         let result = self.send_once(request, url, retry_for, retry_count).await;
         let labels = [
-            ("account", self.account.clone()),
+            ("account", self.connection.name.clone()),
             ("family", request.family.to_owned()),
         ];
         let status = match &result {
             Ok(response) => response.status.to_string(),
             Err(Failure::Shed) => {
-                metrics::counter!("okta_calls_shed_total", "account" => self.account.clone())
+                metrics::counter!("okta_calls_shed_total", "account" => self.connection.name.clone())
                     .increment(1);
                 return result;
             }
@@ -437,7 +438,7 @@ impl Session {
         metrics::counter!(
             "okta_requests_total",
             &[
-                ("account", self.account.clone()),
+                ("account", self.connection.name.clone()),
                 ("family", request.family.to_owned()),
                 ("status", status),
             ]
@@ -462,7 +463,7 @@ impl Session {
     fn count_retry(&self, request: &OktaRequest, reason: &'static str) {
         metrics::counter!(
             "okta_retries_total",
-            "account" => self.account.clone(),
+            "account" => self.connection.name.clone(),
             "family" => request.family,
             "reason" => reason
         )
@@ -489,7 +490,10 @@ impl Session {
             .http
             .request(request.method.clone(), url.clone())
             .timeout(remaining.min(self.client.request_timeout))
-            .header(AUTHORIZATION, ssws(&self.token).map_err(Failure::Invalid)?)
+            .header(
+                AUTHORIZATION,
+                ssws(&self.connection.token).map_err(Failure::Invalid)?,
+            )
             .header(CONTENT_TYPE, "application/json");
         if let Some(first) = retry_for {
             builder = builder

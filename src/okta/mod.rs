@@ -7,3 +7,10 @@ pub mod errors;
 pub use client::OktaClient;
 pub use domain::{DomainPolicy, OktaDomain};
 pub use errors::{OktaError, OktaErrorBody};
+
+/// Where and how to call Okta for one account: its validated host and decrypted token.
+pub struct Connection {
+    pub name: String,
+    pub domain: OktaDomain,
+    pub token: secrecy::SecretString,
+}

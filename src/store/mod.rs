@@ -124,6 +124,9 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Cheap round-trip for readiness.
     async fn ping(&self) -> Result<(), StoreError>;
     fn backend(&self) -> Backend;
+    /// A cache of accounts kept consistent with this store (for Postgres: fed by its change
+    /// notifications, which start flowing now).
+    fn cache(&self) -> Arc<crate::cache::AccountCache>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

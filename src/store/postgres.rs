@@ -6,14 +6,21 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{PgPool, Row};
+
+use crate::cache::{AccountCache, HEARTBEAT, now_ms};
 
 use super::{
     AccountChanges, AccountRecord, AccountStore, Backend, NewAccount, Reencrypt, StoreError,
 };
+
+/// The channel the accounts trigger notifies (see migrations/postgres).
+pub const CHANGES_CHANNEL: &str = "okta_gateway_accounts";
 
 /// Advisory lock key for account writes that must see a stable count ("okta-gw" as bytes).
 const ACCOUNTS_LOCK_KEY: i64 = 0x006f_6b74_612d_6777;
@@ -32,6 +39,57 @@ impl PostgresStore {
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PostgresStore { pool })
+    }
+}
+
+/// Follow the change feed into `cache`, reconnecting forever; and prove the feed is alive
+/// with heartbeats (see [`crate::cache`]).
+fn watch(pool: PgPool, cache: Arc<AccountCache>) {
+    let process = uuid::Uuid::new_v4().simple().to_string();
+    tokio::spawn(listen(pool.clone(), cache, process.clone()));
+    tokio::spawn(heartbeat(pool, process));
+}
+
+async fn listen(pool: PgPool, cache: Arc<AccountCache>, process: String) {
+    let own_heartbeat = format!("hb:{process}:");
+    loop {
+        if let Ok(mut listener) = PgListener::connect_with(&pool).await
+            && listener.listen(CHANGES_CHANNEL).await.is_ok()
+        {
+            listener.eager_reconnect(false);
+            // Changes made while nobody listened were missed. (Losing the feed needs no
+            // clearing: the heartbeats stop, and the cache stops being trusted within the
+            // staleness bound, so cached accounts serve through a brief outage.)
+            cache.clear();
+            // `Ok(None)`: the connection was lost; anything else but a notification: an error.
+            while let Ok(Some(notification)) = listener.try_recv().await {
+                let payload = notification.payload();
+                if let Some(sent) = payload.strip_prefix(&own_heartbeat) {
+                    if let Ok(sent) = sent.parse() {
+                        cache.heard_heartbeat(sent);
+                    }
+                } else if !payload.starts_with("hb:") {
+                    cache.invalidate(payload);
+                }
+            }
+            tracing::warn!("lost the account change feed; reconnecting");
+        }
+        tokio::time::sleep(HEARTBEAT).await;
+    }
+}
+
+async fn heartbeat(pool: PgPool, process: String) {
+    let mut tick = tokio::time::interval(HEARTBEAT);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        // Taken before sending: the heartbeat vouches only for changes committed before it.
+        let sent = now_ms();
+        let _ = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANGES_CHANNEL)
+            .bind(format!("hb:{process}:{sent}"))
+            .execute(&pool)
+            .await;
     }
 }
 
@@ -179,5 +237,11 @@ impl AccountStore for PostgresStore {
 
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+
+    fn cache(&self) -> Arc<AccountCache> {
+        let cache = AccountCache::shared();
+        watch(self.pool.clone(), cache.clone());
+        cache
     }
 }

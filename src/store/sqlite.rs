@@ -12,6 +12,8 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+use crate::cache::AccountCache;
+
 use super::{
     AccountChanges, AccountRecord, AccountStore, Backend, NewAccount, Reencrypt, StoreError,
 };
@@ -183,5 +185,10 @@ impl AccountStore for SqliteStore {
 
     fn backend(&self) -> Backend {
         Backend::Sqlite
+    }
+
+    fn cache(&self) -> std::sync::Arc<AccountCache> {
+        // The embedded database belongs to this process: its own invalidations are complete.
+        AccountCache::local()
     }
 }

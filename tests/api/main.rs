@@ -2,6 +2,7 @@
 
 mod accounts;
 mod actions;
+mod cache;
 mod contract;
 mod edge;
 mod helpers;

@@ -441,7 +441,7 @@ backend_tests!(
     slow_request_headers_are_cut_off,
 );
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_healthcheck_command_reports_readiness() {
     let app = spawn_app(Backend::Sqlite).await;
     let run = |addr: String| {

@@ -1,0 +1,172 @@
+//! The in-memory account cache: actions find an account's host and decrypted token without a
+//! database round-trip.
+//!
+//! Invalidation: every change this process makes drops the entry at once. With Postgres, other
+//! processes' changes arrive through LISTEN/NOTIFY (a trigger notifies on every row change),
+//! and the cache is only trusted while it is provably listening: each process notifies a
+//! heartbeat every [`HEARTBEAT`], and the cache serves entries only until one second after the
+//! send time of the last heartbeat it heard back. Notifications arrive in commit order, so
+//! hearing a heartbeat means every earlier change was heard too; a change is therefore never
+//! ignored for more than [`MAX_STALENESS`], whether the listener is connected, reconnecting,
+//! or cut off without noticing. While the database is briefly down, cached accounts keep
+//! working until that bound.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::okta::Connection;
+
+/// How long a change may go unseen.
+pub const MAX_STALENESS: Duration = Duration::from_secs(1);
+/// How often each process proves its listener is alive.
+pub const HEARTBEAT: Duration = Duration::from_millis(200);
+
+static ORIGIN: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+/// Milliseconds since this process's clock origin.
+pub fn now_ms() -> u64 {
+    ORIGIN.elapsed().as_millis() as u64
+}
+
+/// When the cache may be trusted.
+enum Trust {
+    /// One process owns the database (the embedded SQLite default): local invalidation is
+    /// complete.
+    Always,
+    /// Trusted until this instant (ms since origin), pushed forward by heard heartbeats.
+    Until(AtomicU64),
+}
+
+pub struct AccountCache {
+    entries: RwLock<HashMap<String, Arc<Connection>>>,
+    /// Bumped by every invalidation; a read that started before one is not cached.
+    generation: AtomicU64,
+    trust: Trust,
+}
+
+impl AccountCache {
+    /// A cache for a database only this process writes.
+    pub fn local() -> Arc<AccountCache> {
+        Arc::new(AccountCache::new(Trust::Always))
+    }
+
+    /// A cache kept fresh by a change feed with heartbeats; untrusted until the first one.
+    pub fn shared() -> Arc<AccountCache> {
+        Arc::new(AccountCache::new(Trust::Until(AtomicU64::new(0))))
+    }
+
+    fn new(trust: Trust) -> AccountCache {
+        AccountCache {
+            entries: RwLock::default(),
+            generation: AtomicU64::new(0),
+            trust,
+        }
+    }
+
+    fn trusted(&self) -> bool {
+        match &self.trust {
+            Trust::Always => true,
+            Trust::Until(until) => now_ms() < until.load(Ordering::Acquire),
+        }
+    }
+
+    /// A cached account, if the cache can be trusted right now.
+    pub fn get(&self, name: &str) -> Option<Arc<Connection>> {
+        if !self.trusted() {
+            return None;
+        }
+        self.entries
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// The generation to pass to [`AccountCache::insert`] after reading from the database.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Cache an account read at `generation`, unless something changed since.
+    pub fn insert(&self, generation: u64, connection: Arc<Connection>) {
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.generation.load(Ordering::Acquire) == generation {
+            entries.insert(connection.name.clone(), connection);
+        }
+    }
+
+    pub fn invalidate(&self, name: &str) {
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.remove(name);
+    }
+
+    /// Forget everything (the change feed may have missed notifications).
+    pub fn clear(&self) {
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.clear();
+    }
+
+    /// This process heard back its own heartbeat sent at `sent_ms`: every change committed
+    /// before then has been heard.
+    pub fn heard_heartbeat(&self, sent_ms: u64) {
+        if let Trust::Until(until) = &self.trust {
+            until.fetch_max(sent_ms + MAX_STALENESS.as_millis() as u64, Ordering::AcqRel);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::okta::OktaDomain;
+
+    fn connection(name: &str) -> Arc<Connection> {
+        Arc::new(Connection {
+            name: name.to_owned(),
+            domain: OktaDomain::from_stored("https://dev-1.okta.com".into()),
+            token: SecretString::from("t".to_owned()),
+        })
+    }
+
+    #[test]
+    fn a_local_cache_serves_until_invalidated() {
+        let cache = AccountCache::local();
+        cache.insert(cache.generation(), connection("acme"));
+        assert!(cache.get("acme").is_some());
+        cache.invalidate("acme");
+        assert!(cache.get("acme").is_none());
+    }
+
+    #[test]
+    fn a_read_that_raced_an_invalidation_is_not_cached() {
+        let cache = AccountCache::local();
+        let generation = cache.generation();
+        cache.invalidate("acme");
+        cache.insert(generation, connection("acme"));
+        assert!(cache.get("acme").is_none());
+    }
+
+    #[test]
+    fn a_shared_cache_is_trusted_only_after_a_recent_heartbeat() {
+        let cache = AccountCache::shared();
+        cache.insert(cache.generation(), connection("acme"));
+        assert!(cache.get("acme").is_none(), "no heartbeat heard yet");
+        cache.heard_heartbeat(now_ms());
+        assert!(cache.get("acme").is_some());
+    }
+}
