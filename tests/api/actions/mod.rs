@@ -1,5 +1,6 @@
 //! The actions, through the HTTP server against okta-sim: the gateway's answer and exactly
 //! what Okta received.
 
+mod apps;
 mod groups;
 mod support;
