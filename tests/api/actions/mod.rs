@@ -2,5 +2,6 @@
 //! what Okta received.
 
 mod apps;
+mod factors;
 mod groups;
 mod support;
