@@ -4,4 +4,5 @@
 mod apps;
 mod factors;
 mod groups;
+mod logs;
 mod support;
