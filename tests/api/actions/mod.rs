@@ -2,6 +2,7 @@
 //! what Okta received.
 
 mod apps;
+mod catalog;
 mod factors;
 mod groups;
 mod logs;
