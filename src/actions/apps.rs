@@ -122,7 +122,7 @@ fn assign_app_to_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
             "id": user_id,
             "scope": input.str("scope").unwrap_or("USER"),
         }));
-        let app_user = ctx.call_json(request).await?;
+        let app_user = ctx.call_json_for_user(request, &user_id).await?;
         Ok(shape_response(app_user, &ASSIGN_APP_TO_USER.responses[0]))
     })
 }

@@ -16,6 +16,11 @@ pub struct ActionContext {
     pub action: &'static Action,
 }
 
+/// Okta's refusals because of the user's status (NOTES.md §3, §6).
+const USER_STATE_CODES: [&str; 6] = [
+    "E0000016", "E0000017", "E0000032", "E0000035", "E0000038", "E0000112",
+];
+
 /// Whether a user reference is an Okta user id rather than a login.
 pub fn looks_like_user_id(reference: &str) -> bool {
     reference.len() == 20
@@ -58,6 +63,45 @@ impl ActionContext {
         self.session
             .call_json(&request)
             .await
+            .map_err(|e| self.map(e))
+    }
+
+    /// Send a request made on a user's behalf (app assignment, factor) and require a 2xx
+    /// answer. When Okta refuses it because of the user's status, the error carries that status
+    /// (one extra GET), as the user lifecycle actions do.
+    pub async fn call_for_user(
+        &self,
+        request: OktaRequest,
+        user_id: &str,
+    ) -> Result<OktaResponse, ApiError> {
+        match self.session.call(&request).await {
+            Ok(response) => Ok(response),
+            Err(err) => {
+                let error = self.map(err);
+                let refused_for_status = error
+                    .details
+                    .okta
+                    .as_ref()
+                    .and_then(|okta| okta.error_code.as_deref())
+                    .is_some_and(|code| USER_STATE_CODES.contains(&code));
+                if refused_for_status {
+                    Err(self.with_user_status(error, user_id).await)
+                } else {
+                    Err(error)
+                }
+            }
+        }
+    }
+
+    /// [`ActionContext::call_for_user`], parsing the JSON body.
+    pub async fn call_json_for_user(
+        &self,
+        request: OktaRequest,
+        user_id: &str,
+    ) -> Result<Value, ApiError> {
+        self.call_for_user(request, user_id)
+            .await?
+            .json()
             .map_err(|e| self.map(e))
     }
 

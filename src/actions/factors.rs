@@ -190,7 +190,7 @@ fn check_enrollment(input: &Input) -> Vec<FieldProblem> {
 
 fn enroll_factor(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     Box::pin(async move {
-        let (_, path) = factors_path(ctx, &input).await?;
+        let (user_id, path) = factors_path(ctx, &input).await?;
         let mut body = json!({
             "factorType": input.str("factorType").unwrap_or_default(),
             "provider": input.str("provider").unwrap_or_default(),
@@ -199,7 +199,7 @@ fn enroll_factor(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
             body["profile"] = Value::Object(profile.clone());
         }
         let request = OktaRequest::new(Method::POST, path, "users/{id}/factors").json(body);
-        let mut factor = ctx.call_json(request).await?;
+        let mut factor = ctx.call_json_for_user(request, &user_id).await?;
         // The seed exposes the QR code as `_embedded.activation.qrcode`; Okta nests it in the
         // activation's links. Without it a user cannot finish TOTP set-up.
         if let Some(activation) = factor.pointer_mut("/_embedded/activation")
@@ -254,7 +254,7 @@ fn reset_factor(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
         }
         let request =
             OktaRequest::new(Method::DELETE, path, "users/{id}/factors").retry(Retry::Idempotent);
-        ctx.call(request).await?;
+        ctx.call_for_user(request, &user_id).await?;
         Ok(json!({
             "status": 204,
             "message": "MFA factor successfully deleted. The user can now re-enroll.",

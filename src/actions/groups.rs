@@ -20,8 +20,10 @@ pub static ACTIONS: &[&Action] = &[
     &LIST_GROUPS,
     &ADD_USER_TO_GROUP,
     &REMOVE_USER_FROM_GROUP,
-    &GET_PENDING_APPROVALS,
 ];
+
+/// The seed lists Get Pending Approvals last, after the log action.
+pub static PENDING_APPROVALS: &[&Action] = &[&GET_PENDING_APPROVALS];
 
 const GROUP_ID: Param = reference("groupId", "The group's Okta id.");
 const MEMBER_ID: Param = reference(

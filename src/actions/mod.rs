@@ -102,6 +102,7 @@ pub static ACTIONS: LazyLock<Vec<&'static Action>> = LazyLock::new(|| {
         apps::ACTIONS,
         factors::ACTIONS,
         logs::ACTIONS,
+        groups::PENDING_APPROVALS,
     ]
     .into_iter()
     .flatten()
