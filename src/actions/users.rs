@@ -263,8 +263,11 @@ fn update_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
         // POST is Okta's partial update; PUT would delete every profile field not sent.
         let request = OktaRequest::new(Method::POST, ctx.user_path(&segment)?, "users/{id}")
             .json(json!({ "profile": profile }));
-        let user = ctx.call_json(request).await?;
-        Ok(shape_response(user, &UPDATE_USER.responses[0]))
+        match ctx.session.call_json(&request).await {
+            Ok(user) => Ok(shape_response(user, &UPDATE_USER.responses[0])),
+            // A DEPROVISIONED (E0000038) or still activating (E0000112) user.
+            Err(err) => Err(ctx.with_user_status(ctx.map(err), &segment).await),
+        }
     })
 }
 

@@ -136,12 +136,13 @@ async fn execute(
     Ok(response)
 }
 
-/// The ids and logins an action targets, for the audit line.
+/// The ids and logins an action targets, for the audit line (create_user's target has no id
+/// yet: its login names it).
 fn targets(action: &Action, input: &crate::params::Input) -> String {
     action
         .params
         .iter()
-        .filter(|p| p.name.ends_with("Id") || p.name == "userIdOrLogin")
+        .filter(|p| p.name.ends_with("Id") || p.name == "userIdOrLogin" || p.name == "login")
         .filter_map(|p| input.str(p.name).map(|v| format!("{}={v}", p.name)))
         .collect::<Vec<_>>()
         .join(",")

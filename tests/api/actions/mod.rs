@@ -7,3 +7,4 @@ mod factors;
 mod groups;
 mod logs;
 mod support;
+mod users;
