@@ -510,3 +510,52 @@ pub async fn spawn_with_account() -> TestApp {
     app.forget_requests();
     app
 }
+
+#[derive(Clone, Default)]
+pub struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Run a scenario on a current-thread runtime (so the gateway, okta-sim and the client all log
+/// on this thread) with every event down to TRACE captured; returns the captured text.
+pub fn captured_logs<F, T>(json: bool, scenario: impl FnOnce() -> F) -> (String, T)
+where
+    F: std::future::Future<Output = T>,
+{
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone());
+    // While a single dispatcher exists, tracing-core decides whether a callsite is wanted by
+    // asking only the default dispatcher of the thread that first reaches it, and caches the
+    // answer for every thread: a callsite first reached by another test (which has none) would
+    // stay off here. A second, silent dispatcher makes it ask every live dispatcher.
+    let companion = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    let dispatch = if json {
+        tracing::Dispatch::new(builder.json().flatten_event(true).finish())
+    } else {
+        tracing::Dispatch::new(builder.finish())
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let result = {
+        let _guard = tracing::dispatcher::set_default(&dispatch);
+        runtime.block_on(scenario())
+    };
+    drop(companion);
+    let logs = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf-8");
+    (logs, result)
+}

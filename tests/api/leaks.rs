@@ -1,27 +1,10 @@
 //! Secrets never reach a response body or a log line, at any log level.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use base64::Engine;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{ADMIN_KEY, Backend, app};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use crate::helpers::{ADMIN_KEY, Backend, app, captured_logs};
 
 /// Every form in which a secret could leak.
 fn forms(secret: &str) -> Vec<String> {
@@ -36,23 +19,15 @@ fn forms(secret: &str) -> Vec<String> {
     ]
 }
 
-async fn secrets_never_appear_in_logs_or_bodies(backend: Backend) {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    // Current-thread runtime: the server, the simulator and the client all log on this thread.
-    let _guard = tracing::subscriber::set_default(subscriber);
+const TOKEN: &str = "00Leak+Tok/en=Secret~Value-1";
+const NEW_TOKEN: &str = "00Leak+Rotated/Secret=Value-2";
+const WRONG_TOKEN: &str = "00Leak+Wrong/Secret=Value-3";
 
-    let token = "00Leak+Tok/en=Secret~Value-1";
-    let new_token = "00Leak+Rotated/Secret=Value-2";
-    let wrong_token = "00Leak+Wrong/Secret=Value-3";
+/// Drives success and error paths; returns every response (headers and body) as text.
+async fn drive_account_api(backend: Backend) -> Vec<String> {
     let app = app(backend).spawn().await;
-    app.sim.handle().add_token(token, false);
-    app.sim.handle().add_token(new_token, false);
+    app.sim.handle().add_token(TOKEN, false);
+    app.sim.handle().add_token(NEW_TOKEN, false);
     let domain = app.sim.base_url();
 
     let mut bodies = Vec::new();
@@ -60,7 +35,7 @@ async fn secrets_never_appear_in_logs_or_bodies(backend: Backend) {
         bodies.push(format!("{:?} {}", response.headers, response.text));
         response.status
     };
-    let create = json!({"name": "acme", "domain": domain, "apiToken": token});
+    let create = json!({"name": "acme", "domain": domain, "apiToken": TOKEN});
     assert_eq!(
         drive(
             app.admin(Method::POST, "/accounts", Some(create.clone()))
@@ -72,28 +47,28 @@ async fn secrets_never_appear_in_logs_or_bodies(backend: Backend) {
         drive(app.admin(Method::POST, "/accounts", Some(create)).await),
         409
     );
-    let wrong = json!({"name": "wrong", "domain": domain, "apiToken": wrong_token});
+    let wrong = json!({"name": "wrong", "domain": domain, "apiToken": WRONG_TOKEN});
     assert_eq!(
         drive(app.admin(Method::POST, "/accounts", Some(wrong)).await),
         401
     );
-    let not_okta = json!({"name": "elsewhere", "domain": app.base, "apiToken": token});
+    let not_okta = json!({"name": "elsewhere", "domain": app.base, "apiToken": TOKEN});
     assert_eq!(
         drive(app.admin(Method::POST, "/accounts", Some(not_okta)).await),
         502
     );
     let invalid =
-        json!({"name": "Bad Name", "domain": "https://x.evil.io", "apiToken": format!("{token} ")});
+        json!({"name": "Bad Name", "domain": "https://x.evil.io", "apiToken": format!("{TOKEN} ")});
     assert_eq!(
         drive(app.admin(Method::POST, "/accounts", Some(invalid)).await),
         400
     );
-    let update = json!({"apiToken": new_token});
+    let update = json!({"apiToken": NEW_TOKEN});
     assert_eq!(
         drive(app.admin(Method::PUT, "/accounts/acme", Some(update)).await),
         200
     );
-    let bad_update = json!({"apiToken": wrong_token});
+    let bad_update = json!({"apiToken": WRONG_TOKEN});
     assert_eq!(
         drive(
             app.admin(Method::PUT, "/accounts/acme", Some(bad_update))
@@ -114,14 +89,25 @@ async fn secrets_never_appear_in_logs_or_bodies(backend: Backend) {
         401
     );
 
-    drop(app);
-    let logs = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf-8");
+    bodies
+}
+
+fn secrets_never_appear_in_logs_or_bodies(backend: Backend) {
+    let (logs, bodies) = captured_logs(false, || async move {
+        if backend == Backend::Postgres && !crate::helpers::postgres_available().await {
+            return None;
+        }
+        Some(drive_account_api(backend).await)
+    });
+    let Some(bodies) = bodies else {
+        return;
+    };
     assert!(logs.contains("TRACE"), "the capture holds TRACE output");
     assert!(
         logs.contains("account connected"),
         "the capture holds the gateway's own lines"
     );
-    for secret in [token, new_token, wrong_token, ADMIN_KEY] {
+    for secret in [TOKEN, NEW_TOKEN, WRONG_TOKEN, ADMIN_KEY] {
         for form in forms(secret) {
             assert!(!logs.contains(&form), "a log line contains {form:?}");
             for body in &bodies {
@@ -147,14 +133,5 @@ mod postgres {
 }
 
 fn run(backend: Backend) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        if backend == Backend::Postgres && !crate::helpers::postgres_available().await {
-            return;
-        }
-        secrets_never_appear_in_logs_or_bodies(backend).await;
-    });
+    secrets_never_appear_in_logs_or_bodies(backend);
 }

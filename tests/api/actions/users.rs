@@ -4,15 +4,11 @@
 //! Okta's paths, that credentials never reach a log line, and the audit line of mutating
 //! actions.
 
-use std::future::Future;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use okta_sim::demo::{JORDAN_ID, JORDAN_LOGIN, JORDAN_PASSWORD, PRIYA_ID, PRIYA_LOGIN};
 use okta_sim::{Fault, FaultKind, RecordedRequest, UserSeed};
 use serde_json::{Value, json};
 
-use crate::helpers::{ACTION_KEY, TestApp, TestResponse, spawn_with_account};
+use crate::helpers::{ACTION_KEY, TestApp, TestResponse, captured_logs, spawn_with_account};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -1951,55 +1947,6 @@ async fn dot_segments_and_blank_references_are_refused_before_any_call() {
 // ---------------------------------------------------------------------------------------------
 // Logs: no credentials, one audit line per mutating action
 // ---------------------------------------------------------------------------------------------
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Run a scenario on a current-thread runtime (so the gateway, okta-sim and the client all log
-/// on this thread) with every event down to TRACE captured; returns the captured text.
-fn captured_logs<F, T>(json: bool, scenario: impl FnOnce() -> F) -> (String, T)
-where
-    F: Future<Output = T>,
-{
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone());
-    // While a single dispatcher exists, tracing-core decides whether a callsite is wanted by
-    // asking only the default dispatcher of the thread that first reaches it, and caches the
-    // answer for every thread: a callsite first reached by another test (which has none) would
-    // stay off here. A second, silent dispatcher makes it ask every live dispatcher.
-    let companion = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
-    let dispatch = if json {
-        tracing::Dispatch::new(builder.json().flatten_event(true).finish())
-    } else {
-        tracing::Dispatch::new(builder.finish())
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let result = {
-        let _guard = tracing::dispatcher::set_default(&dispatch);
-        runtime.block_on(scenario())
-    };
-    drop(companion);
-    let logs = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf-8");
-    (logs, result)
-}
 
 /// Every form in which a secret could leak into a line.
 fn leak_forms(secret: &str) -> Vec<String> {
