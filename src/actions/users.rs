@@ -198,6 +198,9 @@ fn get_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
         let value = input.str("searchValue").unwrap_or_default();
         let user = if input.str("searchBy") == Some("login") {
             ctx.find_user(value).await?
+        } else if value.contains(['/', '?']) {
+            // No Okta id contains these, and Okta cannot take them in a user path.
+            return Err(ApiError::not_found("user", "No Okta user has this id."));
         } else {
             let path = ctx.user_path(value)?;
             ctx.call_json(OktaRequest::get(path, "users/{id}")).await?

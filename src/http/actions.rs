@@ -122,7 +122,7 @@ async fn execute(
             account = %name,
             action = action.name,
             targets = %targets,
-            okta_request_ids = ?log.okta_request_ids,
+            okta_request_ids = %log.okta_request_ids.join(","),
             outcome = result,
             "action"
         );
