@@ -443,6 +443,18 @@ async fn getting_an_unknown_user_is_a_user_not_found() {
 }
 
 #[tokio::test]
+async fn an_id_with_a_slash_or_question_mark_is_a_user_not_found_without_a_call() {
+    let app = spawn_with_account().await;
+    for value in ["00u/../../groups", "00u?limit=1"] {
+        let response = app
+            .action("get_user", json!({"searchBy": "id", "searchValue": value}))
+            .await;
+        assert_user_not_found(&response);
+    }
+    assert!(app.okta_calls().is_empty(), "{:?}", app.okta_calls());
+}
+
+#[tokio::test]
 async fn a_login_with_a_slash_or_question_mark_is_found_with_one_search_query() {
     let app = spawn_with_account().await;
     for (login, query) in [
