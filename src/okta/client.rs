@@ -441,10 +441,11 @@ impl Session {
             None => builder,
         };
         let response = builder.send().await.map_err(|err| {
-            if err.is_timeout() {
-                Failure::Timeout
-            } else if err.is_connect() {
+            // A connect timeout is both: nothing was sent, so it is a connect failure.
+            if err.is_connect() {
                 Failure::NotSent(err.without_url().to_string())
+            } else if err.is_timeout() {
+                Failure::Timeout
             } else {
                 Failure::Broken(err.without_url().to_string())
             }
