@@ -481,7 +481,10 @@ impl Session {
         if (200..300).contains(&response.status) {
             return Ok(response);
         }
-        let outcome_unknown = response.status >= 500 && request.retry == Retry::Once;
+        // Only a 4xx is a clear refusal; any other failed answer to a request that may have
+        // taken effect leaves its outcome unknown.
+        let outcome_unknown =
+            request.retry == Retry::Once && !(400..500).contains(&response.status);
         match serde_json::from_slice::<OktaErrorBody>(&response.body) {
             Ok(body) if body.error_code.is_some() => Err(OktaError::Api {
                 status: response.status,
@@ -495,9 +498,16 @@ impl Session {
         }
     }
 
-    /// Send, require a 2xx answer and parse its JSON body.
+    /// Send, require a 2xx answer and parse its JSON body. A 2xx whose body is not JSON to a
+    /// request that may have taken effect leaves its outcome unknown.
     pub async fn call_json(&self, request: &OktaRequest) -> Result<Value, OktaError> {
-        self.call(request).await?.json()
+        self.call(request).await?.json().map_err(|err| match err {
+            OktaError::NotOkta { reason, .. } => OktaError::NotOkta {
+                reason,
+                outcome_unknown: request.retry == Retry::Once,
+            },
+            other => other,
+        })
     }
 }
 
