@@ -1,2 +1,5 @@
 //! The actions, through the HTTP server against okta-sim: the gateway's answer and exactly
 //! what Okta received.
+
+mod accounts_test;
+mod faults;
