@@ -511,10 +511,11 @@ impl Session {
             None => builder,
         };
         let response = builder.send().await.map_err(|err| {
-            if err.is_timeout() {
-                Failure::Timeout
-            } else if err.is_connect() {
+            // A connect timeout is both: nothing was sent, so it is a connect failure.
+            if err.is_connect() {
                 Failure::NotSent(err.without_url().to_string())
+            } else if err.is_timeout() {
+                Failure::Timeout
             } else {
                 Failure::Broken(err.without_url().to_string())
             }
@@ -550,7 +551,10 @@ impl Session {
         if (200..300).contains(&response.status) {
             return Ok(response);
         }
-        let outcome_unknown = response.status >= 500 && request.retry == Retry::Once;
+        // Only a 4xx is a clear refusal; any other failed answer to a request that may have
+        // taken effect leaves its outcome unknown.
+        let outcome_unknown =
+            request.retry == Retry::Once && !(400..500).contains(&response.status);
         match serde_json::from_slice::<OktaErrorBody>(&response.body) {
             Ok(body) if body.error_code.is_some() => Err(OktaError::Api {
                 status: response.status,
@@ -564,9 +568,16 @@ impl Session {
         }
     }
 
-    /// Send, require a 2xx answer and parse its JSON body.
+    /// Send, require a 2xx answer and parse its JSON body. A 2xx whose body is not JSON to a
+    /// request that may have taken effect leaves its outcome unknown.
     pub async fn call_json(&self, request: &OktaRequest) -> Result<Value, OktaError> {
-        self.call(request).await?.json()
+        self.call(request).await?.json().map_err(|err| match err {
+            OktaError::NotOkta { reason, .. } => OktaError::NotOkta {
+                reason,
+                outcome_unknown: request.retry == Retry::Once,
+            },
+            other => other,
+        })
     }
 }
 

@@ -504,11 +504,7 @@ impl TestApp {
 /// A SQLite-backed app with the account [`ACCOUNT`] connected to its simulator, and an empty
 /// simulator request log.
 pub async fn spawn_with_account() -> TestApp {
-    let app = spawn_app(Backend::Sqlite).await;
-    let created = app.create_account(ACCOUNT).await;
-    assert_eq!(created.status, 201, "{}", created.text);
-    app.forget_requests();
-    app
+    spawn_with_account_from(app(Backend::Sqlite)).await
 }
 
 #[derive(Clone, Default)]
@@ -558,4 +554,46 @@ where
     drop(companion);
     let logs = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf-8");
     (logs, result)
+}
+
+/// Like [`spawn_with_account`], from a builder: for tests that set timeouts or limits.
+pub async fn spawn_with_account_from(builder: TestAppBuilder) -> TestApp {
+    let app = builder.spawn().await;
+    let created = app.create_account(ACCOUNT).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    app.forget_requests();
+    app
+}
+
+impl TestApp {
+    /// Run an action on any account with an action key, as a future owning what it needs (so
+    /// concurrent calls can be spawned).
+    pub fn action_on(
+        &self,
+        account: &str,
+        action: &str,
+        body: Value,
+    ) -> impl Future<Output = TestResponse> + Send + 'static {
+        let request = self
+            .http
+            .post(self.url(&format!("/accounts/{account}/actions/{action}")))
+            .bearer_auth(ACTION_KEY)
+            .json(&body);
+        async move { TestResponse::read(request.send().await.expect("request sent")).await }
+    }
+
+    /// The simulator's request log since the last [`TestApp::forget_requests`], in full.
+    pub fn okta_requests(&self) -> Vec<okta_sim::RecordedRequest> {
+        self.sim.handle().requests()
+    }
+}
+
+/// Every value of a header okta-sim recorded on a request (names are lower-case).
+pub fn sent_headers<'a>(request: &'a okta_sim::RecordedRequest, name: &str) -> Vec<&'a str> {
+    request
+        .headers
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
 }

@@ -1,9 +1,11 @@
 //! The actions, through the HTTP server against okta-sim: the gateway's answer and exactly
 //! what Okta received.
 
+mod accounts_test;
 mod apps;
 mod catalog;
 mod factors;
+mod faults;
 mod groups;
 mod logs;
 mod support;
