@@ -327,11 +327,34 @@ impl Session {
         let mut rate_limit_retries = 0;
         let mut transient_retries = 0;
         let mut first_429: Option<String> = None;
+        // Whether an earlier attempt may have taken effect although its answer was lost.
+        let mut maybe_applied = false;
         loop {
             let attempt = self
                 .attempt(request, &url, first_429.as_deref(), rate_limit_retries)
                 .await;
+            maybe_applied |= match &attempt {
+                Ok(response) => response.status >= 500,
+                Err(failure) => matches!(failure, Failure::Broken(_) | Failure::Timeout),
+            };
             match attempt {
+                // A repeated DELETE that finds nothing: the lost attempt did the delete.
+                Ok(response)
+                    if response.status == 404
+                        && maybe_applied
+                        && request.method == Method::DELETE =>
+                {
+                    tracing::info!(
+                        account = %self.connection.name,
+                        family = request.family,
+                        "a repeated DELETE found nothing: the earlier attempt deleted it"
+                    );
+                    return Ok(OktaResponse {
+                        status: 204,
+                        headers: response.headers,
+                        body: Bytes::new(),
+                    });
+                }
                 Ok(response) if response.status == 429 => {
                     let wait = reset_wait(&response.headers);
                     first_429 = first_429.or_else(|| response.request_id().map(str::to_owned));
@@ -479,7 +502,7 @@ impl Session {
     ) -> Result<OktaResponse, Failure> {
         let remaining = self.remaining();
         if remaining.is_zero() {
-            return Err(Failure::Timeout);
+            return Err(Failure::NoTimeLeft);
         }
         let Ok(_permit): Result<OwnedSemaphorePermit, _> = self.limiter.clone().try_acquire_owned()
         else {
@@ -588,6 +611,8 @@ enum Failure {
     /// The connection broke after the request may have been sent.
     Broken(String),
     Timeout,
+    /// The deadline passed before anything was sent.
+    NoTimeLeft,
     /// Too many calls in flight for this account.
     Shed,
     Invalid(String),
@@ -606,6 +631,9 @@ impl Failure {
                 outcome_unknown,
             },
             Failure::Timeout => OktaError::Timeout { outcome_unknown },
+            Failure::NoTimeLeft => OktaError::Timeout {
+                outcome_unknown: false,
+            },
             Failure::Shed => OktaError::InFlightLimit,
             Failure::Invalid(reason) => OktaError::Request(reason),
         }

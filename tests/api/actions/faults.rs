@@ -631,6 +631,29 @@ async fn a_5xx_on_delete_users_second_phase_is_retried_and_the_user_is_deleted()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_delete_that_finds_nothing_after_a_lost_answer_counts_as_done() {
+    let app = spawn_with_account_from(fast(3000, 1000)).await;
+    // okta-sim deletes the group, then drops the connection before answering.
+    let path = format!("/api/v1/groups/{HR_GROUP_ID}");
+    inject(&app, "DELETE", &path, FaultKind::DropMidBody, 1);
+
+    let response = app
+        .action("delete_group", json!({"groupId": HR_GROUP_ID}))
+        .await;
+
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(
+        response.json,
+        json!({"status": 204, "message": "Group successfully deleted."})
+    );
+    assert_eq!(
+        app.okta_calls(),
+        [format!("DELETE {path}"), format!("DELETE {path}")]
+    );
+    assert!(app.sim.handle().group(HR_GROUP_ID).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failure_between_delete_users_phases_is_completed_by_a_repeat() {
     let app = spawn_with_account_from(fast(3000, 1000)).await;
     let id = seed_deletable(&app);
