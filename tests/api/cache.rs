@@ -37,7 +37,7 @@ fn last_token_label(sim: &OktaSim) -> Option<String> {
 async fn actions_in_steady_state_do_not_read_the_database() {
     let app = app(Backend::Sqlite).spawn().await;
     assert_eq!(app.create_account("acme").await.status, 201);
-    let client = reqwest::Client::new();
+    let client = crate::helpers::client();
     assert_eq!(get_jordan(&client, &app.gateway).await.status, 200);
     // Behind the gateway's back: the embedded database belongs to one process, so the cache
     // does not look again.
@@ -53,7 +53,7 @@ async fn actions_in_steady_state_do_not_read_the_database() {
 async fn a_change_through_the_gateway_takes_effect_at_once() {
     let app = app(Backend::Sqlite).spawn().await;
     assert_eq!(app.create_account("acme").await.status, 201);
-    let client = reqwest::Client::new();
+    let client = crate::helpers::client();
     assert_eq!(get_jordan(&client, &app.gateway).await.status, 200);
     let rotated = "00rotated-token-value-2";
     app.sim.handle().add_token(rotated, false);
@@ -93,7 +93,7 @@ async fn another_gateways_change_is_seen_within_a_second() {
     let sim = OktaSim::start(SimConfig::default()).await.expect("sim");
     let (old_token, new_token) = (SimConfig::default().token, "00rotated-token-value-2");
     sim.handle().add_token(new_token, false);
-    let client = reqwest::Client::new();
+    let client = crate::helpers::client();
     let admin = |method: Method, path: &str, body: serde_json::Value| {
         client
             .request(method, format!("http://{}{path}", first.addr))
@@ -151,7 +151,7 @@ async fn cached_accounts_serve_through_a_brief_postgres_outage_then_stop_trustin
     let proxy = DbProxy::start(postgres_addr()).await;
     let app = app(Backend::Postgres).db_through(proxy.port).spawn().await;
     assert_eq!(app.create_account("acme").await.status, 201);
-    let client = reqwest::Client::new();
+    let client = crate::helpers::client();
     // Wait for the change feed's first heartbeat; then the account is cached.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(get_jordan(&client, &app.gateway).await.status, 200);

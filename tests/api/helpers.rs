@@ -50,6 +50,15 @@ macro_rules! backend_tests {
     };
 }
 
+/// An HTTP client for tests (reqwest is built without a rustls provider of its own).
+pub fn client() -> reqwest::Client {
+    okta_gateway::okta::client::install_crypto_provider();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
 pub fn init_test_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -280,10 +289,7 @@ impl TestAppBuilder {
             .expect("gateway starts");
         TestApp {
             base: format!("http://{}", gateway.addr),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
+            http: client(),
             sim,
             sim_token,
             vars,

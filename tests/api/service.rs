@@ -1,6 +1,7 @@
 //! Start-up, key material, key rotation, shutdown, load shedding and database outages.
 
 use std::os::unix::fs::PermissionsExt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use okta_gateway::secrets;
@@ -37,7 +38,7 @@ async fn the_embedded_default_generates_its_keys_once_with_private_files() {
             .mode();
         assert_eq!(mode & 0o777, 0o600, "{file}");
     }
-    let client = reqwest::Client::new();
+    let client = crate::helpers::client();
     let url = format!("http://{}/accounts", gateway.addr);
     let listed = client
         .get(&url)
@@ -335,6 +336,8 @@ async fn a_postgres_outage_answers_503_and_recovers_without_a_restart() {
 struct GatewayProcess {
     child: tokio::process::Child,
     base: String,
+    /// Every JSON log line it wrote after it started listening.
+    log: Arc<Mutex<Vec<serde_json::Value>>>,
 }
 
 impl GatewayProcess {
@@ -364,10 +367,19 @@ impl GatewayProcess {
         .await
         .expect("the gateway listens in time");
         // Keep draining its log so the process never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let log: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+        let sink = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let event = serde_json::from_str(&line)
+                    .unwrap_or_else(|_| panic!("a log line that is not JSON: {line}"));
+                sink.lock().expect("lock").push(event);
+            }
+        });
         GatewayProcess {
             child,
             base: format!("http://{addr}"),
+            log,
         }
     }
 }
@@ -387,7 +399,7 @@ async fn two_gateway_processes_sharing_postgres_hold_the_account_cap() {
     let sim = okta_sim::OktaSim::start(okta_sim::SimConfig::default())
         .await
         .expect("sim");
-    let client = reqwest::Client::new();
+    let client = crate::helpers::client();
     for round in 0..5 {
         let creates = (0..30).map(|i| {
             let base = if i % 2 == 0 { &a.base } else { &b.base };
@@ -462,4 +474,77 @@ async fn the_healthcheck_command_reports_readiness() {
     let port = closed.local_addr().expect("addr").port();
     drop(closed);
     assert!(!run(format!("127.0.0.1:{port}")).status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_carry_the_request_context_and_no_secrets() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let gateway = GatewayProcess::start(&db.url()).await;
+    let sim = okta_sim::OktaSim::start(okta_sim::SimConfig::default())
+        .await
+        .expect("sim");
+    let token = okta_sim::SimConfig::default().token;
+    let client = crate::helpers::client();
+    let created = client
+        .post(format!("{}/accounts", gateway.base))
+        .bearer_auth(ADMIN_KEY)
+        .header("x-request-id", "flow-7.node-3")
+        .json(&json!({"name": "acme", "domain": sim.base_url(), "apiToken": token}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(created.status(), 201);
+    let suspended = client
+        .post(format!(
+            "{}/accounts/acme/actions/suspend_user",
+            gateway.base
+        ))
+        .bearer_auth(crate::helpers::ACTION_KEY)
+        .json(&json!({"userId": okta_sim::demo::JORDAN_ID}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(suspended.status(), 200);
+    let okta_request_id = sim
+        .handle()
+        .requests()
+        .pop()
+        .map(|r| r.request_id)
+        .expect("okta-sim's request id");
+    // Let the log lines arrive.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = gateway.log.lock().expect("lock").clone();
+
+    let request = log
+        .iter()
+        .find(|e| e["message"] == "request" && e["route"] == "/accounts")
+        .expect("the create's request line");
+    assert_eq!(request["span"]["request_id"], "flow-7.node-3", "{request}");
+    assert_eq!(request["status"], 201);
+    assert_eq!(request["method"], "POST");
+    assert!(request["latency_ms"].is_number());
+    assert_eq!(
+        request["key"],
+        okta_gateway::auth::key_hash(ADMIN_KEY).0,
+        "keys appear only as their hash"
+    );
+    let action = log
+        .iter()
+        .find(|e| e["message"] == "request" && e["action"] == "suspend_user")
+        .expect("the action's request line");
+    assert_eq!(action["account"], "acme");
+    assert_eq!(action["okta_request_id"], okta_request_id);
+    assert_eq!(action["status"], 200);
+    let audit = log
+        .iter()
+        .find(|e| e["target"] == "okta_gateway::audit")
+        .expect("the audit line");
+    assert_eq!(audit["outcome"], "success");
+    assert_eq!(audit["okta_request_ids"], okta_request_id);
+
+    let text = serde_json::to_string(&log).expect("json");
+    for secret in [token.as_str(), ADMIN_KEY, crate::helpers::ACTION_KEY] {
+        assert!(!text.contains(secret), "a log line holds a secret");
+    }
+    drop(gateway.child);
 }

@@ -691,7 +691,7 @@ async fn spawn_with_foreign_links() -> TestApp {
         .expect("gateway starts");
     let app = TestApp {
         base: format!("http://{}", gateway.addr),
-        http: reqwest::Client::new(),
+        http: crate::helpers::client(),
         sim,
         sim_token,
         vars,
