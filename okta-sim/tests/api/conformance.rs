@@ -230,6 +230,11 @@ async fn broken_users_groups_and_factors_are_rejected() {
             broken(&sms, "/profile/phoneNumber", Some(json!(5551234567_i64))),
             "/profile/phoneNumber",
         ),
+        // E.164, as the spec's pattern says (Okta's older examples show `+1-555-…`).
+        (
+            broken(&sms, "/profile/phoneNumber", Some(json!("+1-555-123-4567"))),
+            "/profile/phoneNumber",
+        ),
         // UserFactorSMS allows only provider OKTA (UserFactorTokenSoftwareTOTP allows GOOGLE).
         (
             broken(&sms, "/provider", Some(json!("GOOGLE"))),

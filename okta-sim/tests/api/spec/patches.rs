@@ -11,8 +11,6 @@ use serde_json::Value;
 /// What a patch does at its pointer.
 #[derive(Debug, Clone, Copy)]
 pub enum Action {
-    /// Removes the key the pointer names.
-    Remove,
     /// Replaces the node with this JSON text.
     Replace(&'static str),
 }
@@ -34,38 +32,6 @@ pub struct Patch {
 }
 
 pub const PATCHES: &[Patch] = &[
-    // The schema demands E.164 (`+15554151337`), but every factor response example in the
-    // spec, and okta-sdk-test-server's recordings, show the number as entered
-    // (`+1-555-415-1337`): Okta does not normalise it. maxLength 15 is kept.
-    Patch {
-        name: "sms-phone-number-as-entered",
-        pointer: "/components/schemas/UserFactorSMSProfile/properties/phoneNumber/pattern",
-        expect: (
-            "/components/schemas/UserFactorSMSProfile/properties/phoneNumber/pattern",
-            r#""^\\+[1-9]\\d{1,14}$""#,
-        ),
-        action: Action::Remove,
-        evidence: &[
-            ("enrollFactor", 200, "sms"),
-            ("getFactor", 200, "SMS"),
-            ("activateFactor", 200, "sms"),
-        ],
-        error_at: "/profile/phoneNumber",
-    },
-    Patch {
-        name: "call-phone-number-as-entered",
-        pointer: "/components/schemas/UserFactorCallProfile/properties/phoneNumber/pattern",
-        expect: (
-            "/components/schemas/UserFactorCallProfile/properties/phoneNumber/pattern",
-            r#""^\\+[1-9]\\d{1,14}$""#,
-        ),
-        action: Action::Remove,
-        evidence: &[
-            ("enrollFactor", 200, "call"),
-            ("activateFactor", 200, "call"),
-        ],
-        error_at: "/profile/phoneNumber",
-    },
     // `_links.resend` is declared as one link object, but the spec's own enrollment examples
     // (sms, call, email) send an array of named links, as Okta does:
     // `"resend": [{"name": "sms", "href": …, "hints": …}]`. Either form is accepted.
@@ -278,9 +244,6 @@ pub fn apply_patches(doc: &mut Value) {
             .and_then(Value::as_object_mut)
             .unwrap_or_else(|| panic!("spec patch '{}': no {parent}", patch.name));
         match patch.action {
-            Action::Remove => {
-                parent.remove(key);
-            }
             Action::Replace(text) => {
                 let value: Value = serde_json::from_str(text).expect("patch value is JSON");
                 parent.insert(key.to_string(), value);
