@@ -168,12 +168,14 @@ impl Factor {
                     "activate".into(),
                     hinted(format!("{me}/lifecycle/activate"), &["POST"]),
                 );
+                // One link object, as the spec's `LinksResend` declares and okta-sdk-python
+                // requires (Okta's 2014-era examples showed a one-element array).
                 if matches!(self.factor_type.as_str(), "sms" | "call" | "email") {
                     let mut resend = hinted(format!("{me}/resend"), &["POST"]);
                     if let Some(m) = resend.as_object_mut() {
                         m.insert("name".into(), json!(self.factor_type));
                     }
-                    links.insert("resend".into(), json!([resend]));
+                    links.insert("resend".into(), resend);
                 }
             }
             (_, false) => {
