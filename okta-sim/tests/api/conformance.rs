@@ -587,6 +587,39 @@ fn the_conversion_follows_openapi_3_0() {
     assert!(s.validate_component("Application", &missing).is_err());
 }
 
+// ---- exchanges captured outside this binary ----
+
+/// Validates a capture file (`OKTA_SIM_CAPTURE_FILE`: one recorded exchange per line) named
+/// by `OKTA_SIM_VALIDATE_CAPTURE`, such as the one `.ci/sdk-scenario` writes while Okta's
+/// Python SDK drives a simulator:
+/// `OKTA_SIM_VALIDATE_CAPTURE=f cargo test -p okta-sim --test api captured -- --ignored`.
+#[test]
+#[ignore = "validates the capture file named by OKTA_SIM_VALIDATE_CAPTURE (.ci/sdk-scenario)"]
+fn captured_exchanges_conform() {
+    let path = std::env::var("OKTA_SIM_VALIDATE_CAPTURE")
+        .expect("OKTA_SIM_VALIDATE_CAPTURE names a capture file");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let requests: Vec<RecordedRequest> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{path}: {e}: {l}")))
+        .collect();
+    assert!(!requests.is_empty(), "{path} holds no exchange");
+    let verdicts = spec::check_all(&requests).unwrap_or_else(|report| panic!("{report}"));
+    let mut by_operation: BTreeMap<String, usize> = BTreeMap::new();
+    for v in &verdicts {
+        let key = match v {
+            Verdict::Spec { operation, status } => format!("{operation} {status}"),
+            Verdict::Allowed { rule } => format!("allowlist:{rule}"),
+        };
+        *by_operation.entry(key).or_default() += 1;
+    }
+    println!(
+        "{} captured exchanges conform to the spec: {by_operation:?}",
+        requests.len()
+    );
+}
+
 // ---- coverage: every operation the simulator implements ----
 
 /// Drives every implemented operation (and common failures) once, like a client would.
