@@ -60,19 +60,25 @@ impl Tokens {
 }
 
 /// Extracts the token from `Authorization: SSWS <token>` (scheme case-insensitive).
+///
+/// The space after the scheme is optional: okta-sdk-python 3.x, Okta's current official
+/// Python SDK, sends `Authorization: SSWS<token>` on every request (its `auth_settings`
+/// concatenates the mode and the token), and Okta authenticates those requests.
 pub(crate) fn ssws_token(header: Option<&str>) -> Option<&str> {
     let value = header?.trim();
-    let (scheme, token) = value.split_once(' ')?;
-    if scheme.eq_ignore_ascii_case("SSWS") {
-        let token = token.trim();
-        (!token.is_empty()).then_some(token)
-    } else {
-        None
+    let scheme = value.get(..4)?;
+    if !scheme.eq_ignore_ascii_case("SSWS") {
+        return None;
     }
+    let token = value[4..].trim();
+    (!token.is_empty()).then_some(token)
 }
 
 /// The `Authorization` value as the request log shows it: the credential replaced by its label.
 pub(crate) fn redact_authorization(value: &str) -> String {
+    if let Some(token) = ssws_token(Some(value)) {
+        return format!("SSWS {}", token_label(token));
+    }
     match value.trim().split_once(' ') {
         Some((scheme, cred)) => format!("{scheme} {}", token_label(cred.trim())),
         None => token_label(value.trim()),
@@ -98,10 +104,25 @@ mod tests {
         assert_eq!(ssws_token(Some("ssws abc")), Some("abc"));
         assert_eq!(ssws_token(Some("Bearer abc")), None);
         assert_eq!(ssws_token(Some("SSWS ")), None);
+        assert_eq!(ssws_token(Some("SSWS")), None);
+        assert_eq!(
+            ssws_token(Some("SSWSabc")),
+            Some("abc"),
+            "okta-sdk-python 3.x"
+        );
+        assert_eq!(ssws_token(Some("SSW")), None);
         assert_eq!(ssws_token(None), None);
         assert_eq!(
             redact_authorization("SSWS abc"),
             format!("SSWS {}", token_label("abc"))
+        );
+        assert_eq!(
+            redact_authorization("SSWSabc"),
+            format!("SSWS {}", token_label("abc"))
+        );
+        assert_eq!(
+            redact_authorization("Bearer abc"),
+            format!("Bearer {}", token_label("abc"))
         );
     }
 }

@@ -168,12 +168,14 @@ impl Factor {
                     "activate".into(),
                     hinted(format!("{me}/lifecycle/activate"), &["POST"]),
                 );
+                // One link object, as the spec's `LinksResend` declares and okta-sdk-python
+                // requires (Okta's 2014-era examples showed a one-element array).
                 if matches!(self.factor_type.as_str(), "sms" | "call" | "email") {
                     let mut resend = hinted(format!("{me}/resend"), &["POST"]);
                     if let Some(m) = resend.as_object_mut() {
                         m.insert("name".into(), json!(self.factor_type));
                     }
-                    links.insert("resend".into(), json!([resend]));
+                    links.insert("resend".into(), resend);
                 }
             }
             (_, false) => {
@@ -210,12 +212,22 @@ fn factor_error(field: &str, cause: &str) -> ApiError {
     ApiError::validation(field, vec![cause.to_string()])
 }
 
-/// A loose phone check: `+`, digits and separators, 7 to 15 digits.
-fn valid_phone(p: &str) -> bool {
-    let digits = p.chars().filter(char::is_ascii_digit).count();
-    (7..=15).contains(&digits)
-        && p.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '.'))
+/// A factor phone number in E.164 (`+15554151337`), the form Okta stores and returns: the
+/// spec's `UserFactorSMSProfile`/`UserFactorCallProfile` require `^\+[1-9]\d{1,14}$`, and
+/// okta-sdk-python rejects any other form when it reads a factor. Separators in the input
+/// (`+1-555-415-1337`, as in Okta's older examples) are dropped; a number without `+` and a
+/// country code, or with letters, is `None` (400 E0000098).
+fn e164(p: &str) -> Option<String> {
+    let p = p.trim();
+    let rest = p.strip_prefix('+')?;
+    if !rest
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | '(' | ')' | '.'))
+    {
+        return None;
+    }
+    let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+    ((7..=15).contains(&digits.len()) && !digits.starts_with('0')).then(|| format!("+{digits}"))
 }
 
 /// `GET /api/v1/users/{userId}/factors`.
@@ -335,9 +347,9 @@ pub(crate) fn enroll(ctx: &mut Ctx, key: &str) -> Result<Reply, ApiError> {
                     "phoneNumber: The field cannot be left blank",
                 ));
             }
-            if !valid_phone(phone) {
+            let Some(phone) = e164(phone) else {
                 return Err(ApiError::invalid_phone());
-            }
+            };
             let mut p = Map::new();
             p.insert("phoneNumber".into(), json!(phone));
             if factor_type == "call"

@@ -40,6 +40,7 @@ pub use auth::token_label;
 pub use config::{RateLimits, Seed, SimConfig};
 pub use factors::SIM_PASSCODE;
 pub use faults::{Fault, FaultError, FaultKind, RecordedRequest};
+pub use router::implemented_operations;
 pub use sim::{OktaSim, SeedError, SimHandle, UserSeed};
 
 /// Ids, logins and passwords of the demo seed.

@@ -187,6 +187,15 @@ fn table() -> &'static [Entry] {
     })
 }
 
+/// Every operation the simulator serves, as (method, Okta spec path template), in table
+/// order. The spec-conformance tests check this list against the vendored spec subset.
+pub fn implemented_operations() -> Vec<(&'static str, &'static str)> {
+    table()
+        .iter()
+        .map(|e| (e.method.as_str(), e.template))
+        .collect()
+}
+
 /// The outcome of matching a path against the table.
 #[derive(Debug)]
 pub(crate) enum Resolution {

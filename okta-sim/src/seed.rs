@@ -312,7 +312,7 @@ pub(crate) fn build(seed: Seed, base_url: &str) -> Org {
     sms.created = parse_ts("2024-01-21T10:00:00.000Z");
     sms.last_updated = sms.created;
     sms.profile
-        .insert("phoneNumber".into(), json!("+1-555-123-4567"));
+        .insert("phoneNumber".into(), json!("+15551234567"));
     org.factors.insert(JORDAN_ID.into(), vec![totp, sms]);
 
     // A few recent events so log queries return something in a fresh demo org.

@@ -38,6 +38,26 @@ async fn a_bearer_token_is_not_an_ssws_token() {
 }
 
 #[tokio::test]
+async fn a_token_glued_to_the_scheme_is_accepted_as_okta_sdk_python_sends_it() {
+    let t = spawn().await;
+    let resp = t
+        .client
+        .get(t.url("/api/v1/users/me"))
+        .header("authorization", format!("SSWS{}", t.token))
+        .send()
+        .await
+        .expect("sent");
+    let resp = crate::helpers::read(resp).await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert_eq!(resp.json()["id"], demo::ADMIN_ID);
+    let logged = t.handle().requests().pop().expect("recorded");
+    assert_eq!(
+        logged.token_label.as_deref(),
+        Some(okta_sim::token_label(&t.token).as_str())
+    );
+}
+
+#[tokio::test]
 async fn users_me_returns_the_admin_behind_the_token() {
     let t = spawn().await;
     let resp = t.get("/api/v1/users/me").await;

@@ -37,10 +37,7 @@ async fn jordan_s_seeded_factors_are_listed() {
         json!({"credentialId": demo::JORDAN_LOGIN})
     );
     assert_eq!(list[1]["id"], demo::JORDAN_SMS_FACTOR_ID);
-    assert_eq!(
-        list[1]["profile"],
-        json!({"phoneNumber": "+1-555-123-4567"})
-    );
+    assert_eq!(list[1]["profile"], json!({"phoneNumber": "+15551234567"}));
     let one = t
         .get(&format!(
             "{}/{}",
@@ -152,9 +149,11 @@ async fn sms_and_call_are_pending_until_activated_unless_activate_is_set() {
     let f = sms.json();
     assert!(f["id"].as_str().is_some_and(|id| id.starts_with("mbl")));
     assert_eq!(f["status"], "PENDING_ACTIVATION");
-    assert_eq!(f["profile"], json!({"phoneNumber": "+1-555-415-1337"}));
+    // Okta keeps factor numbers in E.164: the separators of the input are dropped.
+    assert_eq!(f["profile"], json!({"phoneNumber": "+15554151337"}));
     assert!(f["_links"]["activate"]["href"].is_string());
-    assert_eq!(f["_links"]["resend"][0]["name"], "sms");
+    assert_eq!(f["_links"]["resend"]["name"], "sms");
+    assert!(f["_links"]["resend"]["href"].is_string());
     let call = enroll(
         &t,
         demo::PRIYA_ID,
@@ -167,6 +166,7 @@ async fn sms_and_call_are_pending_until_activated_unless_activate_is_set() {
     assert!(c["id"].as_str().is_some_and(|id| id.starts_with("clf")));
     assert_eq!(c["status"], "ACTIVE");
     assert_eq!(c["profile"]["phoneExtension"], "1234");
+    assert_eq!(c["profile"]["phoneNumber"], "+15554151337");
 }
 
 #[tokio::test]
@@ -180,6 +180,17 @@ async fn an_invalid_phone_number_gets_400_e0000098() {
     )
     .await
     .assert_error(400, "E0000098", "This phone number is invalid.");
+    // E.164 needs the `+` and a country code.
+    for number in ["555-415-1337", "+0555 4151337", "+1 555 CALL NOW", "+1234"] {
+        enroll(
+            &t,
+            demo::PRIYA_ID,
+            "",
+            json!({"factorType": "sms", "provider": "OKTA", "profile": {"phoneNumber": number}}),
+        )
+        .await
+        .assert_error(400, "E0000098", "This phone number is invalid.");
+    }
 }
 
 #[tokio::test]
@@ -235,7 +246,7 @@ async fn a_pending_phone_is_replaced_only_with_update_phone() {
         first["id"],
         "the pending factor is reused"
     );
-    assert_eq!(replaced.json()["profile"]["phoneNumber"], "+1-555-000-2222");
+    assert_eq!(replaced.json()["profile"]["phoneNumber"], "+15550002222");
     assert_eq!(t.handle().factors(demo::PRIYA_ID).len(), 1);
 }
 

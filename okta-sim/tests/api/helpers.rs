@@ -105,6 +105,20 @@ pub async fn spawn_with(config: SimConfig) -> TestSim {
     }
 }
 
+/// When a test's simulator goes away, every response it produced must conform to Okta's
+/// spec (see `spec`). Skipped while the test is already failing, so the first error shows.
+impl Drop for TestSim {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let requests = self.sim.handle().requests();
+        if let Err(report) = crate::spec::check_all(&requests) {
+            panic!("{report}");
+        }
+    }
+}
+
 impl TestSim {
     pub fn handle(&self) -> SimHandle {
         self.sim.handle()

@@ -4,6 +4,7 @@
 mod apps;
 mod auth;
 mod binary;
+mod conformance;
 mod control;
 mod demo_seed;
 mod factors;
@@ -17,4 +18,5 @@ mod logs;
 mod paging;
 mod rate_limits;
 mod request_log;
+mod spec;
 mod users;
