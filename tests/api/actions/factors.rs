@@ -101,7 +101,8 @@ async fn listing_factors_returns_the_users_factors_without_links() {
     }
     assert_eq!(factors[0]["factorType"], "token:software:totp");
     assert_eq!(factors[0]["provider"], "GOOGLE");
-    assert_eq!(factors[1]["profile"]["phoneNumber"], "+1-555-123-4567");
+    // Okta returns phone numbers in E.164.
+    assert_eq!(factors[1]["profile"]["phoneNumber"], "+15551234567");
 }
 
 #[tokio::test]
@@ -221,7 +222,8 @@ async fn enrolling_sms_sends_the_phone_number_and_waits_for_activation() {
     assert_eq!(response.json, expected);
     assert_eq!(response.json["status"], "PENDING_ACTIVATION");
     assert!(response.json["id"].as_str().unwrap().starts_with("mbl"));
-    assert_eq!(response.json["profile"]["phoneNumber"], "+1-555-415-1337");
+    // Sent as given; Okta answers in E.164.
+    assert_eq!(response.json["profile"]["phoneNumber"], "+15554151337");
 }
 
 #[tokio::test]
@@ -238,7 +240,7 @@ async fn enrolling_a_call_factor_sends_the_phone_number_and_extension() {
     assert!(response.json["id"].as_str().unwrap().starts_with("clf"));
     assert_eq!(
         response.json["profile"],
-        json!({"phoneNumber": "+1-555-415-1337", "phoneExtension": "1234"})
+        json!({"phoneNumber": "+15554151337", "phoneExtension": "1234"})
     );
 }
 
