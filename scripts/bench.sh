@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark of okta-gateway against okta-sim, on loopback, with standard load generators.
 #
-#   scripts/bench.sh                  full run on SQLite (about 6 minutes after the build)
-#   scripts/bench.sh --quick          short smoke for CI (under a minute after the build)
+#   scripts/bench.sh                  full run on SQLite (about 3 minutes after the build)
+#   scripts/bench.sh --quick          short smoke for CI (about 15 s per database after the
+#                                     build; every measurement, fewer and 1 s runs)
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test scripts/bench.sh [--quick]
 #                                     also on Postgres: a fresh database is created next to
 #                                     the one in the URL, used, and dropped at the end
@@ -24,6 +25,7 @@
 # gateway run it reads the gateway's /metrics and /proc/PID/{stat,status}. It also times
 # several gateway starts to the first 200 on /readyz. The table goes to stdout and to
 # DIR/results.md, DIR/results.csv and DIR/results.json; logs to DIR/logs/.
+# scripts/bench/README.md says how each figure is computed.
 #
 # CPU layout (2 cores): the gateway alone on CPU 0; okta-sim and the load generator share
 # CPU 1. Direct runs use the same layout, so (b) − (a) is the cost of the gateway's hop.

@@ -562,7 +562,8 @@ def cmd_report(args: argparse.Namespace) -> None:
         "*CPU/1k actions* is the gateway's utime+stime delta (/proc/PID/stat) per 1,000 "
         "actions (equal to µs per action); *gateway core busy* is that CPU time over the "
         "run's wall time (100 % means the gateway's core was the limit); *peak RSS* is VmHWM, reset before each run "
-        "(`clear_refs` 5) so it is that run's peak.\n\n"
+        "(`clear_refs` 5) so it is that run's peak; it never drops below the RSS the process "
+        "kept from earlier runs (the allocator keeps freed memory).\n\n"
     )
 
     # Targets (informational: the benchmark reports, it does not assert timings).
