@@ -1,7 +1,7 @@
 //! Prometheus metrics: the recorder, installed once per process, and the names the gateway
 //! records. `GET /metrics` (admin scope) renders them.
 //!
-//! - `gateway_http_requests_total{route,action,status}` and
+//! - `gateway_http_requests_total{method,route,action,status}` and
 //!   `gateway_http_request_duration_seconds{route,action}`: every request.
 //! - `gateway_requests_shed_total{reason}`: requests refused at the door (capacity, timeout).
 //! - `okta_requests_total{account,family,status}` and

@@ -92,6 +92,7 @@ pub async fn edge(mut request: Request, next: Next) -> Response {
     metrics::counter!(
         "gateway_http_requests_total",
         &[
+            ("method", method.to_string()),
             ("route", route.to_owned()),
             ("action", action_name.to_owned()),
             ("status", status.to_string()),

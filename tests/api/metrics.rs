@@ -124,3 +124,38 @@ async fn metrics_count_requests_okta_calls_retries_and_rate_limits() {
         .is_some()
     );
 }
+
+#[tokio::test]
+async fn requests_are_counted_by_method_so_operations_sharing_a_route_are_told_apart() {
+    let app = spawn_app(Backend::Sqlite).await;
+    assert_eq!(app.create_account("by_method").await.status, 201);
+    assert_eq!(
+        app.admin(Method::GET, "/accounts/by_method", None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.admin(Method::DELETE, "/accounts/by_method", None)
+            .await
+            .status,
+        204
+    );
+
+    let text = app.admin(Method::GET, "/metrics", None).await.text;
+    for (method, status) in [("GET", "200"), ("DELETE", "204")] {
+        assert!(
+            sample(
+                &text,
+                "gateway_http_requests_total",
+                &[
+                    &format!("method=\"{method}\""),
+                    "route=\"/accounts/{name}\"",
+                    &format!("status=\"{status}\""),
+                ]
+            )
+            .is_some_and(|n| n >= 1.0),
+            "{method} {status}: {text}"
+        );
+    }
+}
