@@ -32,12 +32,28 @@ pub enum Kind {
         min: i64,
         max: i64,
     },
+    /// An Okta id or login: a path segment of an Okta URL, so never blank, `.` or `..`.
+    Reference {
+        max: u32,
+    },
     Enum(&'static [&'static str]),
     /// An ISO 8601 date-time with an offset, e.g. `2026-01-01T00:00:00Z`.
     DateTime,
     /// A JSON object of string values.
     StringMap,
 }
+
+/// White space, named in full for regex patterns: what Unicode, ECMAScript and Python each
+/// count as white space (they differ on U+001C..U+001F, U+0085 and U+FEFF), so that every
+/// engine reading the contract agrees with the gateway and with Okta's trimming.
+macro_rules! white_space {
+    () => {
+        r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+    };
+}
+
+/// Text that is not blank: at least one character that is not white space.
+pub const NON_BLANK: &str = concat!("[^", white_space!(), "]");
 
 /// A parameter's default, applied when it is absent or `null`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,6 +124,13 @@ impl Param {
                 "properties": {"value": {"type": "string", "minLength": 1, "maxLength": 256}},
                 "writeOnly": true
             }),
+            Kind::Reference { max } => json!({
+                "type": "string",
+                "minLength": 1,
+                "maxLength": max,
+                "pattern": NON_BLANK,
+                "not": {"enum": [".", ".."]}
+            }),
             Kind::Boolean => json!({"type": "boolean"}),
             Kind::Integer { min, max } => {
                 json!({"type": "integer", "minimum": min, "maximum": max})
@@ -142,6 +165,7 @@ impl Param {
             Kind::Secret { max } => format!(
                 "must be a string of 1 to {max} printable characters without spaces or control characters"
             ),
+            Kind::Reference { .. } => "must be an Okta id or login".to_owned(),
             Kind::Password => {
                 "must be an object {\"value\": \"...\"} with a non-empty string value".to_owned()
             }
@@ -153,6 +177,22 @@ impl Param {
                     .to_owned()
             }
             Kind::StringMap => "must be an object of string values".to_owned(),
+        }
+    }
+
+    /// The problem to report when the schema keyword `failed` refused a value: a pattern's
+    /// own wording when the pattern failed, the plain expectation for a wrong type or length.
+    pub fn problem(&self, failed: &jsonschema::error::ValidationErrorKind) -> String {
+        use jsonschema::error::ValidationErrorKind::{Not, Pattern};
+        let pattern_failed = matches!(failed, Pattern { .. } | Not { .. });
+        match self.kind {
+            Kind::String { min, max, .. } if !pattern_failed => {
+                format!("must be a string of {min} to {max} characters")
+            }
+            Kind::Reference { max } if !pattern_failed => {
+                format!("must be a string of 1 to {max} characters")
+            }
+            _ => self.expectation(),
         }
     }
 
@@ -211,7 +251,8 @@ impl InputSchema {
         let instance = Value::Object(object);
         let mut problems: Vec<FieldProblem> = Vec::new();
         let mut push = |problem: FieldProblem| {
-            if !problems.contains(&problem) {
+            // One problem per field, even when several keywords refused its value.
+            if !problems.iter().any(|p| p.field == problem.field) {
                 problems.push(problem);
             }
         };
@@ -234,12 +275,12 @@ impl InputSchema {
                         push(FieldProblem::new(name.clone(), "is not a known parameter"));
                     }
                 }
-                _ => {
+                kind => {
                     let field = pointer_to_field(error.instance_path().as_str());
                     let top = field.split('.').next().unwrap_or_default();
                     let problem = self
                         .param(top)
-                        .map(Param::expectation)
+                        .map(|param| param.problem(kind))
                         .unwrap_or_else(|| "is invalid".to_owned());
                     push(FieldProblem::new(top.to_owned(), problem));
                 }

@@ -13,7 +13,7 @@ use super::RouteSpec;
 use super::edge::ActionLog;
 use super::extract::JsonBody;
 use crate::accounts::AccountOut;
-use crate::actions::{ACTIONS, Action, ActionContext, reference_problems};
+use crate::actions::{ACTIONS, Action, ActionContext};
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ErrorDetails, ErrorStatus};
 use crate::state::AppState;
@@ -91,12 +91,11 @@ async fn execute(
         .get(action.name)
         .ok_or_else(|| ApiError::internal("an action route without a catalog entry"))?;
     let input = schema.validate(body).map_err(ApiError::invalid_fields)?;
-    let mut problems = reference_problems(action, &input);
     if let Some(check) = action.check {
-        problems.extend(check(&input));
-    }
-    if !problems.is_empty() {
-        return Err(ApiError::invalid_fields(problems));
+        let problems = check(&input);
+        if !problems.is_empty() {
+            return Err(ApiError::invalid_fields(problems));
+        }
     }
     let targets = targets(action, &input);
     let connection = state.accounts.connection(name).await?;

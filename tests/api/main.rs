@@ -3,6 +3,7 @@
 mod accounts;
 mod actions;
 mod cache;
+mod conformance;
 mod contract;
 mod edge;
 mod helpers;
