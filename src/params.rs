@@ -55,6 +55,16 @@ macro_rules! white_space {
 /// Text that is not blank: at least one character that is not white space.
 pub const NON_BLANK: &str = concat!("[^", white_space!(), "]");
 
+/// Text with no white space at either end (Okta trims such values, and the trimmed value must
+/// still meet the length limits).
+pub const TRIMMED: &str = concat!(
+    "^[^",
+    white_space!(),
+    "]([\\s\\S]*[^",
+    white_space!(),
+    "])?$"
+);
+
 /// A parameter's default, applied when it is absent or `null`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum DefaultValue {

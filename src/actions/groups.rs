@@ -10,7 +10,7 @@ use super::{
 };
 use crate::error::ApiError;
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
-use crate::params::{DefaultValue, Input, Kind, Param};
+use crate::params::{DefaultValue, Input, Kind, NON_BLANK, Param};
 
 pub static ACTIONS: &[&Action] = &[
     &CREATE_GROUP,
@@ -35,7 +35,7 @@ const NAME: Param = Param::new(
     Kind::String {
         min: 1,
         max: 255,
-        pattern: None,
+        pattern: Some((NON_BLANK, "must not be blank")),
     },
     "The group's name.",
 );

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::error::{ApiError, ErrorStatus};
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
-use crate::params::{DefaultValue, Input, Kind, Param};
+use crate::params::{DefaultValue, Input, Kind, NON_BLANK, Param, TRIMMED};
 
 pub static ACTIONS: &[&Action] = &[
     &CREATE_USER,
@@ -50,14 +50,42 @@ const SEND_EMAIL_TO_USER: Param = Param::new(
 )
 .default(DefaultValue::Bool(false));
 
-// Okta's profile limits (UserProfile in Okta's spec).
-const FIRST_NAME: Param = text("firstName", 1, 50, "The user's first name.");
-const LAST_NAME: Param = text("lastName", 1, 50, "The user's last name.");
+const fn patterned(
+    name: &'static str,
+    (min, max): (u32, u32),
+    pattern: (&'static str, &'static str),
+    description: &'static str,
+) -> Param {
+    Param::new(
+        name,
+        Kind::String {
+            min,
+            max,
+            pattern: Some(pattern),
+        },
+        description,
+    )
+}
+
+// Okta's profile limits (UserProfile in Okta's spec). Okta trims values before checking them.
+const FIRST_NAME: Param = patterned(
+    "firstName",
+    (1, 50),
+    (NON_BLANK, "must not be blank"),
+    "The user's first name.",
+);
+const LAST_NAME: Param = patterned(
+    "lastName",
+    (1, 50),
+    (NON_BLANK, "must not be blank"),
+    "The user's last name.",
+);
 const EMAIL: Param = text("email", 5, 100, "The user's primary email address.");
-const LOGIN: Param = text(
+// The login's format is the org's profile-schema setting (an email address by default).
+const LOGIN: Param = patterned(
     "login",
-    5,
-    100,
+    (5, 100),
+    (TRIMMED, "must not start or end with white space"),
     "The login, usually the email address; unique in the org.",
 );
 const MOBILE_PHONE: Param = text("mobilePhone", 1, 100, "The user's mobile phone number.");

@@ -44,3 +44,43 @@ async fn a_reference_of_the_wrong_type_or_length_gets_one_plain_problem() {
     }
     assert!(app.okta_calls().is_empty(), "{:?}", app.okta_calls());
 }
+
+#[tokio::test]
+async fn blank_names_and_logins_with_white_space_at_either_end_are_refused_before_okta() {
+    let app = spawn_with_account().await;
+    let valid = json!({
+        "firstName": "Alex", "lastName": "Kim", "email": "alex.kim@example.com",
+        "login": "alex.kim@example.com"
+    });
+    let cases = [
+        ("firstName", json!("\u{a0}"), "must not be blank"),
+        ("lastName", json!("  "), "must not be blank"),
+        (
+            "login",
+            json!(" alex.kim@example.com"),
+            "must not start or end with white space",
+        ),
+        (
+            "login",
+            json!("alex.kim@example.com\u{85}"),
+            "must not start or end with white space",
+        ),
+    ];
+    for (field, value, problem) in cases {
+        let mut body = valid.clone();
+        body[field] = value.clone();
+        let response = app.action("create_user", body).await;
+        response.assert_error("INVALID_FIELD_VALUE", 400);
+        assert_eq!(
+            response.json["error"]["details"]["fields"],
+            json!([{"field": field, "problem": problem}]),
+            "{field}: {value}"
+        );
+    }
+    let group = app.action("create_group", json!({"name": "\u{a0}"})).await;
+    assert_eq!(
+        group.json["error"]["details"]["fields"],
+        json!([{"field": "name", "problem": "must not be blank"}])
+    );
+    assert!(app.okta_calls().is_empty(), "{:?}", app.okta_calls());
+}
