@@ -1,0 +1,240 @@
+"""Schemathesis hooks for .ci/schemathesis: make every call start from the same world.
+
+Before each call the simulator goes back to its demo org (the ids the spec's examples use),
+and the connected accounts go back to exactly one, `acme`, pointing at the simulator with
+its real token. Account repairs go through the gateway's own API (the token is encrypted in
+the database), so each repair call is appended to $HOOK_CALLS_FILE; the coverage report
+subtracts them from the gateway's metrics, which then count schemathesis' calls alone.
+
+The spec's account examples name an org (https://dev-12345.okta.com) and tokens: here that
+org is the simulator, which learns the tokens, so the examples succeed as they would there.
+
+A few 400s answer schema-valid input by rules the schema does not state (SEMANTIC_400S
+below); only those are excused from the positive_data_acceptance check, each logged to
+$EXCUSED_FILE. Everything else schemathesis finds fails the run.
+
+Environment (set by .ci/schemathesis): GATEWAY_URL, GATEWAY_ADMIN_KEY, SIM_URL, SIM_TOKEN,
+HOOK_CALLS_FILE, EXCUSED_FILE.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+
+import schemathesis
+import yaml
+
+GATEWAY_URL = os.environ["GATEWAY_URL"]
+ADMIN_KEY = os.environ["GATEWAY_ADMIN_KEY"]
+SIM_URL = os.environ["SIM_URL"]
+SIM_TOKEN = os.environ["SIM_TOKEN"]
+HOOK_CALLS_FILE = os.environ["HOOK_CALLS_FILE"]
+EXCUSED_FILE = os.environ["EXCUSED_FILE"]
+ACCOUNT = "acme"
+
+SPEC_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "openapi.yaml")
+
+# Repairs owed to the accounts table, found after a call changed it.
+_pending: list[tuple[str, str, str, dict | None]] = []
+
+
+def _request(method: str, url: str, body: dict | None = None, headers: dict | None = None) -> tuple[int, bytes]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def _gateway(method: str, route: str, path: str, body: dict | None = None) -> None:
+    """One repair call through the gateway, recorded for the coverage report."""
+    status, text = _request(method, GATEWAY_URL + path, body, {"Authorization": f"Bearer {ADMIN_KEY}"})
+    with open(HOOK_CALLS_FILE, "a", encoding="utf-8") as calls:
+        calls.write(f"{method} {route} {status}\n")
+    if status >= 300:
+        raise RuntimeError(f"hook repair {method} {path} answered {status}: {text[:500]!r}")
+
+
+def _connect_body() -> dict:
+    return {"domain": SIM_URL, "apiToken": SIM_TOKEN, "verify": False}
+
+
+def _reset_simulator() -> None:
+    status, text = _request("POST", SIM_URL + "/__sim/reset", {"seed": "demo"})
+    if status != 200:
+        raise RuntimeError(f"simulator reset answered {status}: {text[:500]!r}")
+
+
+def _repair_accounts() -> None:
+    while _pending:
+        method, route, path, body = _pending.pop(0)
+        _gateway(method, route, path, body)
+
+
+def _account_examples() -> tuple[set[str], set[str]]:
+    """The org URLs and API tokens of the spec's account examples."""
+    with open(SPEC_FILE, encoding="utf-8") as file:
+        spec = yaml.safe_load(file)
+    domains, tokens = set(), set()
+    for path, method in (("/accounts", "post"), ("/accounts/{name}", "put")):
+        media = spec["paths"][path][method]["requestBody"]["content"]["application/json"]
+        bodies = [media["example"]] if "example" in media else []
+        bodies += [example["value"] for example in media.get("examples", {}).values()]
+        for body in bodies:
+            if "domain" in body:
+                domains.add(body["domain"])
+            if "apiToken" in body:
+                tokens.add(body["apiToken"])
+    return domains, tokens
+
+
+# The examples' org is, in this test, the simulator, and their tokens are valid there: so the
+# examples succeed as they would against the org they describe.
+EXAMPLE_DOMAINS, EXAMPLE_TOKENS = _account_examples()
+for _token in EXAMPLE_TOKENS:
+    _status, _text = _request("POST", SIM_URL + "/__sim/tokens", {"token": _token})
+    if _status >= 300:
+        raise RuntimeError(f"registering an example token answered {_status}: {_text[:500]!r}")
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs) -> None:
+    _reset_simulator()
+    _repair_accounts()
+    if (
+        case.operation.path in ("/accounts", "/accounts/{name}")
+        and isinstance(case.body, dict)
+        and isinstance(case.body.get("domain"), str)
+        and case.body["domain"] in EXAMPLE_DOMAINS
+    ):
+        case.body["domain"] = SIM_URL
+
+
+@schemathesis.hook
+def after_call(context, case, response) -> None:
+    if not 200 <= response.status_code < 300:
+        return
+    path = case.operation.path
+    method = case.method.upper()
+    if path == "/accounts" and method == "POST":
+        created = json.loads(response.content)["name"]
+        _pending.append(("DELETE", "/accounts/{name}", f"/accounts/{created}", None))
+    elif path == "/accounts/{name}" and method == "PUT":
+        _pending.append(("PUT", "/accounts/{name}", f"/accounts/{ACCOUNT}", _connect_body()))
+    elif path == "/accounts/{name}" and method == "DELETE":
+        _pending.append(("POST", "/accounts", "/accounts", {"name": ACCOUNT, **_connect_body()}))
+
+
+# Schema-valid input that the gateway still refuses with 400. Most are rules no static schema
+# can hold: they depend on the configuration, the stored account, the Okta org's data or the
+# clock; two are choices the schema could state but the gateway leaves as they are (Okta
+# judges email addresses; 5.0 is not taken for 5). Only these are excused from the
+# positive_data_acceptance check (ST202); each must come with INVALID_FIELD_VALUE and the
+# reason below. Anything else still fails the run.
+def _fields(error: dict) -> set[str]:
+    return {f.get("field") for f in (error.get("details") or {}).get("fields") or []}
+
+
+def _okta_causes(error: dict) -> str:
+    okta = (error.get("details") or {}).get("okta") or {}
+    return " ".join(str(c.get("errorSummary", "")) for c in okta.get("errorCauses") or [])
+
+
+def _okta_code(error: dict) -> str | None:
+    return ((error.get("details") or {}).get("okta") or {}).get("errorCode")
+
+
+def _okta_cause_list(error: dict) -> list[str]:
+    okta = (error.get("details") or {}).get("okta") or {}
+    return [str(c.get("errorSummary", "")) for c in okta.get("errorCauses") or []]
+
+
+# Okta's own profile checks the gateway leaves to Okta: the login's format is the org's
+# profile-schema setting (an email address by default), and Okta judges email addresses.
+OKTA_PROFILE_CAUSES = {
+    "login: Username must be in the form of an email address",
+    "email: Does not match required pattern",
+    "secondEmail: Does not match required pattern",
+}
+
+
+def _okta_profile_refusal(error: dict) -> bool:
+    causes = _okta_cause_list(error)
+    return _okta_code(error) == "E0000001" and bool(causes) and set(causes) <= OKTA_PROFILE_CAUSES
+
+
+def _whole_floats_refused(error: dict, body) -> bool:
+    """Integer parameters sent as 5.0: JSON Schema counts them as integers, the gateway does
+    not (a deliberate choice its tests pin; see the report of the schemathesis work)."""
+    fields = (error.get("details") or {}).get("fields") or []
+    return (
+        bool(fields)
+        and isinstance(body, dict)
+        and all(
+            f.get("problem", "").startswith("must be an integer")
+            and isinstance(body.get(f.get("field")), float)
+            and body[f["field"]].is_integer()
+            for f in fields
+        )
+    )
+
+
+SEMANTIC_400S = [
+    # The accepted org hosts depend on OKTA_EXTRA_HOSTS and OKTA_ALLOW_INSECURE_LOOPBACK.
+    (("POST", "/accounts"), lambda e, b: _fields(e) == {"domain"}),
+    # ... and an update's rules on the stored account: a new domain needs a new token; an
+    # update changes at least one of them.
+    (("PUT", "/accounts/{name}"), lambda e, b: _fields(e) and _fields(e) <= {"domain", "apiToken"}),
+    (("POST", "/accounts/{name}/actions/create_user"), lambda e, b: _okta_profile_refusal(e)),
+    # An update names at least one profile field (a rule across parameters, in the description).
+    (
+        ("POST", "/accounts/{name}/actions/update_user"),
+        lambda e, b: _okta_profile_refusal(e)
+        or (_fields(e) == {"body"} and "at least one of" in json.dumps(e["details"])),
+    ),
+    # Okta checks the old password and its password policy.
+    (("POST", "/accounts/{name}/actions/change_password"), lambda e, b: _okta_code(e) == "E0000014"),
+    # Okta refuses a second factor of a type the user already has; which profile members a
+    # factor type takes, and GOOGLE's only factor type, are rules across parameters (in the
+    # description).
+    (
+        ("POST", "/accounts/{name}/actions/enroll_factor"),
+        lambda e, b: (_okta_code(e) == "E0000001" and "already set up" in _okta_causes(e))
+        or (_fields(e) and all(f.split(".")[0] in {"provider", "profile"} for f in _fields(e))),
+    ),
+    # The System Log keeps 180 days (`since` is relative to now, and `until` to `since`), and
+    # Okta parses `filter` (SCIM) and `q` itself.
+    (
+        ("POST", "/accounts/{name}/actions/get_audit_logs"),
+        lambda e, b: (_fields(e) and _fields(e) <= {"since", "until"})
+        or (_okta_code(e) in ("E0000001", "E0000053") and not _fields(e)),
+    ),
+    # Any operation: an integer parameter written as a whole float.
+    ((None, None), _whole_floats_refused),
+]
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response) -> bool:
+    """Keep every failure except the excused 400s above."""
+    if failure.code != "ST202" or response.status_code != 400:
+        return True
+    try:
+        error = json.loads(response.content)["error"]
+    except (ValueError, KeyError, TypeError):
+        return True
+    if error.get("status") != "INVALID_FIELD_VALUE":
+        return True
+    operation = (case.method.upper(), case.operation.path)
+    if any(op in (operation, (None, None)) and bool(rule(error, case.body)) for op, rule in SEMANTIC_400S):
+        with open(EXCUSED_FILE, "a", encoding="utf-8") as excused:
+            excused.write(f"{operation[0]} {operation[1]}\n")
+        return False
+    return True
