@@ -299,18 +299,23 @@ impl InputSchema {
         let Value::Object(mut values) = instance else {
             unreachable!("validated as an object above")
         };
-        // Checks JSON Schema does not express: strict integers (5.0 is not 5) and real dates.
         for param in self.params {
-            let Some(value) = values.get(param.name) else {
+            let Some(value) = values.get_mut(param.name) else {
                 continue;
             };
-            let bad = match param.kind {
-                Kind::Integer { .. } => value.is_number() && !(value.is_i64() || value.is_u64()),
-                Kind::DateTime => value.as_str().is_some_and(|s| parse_datetime(s).is_none()),
-                _ => false,
-            };
-            if bad {
-                push(FieldProblem::new(param.name, param.expectation()));
+            match param.kind {
+                // JSON Schema (and so the contract) counts 5.0 as the integer 5: hand the
+                // handlers an integer. Fractions were refused by the schema above.
+                Kind::Integer { .. } => {
+                    if let Some(integer) = integral(value) {
+                        *value = Value::from(integer);
+                    }
+                }
+                // A check JSON Schema does not express: a real date.
+                Kind::DateTime if value.as_str().is_some_and(|s| parse_datetime(s).is_none()) => {
+                    push(FieldProblem::new(param.name, param.expectation()));
+                }
+                _ => {}
             }
         }
         if !problems.is_empty() {
@@ -379,6 +384,17 @@ fn object_schema(params: &[Param]) -> Value {
         "required": required,
         "properties": properties,
     })
+}
+
+/// A float with no fractional part, as the integer it is (`None` for anything else).
+fn integral(value: &Value) -> Option<i64> {
+    if value.is_i64() || value.is_u64() {
+        return None;
+    }
+    let float = value.as_f64()?;
+    // i64::MAX as f64 rounds up to 2^63, which is out of range; 2^53 keeps every value exact.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    (float.fract() == 0.0 && float.abs() <= EXACT).then_some(float as i64)
 }
 
 fn pointer_to_field(pointer: &str) -> String {
@@ -495,8 +511,22 @@ mod tests {
     }
 
     #[test]
-    fn integers_are_strict_and_bounded() {
-        for limit in [json!(5.0), json!(0), json!(1001), json!(true)] {
+    fn integral_floats_are_integers_as_in_json_schema() {
+        let input = schema()
+            .validate(json!({"name": "a", "token": "t", "limit": 5.0}))
+            .unwrap();
+        assert_eq!(input.int("limit"), Some(5));
+    }
+
+    #[test]
+    fn integers_are_whole_and_bounded() {
+        for limit in [
+            json!(5.5),
+            json!(0),
+            json!(1001),
+            json!(1001.0),
+            json!(true),
+        ] {
             let problems = schema()
                 .validate(json!({"name": "a", "token": "t", "limit": limit}))
                 .unwrap_err();

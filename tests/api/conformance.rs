@@ -1,5 +1,6 @@
-//! What schemathesis (`.ci/schemathesis`) found: input the gateway refuses is refused by the
-//! published schemas too, before any call to Okta.
+//! What schemathesis (`.ci/schemathesis`) found: input the published schemas allow is
+//! accepted, and input the gateway refuses is refused by those schemas too, before any call
+//! to Okta.
 
 use serde_json::json;
 
@@ -83,4 +84,20 @@ async fn blank_names_and_logins_with_white_space_at_either_end_are_refused_befor
         json!([{"field": "name", "problem": "must not be blank"}])
     );
     assert!(app.okta_calls().is_empty(), "{:?}", app.okta_calls());
+}
+
+#[tokio::test]
+async fn a_whole_number_written_as_a_float_is_the_integer_json_schema_says_it_is() {
+    let app = spawn_with_account().await;
+    let response = app
+        .action("list_groups", json!({"q": "Eng", "limit": 2.0}))
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(app.okta_calls(), ["GET /api/v1/groups?q=Eng&limit=2"]);
+
+    let fraction = app
+        .action("list_groups", json!({"q": "Eng", "limit": 2.5}))
+        .await;
+    fraction.assert_error("INVALID_FIELD_VALUE", 400);
+    assert_eq!(fraction.bad_fields(), ["limit"]);
 }
