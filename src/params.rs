@@ -55,6 +55,18 @@ macro_rules! white_space {
 /// Text that is not blank: at least one character that is not white space.
 pub const NON_BLANK: &str = concat!("[^", white_space!(), "]");
 
+/// An email address: no white space, one `@`, and a domain of dot-separated labels (Okta
+/// applies its own, stricter rules on top).
+pub const EMAIL: &str = concat!(
+    "^[^",
+    white_space!(),
+    "@]+@[^",
+    white_space!(),
+    "@.]+(\\.[^",
+    white_space!(),
+    "@.]+)+$"
+);
+
 /// Text with no white space at either end (Okta trims such values, and the trimmed value must
 /// still meet the length limits).
 pub const TRIMMED: &str = concat!(

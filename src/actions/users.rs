@@ -10,7 +10,7 @@ use super::{
 };
 use crate::error::{ApiError, ErrorStatus};
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
-use crate::params::{DefaultValue, Input, Kind, NON_BLANK, Param, TRIMMED};
+use crate::params::{DefaultValue, EMAIL as EMAIL_ADDRESS, Input, Kind, NON_BLANK, Param, TRIMMED};
 
 pub static ACTIONS: &[&Action] = &[
     &CREATE_USER,
@@ -80,7 +80,13 @@ const LAST_NAME: Param = patterned(
     (NON_BLANK, "must not be blank"),
     "The user's last name.",
 );
-const EMAIL: Param = text("email", 5, 100, "The user's primary email address.");
+const NOT_AN_EMAIL: &str = "must be an email address such as jordan.lee@example.com";
+const EMAIL: Param = patterned(
+    "email",
+    (5, 100),
+    (EMAIL_ADDRESS, NOT_AN_EMAIL),
+    "The user's primary email address.",
+);
 // The login's format is the org's profile-schema setting (an email address by default).
 const LOGIN: Param = patterned(
     "login",
@@ -89,7 +95,12 @@ const LOGIN: Param = patterned(
     "The login, usually the email address; unique in the org.",
 );
 const MOBILE_PHONE: Param = text("mobilePhone", 1, 100, "The user's mobile phone number.");
-const SECOND_EMAIL: Param = text("secondEmail", 5, 100, "An alternate email address.");
+const SECOND_EMAIL: Param = patterned(
+    "secondEmail",
+    (5, 100),
+    (EMAIL_ADDRESS, NOT_AN_EMAIL),
+    "An alternate email address.",
+);
 const PROFILE_FIELDS: [&str; 5] = [
     "firstName",
     "lastName",
