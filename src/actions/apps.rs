@@ -6,7 +6,7 @@ use serde_json::json;
 use super::users::dry_run;
 use super::{
     Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
-    reference, shape_response,
+    reference, shape_response, value,
 };
 use crate::error::ApiError;
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
@@ -71,10 +71,9 @@ static GET_APPLICATION: Action = Action {
 
 fn get_application(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     Box::pin(async move {
-        let app = ctx
-            .call_json(OktaRequest::get(app_path(ctx, &input)?, "apps/{id}"))
-            .await?;
-        Ok(shape_response(app, &GET_APPLICATION.responses[0]))
+        let request = OktaRequest::get(app_path(ctx, &input)?, "apps/{id}");
+        ctx.call_shaped(request, &GET_APPLICATION.responses[0])
+            .await
     })
 }
 
@@ -115,7 +114,7 @@ static ASSIGN_APP_TO_USER: Action = Action {
 };
 
 fn assign_app_to_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         let user_id = ctx.user_id(input.str("userId").unwrap_or_default()).await?;
         let path = app_path(ctx, &input)?.fixed("users");
         let request = OktaRequest::new(Method::POST, path, "apps/{id}/users").json(json!({
@@ -149,7 +148,7 @@ static UNASSIGN_APP_FROM_USER: Action = Action {
 };
 
 fn unassign_app_from_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         let user_id = ctx.user_id(input.str("userId").unwrap_or_default()).await?;
         let path = app_user_path(ctx, &input, &user_id)?;
         if input.bool("dryRun") == Some(true) {

@@ -2,10 +2,11 @@
 //! (error mapping in the action's context, user lookup by id or login, paging).
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
-use super::Action;
+use super::{Action, Output, RawList, ResponseShape, element_template, shape_raw};
 use crate::error::{ApiError, ErrorStatus};
-use crate::okta::client::{OktaPath, OktaRequest, OktaResponse, Session};
+use crate::okta::client::{OktaPath, OktaRequest, OktaResponse, Retry, Session};
 use crate::okta::errors::{ErrorContext, OktaError, to_api_error};
 
 /// Okta's page size for the paged actions: its recommended maximum (NOTES.md §8).
@@ -188,30 +189,68 @@ impl ActionContext {
         error
     }
 
-    /// Follow `rel="next"` in pages of up to 200 until `limit` items (or the last page).
-    pub async fn paged(&self, request: OktaRequest, limit: i64) -> Result<Vec<Value>, ApiError> {
-        let mut items: Vec<Value> = Vec::new();
+    /// Send, require a 2xx answer, and shape Okta's JSON as `response` says, as text.
+    pub async fn call_shaped(
+        &self,
+        request: OktaRequest,
+        response: &ResponseShape,
+    ) -> Result<Output, ApiError> {
+        // A write answered with something else than JSON may still have taken effect.
+        let may_have_acted = request.retry == Retry::Once;
+        let answer = self.call(request).await?;
+        shape_raw(&answer.body, response)
+            .map(Output::Raw)
+            .map_err(|err| self.not_okta(&err, may_have_acted))
+    }
+
+    fn not_okta(&self, err: &serde_json::Error, outcome_unknown: bool) -> ApiError {
+        self.map(OktaError::NotOkta {
+            reason: format!("Okta's answer is not the expected JSON: {err}"),
+            outcome_unknown,
+        })
+    }
+
+    /// A list of up to `limit` Okta objects, shaped like `response`'s elements: following
+    /// `rel="next"` in pages of up to 200 when `follow` is set, one call otherwise.
+    pub async fn list_shaped(
+        &self,
+        request: OktaRequest,
+        limit: i64,
+        follow: bool,
+        response: &ResponseShape,
+    ) -> Result<Output, ApiError> {
+        let template = element_template(response);
+        let mut out = String::new();
+        let mut list = RawList::new(&mut out);
         let mut after: Option<String> = None;
         loop {
-            let remaining = limit - items.len() as i64;
-            let mut page = request.clone().query("limit", remaining.min(PAGE_SIZE));
+            let remaining = limit - list.len() as i64;
+            let page_size = if follow {
+                remaining.min(PAGE_SIZE)
+            } else {
+                remaining
+            };
+            let mut page = request.clone().query("limit", page_size);
             if let Some(cursor) = &after {
                 page = page.query("after", cursor);
             }
-            let response = self.call(page).await?;
-            let Value::Array(batch) = response.json().map_err(|e| self.map(e))? else {
-                return Err(ApiError::new(ErrorStatus::UpstreamUnavailable)
-                    .with_internal("Okta answered a list with something else"));
-            };
-            let exhausted = batch.is_empty();
-            items.extend(batch);
-            after = response.next_cursor(&request.path);
-            if exhausted || after.is_none() || items.len() as i64 >= limit {
+            let answer = self.call(page).await?;
+            let items: Vec<&RawValue> =
+                serde_json::from_slice(&answer.body).map_err(|err| self.not_okta(&err, false))?;
+            let exhausted = items.is_empty();
+            for item in items.into_iter().take(remaining.max(0) as usize) {
+                list.push(item, template, response.kind)
+                    .map_err(|err| self.not_okta(&err, false))?;
+            }
+            after = answer.next_cursor(&request.path);
+            if !follow || exhausted || after.is_none() || list.len() as i64 >= limit {
                 break;
             }
         }
-        items.truncate(limit.max(0) as usize);
-        Ok(items)
+        list.finish();
+        RawValue::from_string(out)
+            .map(Output::Raw)
+            .map_err(|err| self.not_okta(&err, false))
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::users::dry_run;
 use super::{
     Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
-    reference, shape_response,
+    reference, shape_response, value,
 };
 use crate::error::{ApiError, FieldProblem};
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
@@ -74,10 +74,8 @@ static LIST_FACTORS: Action = Action {
 fn list_factors(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     Box::pin(async move {
         let (_, path) = factors_path(ctx, &input).await?;
-        let factors = ctx
-            .call_json(OktaRequest::get(path, "users/{id}/factors"))
-            .await?;
-        Ok(shape_response(factors, &LIST_FACTORS.responses[0]))
+        let request = OktaRequest::get(path, "users/{id}/factors");
+        ctx.call_shaped(request, &LIST_FACTORS.responses[0]).await
     })
 }
 
@@ -189,7 +187,7 @@ fn check_enrollment(input: &Input) -> Vec<FieldProblem> {
 }
 
 fn enroll_factor(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         let (user_id, path) = factors_path(ctx, &input).await?;
         let mut body = json!({
             "factorType": input.str("factorType").unwrap_or_default(),
@@ -237,7 +235,7 @@ static RESET_FACTOR: Action = Action {
 };
 
 fn reset_factor(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         let (user_id, path) = factors_path(ctx, &input).await?;
         let factor_id = input.str("factorId").unwrap_or_default();
         let path = path.value(factor_id).map_err(|e| ctx.map(e))?;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::users::dry_run;
 use super::{
     Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
-    reference, shape, shape_response,
+    reference, shape, shape_response, value,
 };
 use crate::error::ApiError;
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
@@ -104,7 +104,7 @@ fn create_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
         }
         let request = OktaRequest::new(Method::POST, OktaPath::new("/api/v1/groups"), "groups")
             .json(json!({ "profile": profile }));
-        Ok(shaped_group(ctx.call_json(request).await?))
+        ctx.call_shaped(request, &GROUP_SHAPE).await
     })
 }
 
@@ -125,7 +125,7 @@ static GET_GROUP: Action = Action {
 fn get_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     Box::pin(async move {
         let request = OktaRequest::get(group_path(ctx, &input)?, "groups/{id}");
-        Ok(shaped_group(ctx.call_json(request).await?))
+        ctx.call_shaped(request, &GROUP_SHAPE).await
     })
 }
 
@@ -144,7 +144,7 @@ static UPDATE_GROUP: Action = Action {
 };
 
 fn update_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         let path = group_path(ctx, &input)?;
         let description = match input.str("description") {
             Some(description) => json!(description),
@@ -190,7 +190,7 @@ static DELETE_GROUP: Action = Action {
 };
 
 fn delete_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         let path = group_path(ctx, &input)?;
         if input.bool("dryRun") == Some(true) {
             let group = ctx.call_json(OktaRequest::get(path, "groups/{id}")).await?;
@@ -258,22 +258,18 @@ fn list_groups(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     Box::pin(async move {
         let limit = input.int("limit").unwrap_or(200);
         let request = OktaRequest::get(OktaPath::new("/api/v1/groups"), "groups");
-        let groups = match input.str("q") {
+        match input.str("q") {
             // `q` cannot page (NOTES.md §8): one call.
             Some(q) => {
-                let request = request.query("q", q).query("limit", limit);
-                match ctx.call_json(request).await? {
-                    Value::Array(groups) => groups,
-                    _ => Vec::new(),
-                }
+                let request = request.query("q", q);
+                ctx.list_shaped(request, limit, false, &LIST_GROUPS.responses[0])
+                    .await
             }
-            None => ctx.paged(request, limit).await?,
-        };
-        let groups = groups.into_iter().take(limit as usize).collect();
-        Ok(shape_response(
-            Value::Array(groups),
-            &LIST_GROUPS.responses[0],
-        ))
+            None => {
+                ctx.list_shaped(request, limit, true, &LIST_GROUPS.responses[0])
+                    .await
+            }
+        }
     })
 }
 
@@ -307,7 +303,7 @@ fn membership_path(
 }
 
 fn add_user_to_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         let user_id = ctx.user_id(input.str("userId").unwrap_or_default()).await?;
         // A membership PUT can be repeated without changing the outcome.
         let request = OktaRequest::new(
@@ -348,7 +344,7 @@ static REMOVE_USER_FROM_GROUP: Action = Action {
 };
 
 fn remove_user_from_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         let reference = input.str("userId").unwrap_or_default();
         let group_id = input.str("groupId").unwrap_or_default();
         if input.bool("dryRun") == Some(true) {
@@ -431,12 +427,8 @@ fn get_pending_approvals(ctx: &ActionContext, input: Input) -> ActionFuture<'_> 
     Box::pin(async move {
         let limit = input.int("limit").unwrap_or(200);
         let path = group_path(ctx, &input)?.fixed("users");
-        let users = ctx
-            .paged(OktaRequest::get(path, "groups/{id}/users"), limit)
-            .await?;
-        Ok(shape_response(
-            Value::Array(users),
-            &GET_PENDING_APPROVALS.responses[0],
-        ))
+        let request = OktaRequest::get(path, "groups/{id}/users");
+        ctx.list_shaped(request, limit, true, &GET_PENDING_APPROVALS.responses[0])
+            .await
     })
 }

@@ -1,9 +1,8 @@
 //! The System Log action.
 
 use chrono::{Duration, Utc};
-use serde_json::Value;
 
-use super::{Action, ActionContext, ActionFuture, ResponseShape, ShapeKind, shape_response};
+use super::{Action, ActionContext, ActionFuture, ResponseShape, ShapeKind};
 use crate::error::FieldProblem;
 use crate::okta::client::{OktaPath, OktaRequest};
 use crate::params::{DefaultValue, Input, Kind, Param, parse_datetime};
@@ -87,19 +86,15 @@ fn check_range(input: &Input) -> Vec<FieldProblem> {
 
 fn get_audit_logs(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     Box::pin(async move {
-        let mut request = OktaRequest::get(OktaPath::new("/api/v1/logs"), "logs")
-            .query("limit", input.int("limit").unwrap_or(100));
+        let mut request = OktaRequest::get(OktaPath::new("/api/v1/logs"), "logs");
         for name in ["since", "until", "filter"] {
             if let Some(value) = input.str(name) {
                 request = request.query(name, value);
             }
         }
         // One bounded call: a polling query's `next` never ends (NOTES.md §9).
-        let events = ctx.call_json(request).await?;
-        let events = match events {
-            Value::Array(_) => events,
-            _ => Value::Array(Vec::new()),
-        };
-        Ok(shape_response(events, &GET_AUDIT_LOGS.responses[0]))
+        let limit = input.int("limit").unwrap_or(100);
+        ctx.list_shaped(request, limit, false, &GET_AUDIT_LOGS.responses[0])
+            .await
     })
 }

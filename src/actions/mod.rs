@@ -17,13 +17,22 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 pub use context::ActionContext;
-pub use shape::{response_schema, shape, shape_response};
+pub use shape::{
+    Output, RawList, element_template, response_schema, shape, shape_raw, shape_response,
+};
 
 use crate::error::ApiError;
 use crate::params::{Input, InputSchema, Kind, Param};
 
 /// The future an action's handler returns.
-pub type ActionFuture<'a> = BoxFuture<'a, Result<Value, ApiError>>;
+pub type ActionFuture<'a> = BoxFuture<'a, Result<Output, ApiError>>;
+/// A handler whose body is a value the gateway builds.
+pub fn value<'a>(
+    body: impl Future<Output = Result<Value, ApiError>> + Send + 'a,
+) -> ActionFuture<'a> {
+    Box::pin(async move { body.await.map(Output::Value) })
+}
+
 /// An action's handler: its Okta calls and response, given validated input.
 pub type Handler = for<'a> fn(&'a ActionContext, Input) -> ActionFuture<'a>;
 

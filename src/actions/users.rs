@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
-    reference, sample, shape, shape_response,
+    reference, sample, shape, shape_response, value,
 };
 use crate::error::{ApiError, ErrorStatus};
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
@@ -201,8 +201,7 @@ fn create_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
         let request = OktaRequest::new(Method::POST, OktaPath::new("/api/v1/users"), "users")
             .query("activate", activate)
             .json(json!({ "profile": profile }));
-        let user = ctx.call_json(request).await?;
-        Ok(shape_response(user, &CREATE_USER.responses[0]))
+        ctx.call_shaped(request, &CREATE_USER.responses[0]).await
     })
 }
 
@@ -235,16 +234,16 @@ static GET_USER: Action = Action {
 fn get_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     Box::pin(async move {
         let value = input.str("searchValue").unwrap_or_default();
-        let user = if input.str("searchBy") == Some("login") {
-            ctx.find_user(value).await?
-        } else if value.contains(['/', '?']) {
+        if input.str("searchBy") == Some("login") {
+            let user = ctx.find_user(value).await?;
+            return Ok(shape_response(user, &GET_USER.responses[0]).into());
+        }
+        if value.contains(['/', '?']) {
             // No Okta id contains these, and Okta cannot take them in a user path.
             return Err(ApiError::not_found("user", "No Okta user has this id."));
-        } else {
-            let path = ctx.user_path(value)?;
-            ctx.call_json(OktaRequest::get(path, "users/{id}")).await?
-        };
-        Ok(shape_response(user, &GET_USER.responses[0]))
+        }
+        let request = OktaRequest::get(ctx.user_path(value)?, "users/{id}");
+        ctx.call_shaped(request, &GET_USER.responses[0]).await
     })
 }
 
@@ -287,7 +286,7 @@ static UPDATE_USER: Action = Action {
 };
 
 fn update_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         let mut profile = Map::new();
         for field in PROFILE_FIELDS {
             if let Some(value) = input.str(field) {
@@ -344,7 +343,7 @@ static DELETE_USER: Action = Action {
 };
 
 fn delete_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         let reference = input.str("userIdOrLogin").unwrap_or_default();
         let user = ctx.find_user(reference).await?;
         let id = str_field(&user, "id")?;
@@ -414,7 +413,7 @@ static ACTIVATE_USER: Action = Action {
 };
 
 fn activate_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         let send_email = input.bool("sendEmail").unwrap_or(false);
         let body = lifecycle(ctx, &input, "lifecycle/activate", Some(send_email), false).await?;
         if send_email {
@@ -501,7 +500,7 @@ static DEACTIVATE_USER: Action = Action {
 };
 
 fn deactivate_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         if input.bool("dryRun") == Some(true) {
             let user = ctx
                 .find_user(input.str("userId").unwrap_or_default())
@@ -552,7 +551,7 @@ static SUSPEND_USER: Action = Action {
 };
 
 fn suspend_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         change_status(
             ctx,
             &input,
@@ -586,7 +585,7 @@ static UNSUSPEND_USER: Action = Action {
 };
 
 fn unsuspend_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         change_status(
             ctx,
             &input,
@@ -620,7 +619,7 @@ static UNLOCK_USER: Action = Action {
 };
 
 fn unlock_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         change_status(
             ctx,
             &input,
@@ -661,7 +660,7 @@ static RESET_PASSWORD: Action = Action {
 };
 
 fn reset_password(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         let send_email = input.bool("sendEmail").unwrap_or(false);
         let body = lifecycle(
             ctx,
@@ -698,7 +697,7 @@ static EXPIRE_PASSWORD: Action = Action {
 };
 
 fn expire_password(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         let body = lifecycle(
             ctx,
             &input,
@@ -757,7 +756,7 @@ static CHANGE_PASSWORD: Action = Action {
 };
 
 fn change_password(ctx: &ActionContext, mut input: Input) -> ActionFuture<'_> {
-    Box::pin(async move {
+    value(async move {
         let (Some(old), Some(new)) = (
             input.take_secret("oldPassword"),
             input.take_secret("newPassword"),

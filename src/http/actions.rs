@@ -126,7 +126,11 @@ async fn execute(
             "action"
         );
     }
-    let mut response = Json(outcome?).into_response();
+    let mut response = (
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        outcome?.into_json(),
+    )
+        .into_response();
     if action.carries_credentials {
         response
             .headers_mut()

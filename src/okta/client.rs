@@ -313,8 +313,12 @@ impl Session {
     /// Send a request, applying the retry policy, and return Okta's answer whatever its status
     /// (except a 429 that could not be waited out, which is an error).
     pub async fn send(&self, request: &OktaRequest) -> Result<OktaResponse, OktaError> {
-        let mut url = url::Url::parse(self.connection.domain.as_str())
-            .map_err(|e| OktaError::Request(format!("stored domain: {e}")))?;
+        let mut url = self
+            .connection
+            .domain
+            .url()
+            .cloned()
+            .ok_or_else(|| OktaError::Request("the stored domain is not a URL".into()))?;
         url.set_path(request.path.as_str());
         if url.path() != request.path.as_str() {
             // Defence in depth: the URL parser must not have rewritten the encoded path.

@@ -13,25 +13,39 @@ const OKTA_SUFFIXES: [&str; 5] = [
     "okta.mil",
 ];
 
-/// A validated, normalised org base URL such as `https://dev-12345.okta.com`.
+/// A validated, normalised org base URL such as `https://dev-12345.okta.com`, parsed once
+/// (requests start from the parsed form).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OktaDomain(String);
+pub struct OktaDomain {
+    text: String,
+    url: Option<url::Url>,
+}
 
 impl OktaDomain {
+    fn new(text: String) -> OktaDomain {
+        let url = url::Url::parse(&text).ok();
+        OktaDomain { text, url }
+    }
+
     /// The base URL without a trailing slash.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// The parsed base URL (`None` only for a stored value that no longer parses).
+    pub fn url(&self) -> Option<&url::Url> {
+        self.url.as_ref()
     }
 
     /// Trust a value that was validated before it was stored.
     pub fn from_stored(value: String) -> Self {
-        OktaDomain(value)
+        OktaDomain::new(value)
     }
 }
 
 impl fmt::Display for OktaDomain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
@@ -88,7 +102,7 @@ impl DomainPolicy {
             ));
         }
         if self.extra_hosts.contains(&host) {
-            return Ok(OktaDomain(format!("https://{host}")));
+            return Ok(OktaDomain::new(format!("https://{host}")));
         }
         let okta_org = OKTA_SUFFIXES.iter().any(|suffix| {
             host.strip_suffix(suffix)
@@ -96,7 +110,7 @@ impl DomainPolicy {
                 .is_some_and(|sub| is_dns_label(sub) && !sub.ends_with("-admin"))
         });
         if okta_org {
-            Ok(OktaDomain(format!("https://{host}")))
+            Ok(OktaDomain::new(format!("https://{host}")))
         } else {
             Err(DomainProblem(
                 "must be an Okta org URL such as https://dev-12345.okta.com (admin console hosts and other domains are refused)",
@@ -116,7 +130,7 @@ fn loopback(authority: &str) -> Result<OktaDomain, DomainProblem> {
         .filter(|p| *p != 0)
         .ok_or(DomainProblem("a loopback URL must name a valid port"))?;
     if host == "127.0.0.1" || host == "localhost" {
-        Ok(OktaDomain(format!("http://{host}:{port}")))
+        Ok(OktaDomain::new(format!("http://{host}:{port}")))
     } else {
         Err(DomainProblem(
             "plain http is only allowed for 127.0.0.1 or localhost",

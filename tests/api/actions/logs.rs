@@ -89,7 +89,7 @@ async fn since_until_filter_and_limit_are_passed_through_encoded() {
     assert_eq!(
         app.okta_calls(),
         [format!(
-            "GET /api/v1/logs?limit=7&since={}&until={}&filter=eventType+eq+%22user.session.start%22+or+eventType+eq+%22user.lifecycle.create%22",
+            "GET /api/v1/logs?since={}&until={}&filter=eventType+eq+%22user.session.start%22+or+eventType+eq+%22user.lifecycle.create%22&limit=7",
             encoded(&since),
             encoded(&until)
         )]
@@ -121,7 +121,7 @@ async fn a_filter_with_quotes_spaces_ampersands_and_plus_signs_reaches_okta_inta
     assert_eq!(
         received(&app)[0].query.as_deref(),
         Some(
-            "limit=100&filter=eventType+eq+%22group.lifecycle.create%22+and+target.displayName+eq+%22R%26D+%2B+Ops%22"
+            "filter=eventType+eq+%22group.lifecycle.create%22+and+target.displayName+eq+%22R%26D+%2B+Ops%22&limit=100"
         )
     );
     let events = response.json.as_array().unwrap();
@@ -150,7 +150,7 @@ async fn a_polling_query_is_one_call_even_though_okta_always_sends_next() {
     assert_eq!(
         app.okta_calls(),
         [format!(
-            "GET /api/v1/logs?limit=2&since={}",
+            "GET /api/v1/logs?since={}&limit=2",
             encoded(&since)
         )]
     );
