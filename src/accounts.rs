@@ -270,7 +270,7 @@ impl Accounts {
         let connection = Arc::new(Connection {
             token: self.cipher.decrypt(&row.name, &row.token_ciphertext)?,
             domain: OktaDomain::from_stored(row.domain),
-            name: row.name,
+            name: Arc::from(row.name),
         });
         self.cache.insert(generation, connection.clone());
         Ok(connection)

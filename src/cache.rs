@@ -96,7 +96,7 @@ impl AccountCache {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if self.generation.load(Ordering::Acquire) == generation {
-            entries.insert(connection.name.clone(), connection);
+            entries.insert(connection.name.to_string(), connection);
         }
     }
 
@@ -137,7 +137,7 @@ mod tests {
 
     fn connection(name: &str) -> Arc<Connection> {
         Arc::new(Connection {
-            name: name.to_owned(),
+            name: Arc::from(name),
             domain: OktaDomain::from_stored("https://dev-1.okta.com".into()),
             token: SecretString::from("t".to_owned()),
         })

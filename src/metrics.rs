@@ -12,8 +12,9 @@
 //! - `okta_calls_shed_total{account}`: calls refused by the per-account in-flight limit.
 //! - `okta_rate_limit_remaining{account,family}`: the last `X-Rate-Limit-Remaining` seen.
 
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
+use metrics::SharedString;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Latency buckets, in seconds: fine below a millisecond (the gateway's own cost), coarse up
@@ -24,6 +25,32 @@ const BUCKETS: [f64; 16] = [
 ];
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// HTTP status codes as label values, made once: labels on the hot path allocate nothing.
+static STATUS_LABELS: LazyLock<Vec<String>> =
+    LazyLock::new(|| (0..600).map(|code: u16| code.to_string()).collect());
+
+/// A status code as a label value (`0`: no answer).
+pub fn status_label(status: u16) -> SharedString {
+    match STATUS_LABELS.get(usize::from(status)) {
+        Some(text) => SharedString::const_str(text.as_str()),
+        None => SharedString::from(status.to_string()),
+    }
+}
+
+/// A request method as a label value.
+pub fn method_label(method: &http::Method) -> SharedString {
+    match *method {
+        http::Method::GET => SharedString::const_str("GET"),
+        http::Method::POST => SharedString::const_str("POST"),
+        http::Method::PUT => SharedString::const_str("PUT"),
+        http::Method::DELETE => SharedString::const_str("DELETE"),
+        http::Method::PATCH => SharedString::const_str("PATCH"),
+        http::Method::HEAD => SharedString::const_str("HEAD"),
+        http::Method::OPTIONS => SharedString::const_str("OPTIONS"),
+        ref other => SharedString::from(other.to_string()),
+    }
+}
 
 /// The process-wide recorder's handle; installs the recorder on first use.
 pub fn handle() -> &'static PrometheusHandle {

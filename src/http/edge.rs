@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
+use metrics::SharedString;
 use tracing::Instrument;
 
 use crate::auth::KeyHash;
@@ -24,9 +25,9 @@ pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// The matched route template, carried on the response for the log line.
+/// The matched route template, carried on the response for the log line and metrics.
 #[derive(Debug, Clone)]
-pub struct Route(pub String);
+pub struct Route(pub Arc<str>);
 
 /// What an action did, carried on the response for the log line and metrics.
 #[derive(Debug, Clone)]
@@ -67,10 +68,13 @@ pub async fn edge(mut request: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
     }
 
-    let route = response
+    let route_label = response
         .extensions()
         .get::<Route>()
-        .map_or("-", |r| r.0.as_str());
+        .map_or(SharedString::const_str("-"), |r| {
+            SharedString::from(r.0.clone())
+        });
+    let route = response.extensions().get::<Route>().map_or("-", |r| &*r.0);
     let key = response
         .extensions()
         .get::<KeyHash>()
@@ -87,16 +91,16 @@ pub async fn edge(mut request: Request, next: Next) -> Response {
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     let labels = [
-        ("route", route.to_owned()),
-        ("action", action_name.to_owned()),
+        ("route", route_label.clone()),
+        ("action", SharedString::const_str(action_name)),
     ];
     metrics::counter!(
         "gateway_http_requests_total",
         &[
-            ("method", method.to_string()),
-            ("route", route.to_owned()),
-            ("action", action_name.to_owned()),
-            ("status", status.to_string()),
+            ("method", crate::metrics::method_label(&method)),
+            ("route", route_label),
+            ("action", SharedString::const_str(action_name)),
+            ("status", crate::metrics::status_label(status)),
         ]
     )
     .increment(1);
@@ -157,15 +161,9 @@ fn foreign_error(response: &Response) -> Option<ApiError> {
     Some(ApiError::new(status).with_internal("framework error response"))
 }
 
-/// Route-level middleware: remember the matched route template for the log line and metrics.
-pub async fn record_route(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned());
+/// Per-route middleware: tag the response with its route template (shared, not copied).
+pub async fn tag_route(State(route): State<Arc<str>>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
-    if let Some(route) = route {
-        response.extensions_mut().insert(Route(route));
-    }
+    response.extensions_mut().insert(Route(route));
     response
 }

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod health;
 pub mod openapi;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -77,7 +78,8 @@ pub fn router(state: AppState) -> Router {
         }
         let mut group = Router::new();
         for route in routes {
-            group = group.route(&route.path, route.handler);
+            let tag = from_fn_with_state(Arc::<str>::from(route.path.as_str()), edge::tag_route);
+            group = group.route(&route.path, route.handler.layer(tag));
         }
         if let Some(scope) = scope {
             group = group.route_layer(from_fn_with_state(
@@ -90,7 +92,6 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(actions::unknown_route)
         .method_not_allowed_fallback(|| async { ApiError::new(ErrorStatus::MethodNotAllowed) })
-        .route_layer(from_fn(edge::record_route))
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
         .with_state(state)
 }

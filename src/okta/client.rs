@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use metrics::SharedString;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use rand::Rng;
 use reqwest::Method;
@@ -199,7 +200,7 @@ pub struct OktaClient {
     request_timeout: Duration,
     action_deadline: Duration,
     max_in_flight: usize,
-    in_flight: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    in_flight: Arc<Mutex<HashMap<Arc<str>, Arc<Semaphore>>>>,
 }
 
 impl OktaClient {
@@ -252,7 +253,7 @@ impl OktaClient {
         token: &SecretString,
     ) -> Result<(), OktaError> {
         let session = self.session(Arc::new(Connection {
-            name: account.to_owned(),
+            name: Arc::from(account),
             domain: domain.clone(),
             token: token.clone(),
         }));
@@ -446,28 +447,28 @@ impl Session {
     ) -> Result<OktaResponse, Failure> {
         let started = Instant::now();
         let result = self.send_once(request, url, retry_for, retry_count).await;
+        let account = SharedString::from(self.connection.name.clone());
         let labels = [
-            ("account", self.connection.name.clone()),
-            ("family", request.family.to_owned()),
+            ("account", account.clone()),
+            ("family", SharedString::const_str(request.family)),
         ];
         let status = match &result {
-            Ok(response) => response.status.to_string(),
+            Ok(response) => response.status,
             Err(Failure::Shed) => {
-                metrics::counter!("okta_calls_shed_total", "account" => self.connection.name.clone())
-                    .increment(1);
+                metrics::counter!("okta_calls_shed_total", "account" => account).increment(1);
                 return result;
             }
             Err(Failure::Invalid(_)) => return result,
-            Err(_) => "0".to_owned(),
+            Err(_) => 0,
         };
         metrics::histogram!("okta_request_duration_seconds", &labels)
             .record(started.elapsed().as_secs_f64());
         metrics::counter!(
             "okta_requests_total",
             &[
-                ("account", self.connection.name.clone()),
-                ("family", request.family.to_owned()),
-                ("status", status),
+                ("account", account),
+                ("family", SharedString::const_str(request.family)),
+                ("status", crate::metrics::status_label(status)),
             ]
         )
         .increment(1);

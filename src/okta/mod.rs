@@ -10,7 +10,7 @@ pub use errors::{OktaError, OktaErrorBody};
 
 /// Where and how to call Okta for one account: its validated host and decrypted token.
 pub struct Connection {
-    pub name: String,
+    pub name: std::sync::Arc<str>,
     pub domain: OktaDomain,
     pub token: secrecy::SecretString,
 }
