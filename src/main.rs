@@ -31,9 +31,26 @@ enum Command {
     Healthcheck,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let command = Cli::parse().command.unwrap_or(Command::Serve);
+    // One worker per CPU this process may run on; on a single CPU (a small container, or a
+    // process pinned with taskset) the current-thread scheduler does the same work without
+    // the multi-thread scheduler's cross-thread synchronisation.
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let runtime = if cpus == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(cpus)
+            .enable_all()
+            .build()?
+    };
+    runtime.block_on(run(command))
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     // The health check runs every few seconds in a container: it stays silent.
     if !matches!(command, Command::Healthcheck) {
