@@ -68,13 +68,11 @@ pub async fn edge(mut request: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
     }
 
-    let route_label = response
-        .extensions()
-        .get::<Route>()
-        .map_or(SharedString::const_str("-"), |r| {
-            SharedString::from(r.0.clone())
-        });
-    let route = response.extensions().get::<Route>().map_or("-", |r| &*r.0);
+    let tagged = response.extensions().get::<Route>().map(|r| r.0.clone());
+    let route = tagged.as_deref().unwrap_or("-");
+    let route_label = tagged
+        .clone()
+        .map_or(SharedString::const_str("-"), SharedString::from);
     let key = response
         .extensions()
         .get::<KeyHash>()
