@@ -3,6 +3,14 @@
 //!
 //! The store only sees ciphertext; encryption happens in [`crate::accounts`].
 
+/// The columns of [`AccountRecord`], in `SELECT` and `RETURNING` lists (a macro, so queries
+/// stay `&'static str` through `concat!`).
+macro_rules! account_columns {
+    () => {
+        "name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error"
+    };
+}
+
 mod postgres;
 mod sqlite;
 

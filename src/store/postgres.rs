@@ -117,9 +117,9 @@ impl AccountStore for PostgresStore {
         }
         let now = Utc::now();
         let record = sqlx::query_as::<_, AccountRecord>(
-            "INSERT INTO accounts (name, domain, token_ciphertext, created_at, updated_at, last_verified_at) \
+            concat!("INSERT INTO accounts (name, domain, token_ciphertext, created_at, updated_at, last_verified_at) \
              VALUES ($1, $2, $3, $4, $4, $5) \
-             RETURNING name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error",
+             RETURNING ", account_columns!()),
         )
         .bind(&new.name)
         .bind(&new.domain)
@@ -133,19 +133,21 @@ impl AccountStore for PostgresStore {
     }
 
     async fn list(&self) -> Result<Vec<AccountRecord>, StoreError> {
-        Ok(sqlx::query_as::<_, AccountRecord>(
-            "SELECT name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error \
-             FROM accounts ORDER BY name",
-        )
+        Ok(sqlx::query_as::<_, AccountRecord>(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts ORDER BY name"
+        ))
         .fetch_all(&self.pool)
         .await?)
     }
 
     async fn get(&self, name: &str) -> Result<Option<AccountRecord>, StoreError> {
-        Ok(sqlx::query_as::<_, AccountRecord>(
-            "SELECT name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error \
-             FROM accounts WHERE name = $1",
-        )
+        Ok(sqlx::query_as::<_, AccountRecord>(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE name = $1"
+        ))
         .bind(name)
         .fetch_optional(&self.pool)
         .await?)
@@ -156,7 +158,7 @@ impl AccountStore for PostgresStore {
         name: &str,
         changes: AccountChanges,
     ) -> Result<Option<AccountRecord>, StoreError> {
-        Ok(sqlx::query_as::<_, AccountRecord>(
+        Ok(sqlx::query_as::<_, AccountRecord>(concat!(
             "UPDATE accounts SET \
                  domain = COALESCE($1, domain), \
                  token_ciphertext = COALESCE($2, token_ciphertext), \
@@ -164,8 +166,9 @@ impl AccountStore for PostgresStore {
                  last_error = NULL, \
                  updated_at = $4 \
              WHERE name = $5 \
-             RETURNING name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error",
-        )
+             RETURNING ",
+            account_columns!()
+        ))
         .bind(changes.domain)
         .bind(changes.token_ciphertext)
         .bind(changes.verified_at)
@@ -209,10 +212,11 @@ impl AccountStore for PostgresStore {
             .bind(ACCOUNTS_LOCK_KEY)
             .execute(&mut *tx)
             .await?;
-        let rows = sqlx::query_as::<_, AccountRecord>(
-            "SELECT name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error \
-             FROM accounts FOR UPDATE",
-        )
+        let rows = sqlx::query_as::<_, AccountRecord>(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts FOR UPDATE"
+        ))
         .fetch_all(&mut *tx)
         .await?;
         for row in &rows {

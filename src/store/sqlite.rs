@@ -66,9 +66,9 @@ impl AccountStore for SqliteStore {
         }
         let now = Utc::now();
         let record = sqlx::query_as::<_, AccountRecord>(
-            "INSERT INTO accounts (name, domain, token_ciphertext, created_at, updated_at, last_verified_at) \
+            concat!("INSERT INTO accounts (name, domain, token_ciphertext, created_at, updated_at, last_verified_at) \
              VALUES (?, ?, ?, ?, ?, ?) \
-             RETURNING name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error",
+             RETURNING ", account_columns!()),
         )
         .bind(&new.name)
         .bind(&new.domain)
@@ -83,19 +83,21 @@ impl AccountStore for SqliteStore {
     }
 
     async fn list(&self) -> Result<Vec<AccountRecord>, StoreError> {
-        Ok(sqlx::query_as::<_, AccountRecord>(
-            "SELECT name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error \
-             FROM accounts ORDER BY name",
-        )
+        Ok(sqlx::query_as::<_, AccountRecord>(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts ORDER BY name"
+        ))
         .fetch_all(&self.pool)
         .await?)
     }
 
     async fn get(&self, name: &str) -> Result<Option<AccountRecord>, StoreError> {
-        Ok(sqlx::query_as::<_, AccountRecord>(
-            "SELECT name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error \
-             FROM accounts WHERE name = ?",
-        )
+        Ok(sqlx::query_as::<_, AccountRecord>(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE name = ?"
+        ))
         .bind(name)
         .fetch_optional(&self.pool)
         .await?)
@@ -108,7 +110,7 @@ impl AccountStore for SqliteStore {
     ) -> Result<Option<AccountRecord>, StoreError> {
         // A new token or domain invalidates the last check's error; a verified change records
         // the time, an unverified one keeps the previous verification time.
-        Ok(sqlx::query_as::<_, AccountRecord>(
+        Ok(sqlx::query_as::<_, AccountRecord>(concat!(
             "UPDATE accounts SET \
                  domain = COALESCE(?, domain), \
                  token_ciphertext = COALESCE(?, token_ciphertext), \
@@ -116,8 +118,9 @@ impl AccountStore for SqliteStore {
                  last_error = NULL, \
                  updated_at = ? \
              WHERE name = ? \
-             RETURNING name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error",
-        )
+             RETURNING ",
+            account_columns!()
+        ))
         .bind(changes.domain)
         .bind(changes.token_ciphertext)
         .bind(changes.verified_at)
@@ -157,10 +160,11 @@ impl AccountStore for SqliteStore {
 
     async fn reencrypt_all(&self, f: Reencrypt<'_>) -> Result<usize, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let rows = sqlx::query_as::<_, AccountRecord>(
-            "SELECT name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error \
-             FROM accounts",
-        )
+        let rows = sqlx::query_as::<_, AccountRecord>(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts"
+        ))
         .fetch_all(&mut *tx)
         .await?;
         for row in &rows {
