@@ -30,6 +30,20 @@ pub struct OktaSettings {
     pub request_timeout: Duration,
     pub action_deadline: Duration,
     pub max_in_flight_per_account: usize,
+    /// Calls that may wait for a slot per account once the in-flight limit is reached.
+    pub queue_per_account: usize,
+    /// The egress proxy Okta is reached through, if any.
+    pub proxy: Option<ProxySettings>,
+}
+
+/// `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`, read with the rest of the configuration (not behind
+/// its back by the HTTP client) so that start-up validates them and tests can set them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxySettings {
+    pub https: Option<url::Url>,
+    pub http: Option<url::Url>,
+    /// Hosts reached directly, in curl's `NO_PROXY` syntax.
+    pub no_proxy: Option<String>,
 }
 
 impl Default for OktaSettings {
@@ -41,6 +55,8 @@ impl Default for OktaSettings {
             request_timeout: Duration::from_millis(10_000),
             action_deadline: Duration::from_millis(25_000),
             max_in_flight_per_account: 20,
+            queue_per_account: 256,
+            proxy: None,
         }
     }
 }
@@ -113,6 +129,12 @@ impl Config {
                     "OKTA_MAX_IN_FLIGHT_PER_ACCOUNT",
                     defaults.max_in_flight_per_account,
                 )?,
+                queue_per_account: parse_or(
+                    &get,
+                    "OKTA_QUEUE_PER_ACCOUNT",
+                    defaults.queue_per_account,
+                )?,
+                proxy: proxy(&get)?,
             },
             max_concurrent_requests: parse_or(&get, "MAX_CONCURRENT_REQUESTS", 1024)?,
             request_timeout: millis(&get, "REQUEST_TIMEOUT_MS", Duration::from_secs(30))?,
@@ -234,6 +256,60 @@ fn keys(
     Ok(keys)
 }
 
+/// A proxy URL may carry credentials: `Debug` shows only scheme, host and port.
+impl std::fmt::Debug for ProxySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |url: &Option<url::Url>| {
+            url.as_ref().map(|u| {
+                format!(
+                    "{}://{}:{}",
+                    u.scheme(),
+                    u.host_str().unwrap_or_default(),
+                    u.port_or_known_default().unwrap_or_default()
+                )
+            })
+        };
+        f.debug_struct("ProxySettings")
+            .field("https", &show(&self.https))
+            .field("http", &show(&self.http))
+            .field("no_proxy", &self.no_proxy)
+            .finish()
+    }
+}
+
+/// The egress proxy from the conventional variables (upper case first, as curl reads them).
+fn proxy(get: &impl Fn(&str) -> Option<String>) -> Result<Option<ProxySettings>, ConfigError> {
+    let url = |upper: &'static str, lower: &'static str| -> Result<Option<url::Url>, ConfigError> {
+        let (var, raw) = match get(upper) {
+            Some(raw) => (upper, raw),
+            None => match get(lower) {
+                Some(raw) => (lower, raw),
+                None => return Ok(None),
+            },
+        };
+        // The value may hold a password: the problem never quotes it.
+        let parsed = url::Url::parse(raw.trim())
+            .map_err(|_| invalid(var, "is not a URL such as http://proxy.internal:3128"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(invalid(
+                var,
+                "must be an http:// or https:// URL with a host",
+            ));
+        }
+        Ok(Some(parsed))
+    };
+    let https = url("HTTPS_PROXY", "https_proxy")?;
+    let http = url("HTTP_PROXY", "http_proxy")?;
+    if https.is_none() && http.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(ProxySettings {
+        https,
+        http,
+        no_proxy: get("NO_PROXY").or_else(|| get("no_proxy")),
+    }))
+}
+
 fn extra_hosts(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
     let Some(raw) = get("OKTA_EXTRA_HOSTS") else {
         return Ok(Vec::new());
@@ -279,7 +355,34 @@ mod tests {
         assert_eq!(c.data_dir().unwrap(), PathBuf::from("data"));
         assert_eq!(c.okta.action_deadline, Duration::from_millis(25_000));
         assert_eq!(c.okta.max_in_flight_per_account, 20);
+        assert_eq!(c.okta.queue_per_account, 256);
+        assert!(c.okta.proxy.is_none());
         assert!(!c.okta.allow_insecure_loopback);
+    }
+
+    #[test]
+    fn the_egress_proxy_comes_from_the_conventional_variables_and_hides_its_password() {
+        let c = config(&[
+            (
+                "HTTPS_PROXY",
+                "http://user:s3cret-proxy-pass@proxy.internal:3128",
+            ),
+            ("no_proxy", "localhost,.internal"),
+        ])
+        .unwrap();
+        let proxy = c.okta.proxy.clone().unwrap();
+        assert_eq!(
+            proxy.https.as_ref().map(url::Url::as_str),
+            Some("http://user:s3cret-proxy-pass@proxy.internal:3128/")
+        );
+        assert_eq!(proxy.http, None);
+        assert_eq!(proxy.no_proxy.as_deref(), Some("localhost,.internal"));
+        assert!(!format!("{c:?}").contains("s3cret-proxy-pass"));
+        let lower = config(&[("http_proxy", "http://127.0.0.1:3128")]).unwrap();
+        assert!(lower.okta.proxy.unwrap().http.is_some());
+        let err = config(&[("HTTPS_PROXY", "ftp://s3cret@proxy")]).unwrap_err();
+        assert_eq!(err.var, "HTTPS_PROXY");
+        assert!(!err.to_string().contains("s3cret"));
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub enum ErrorStatus {
     RouteNotFound,
     MethodNotAllowed,
     UnsupportedMediaType,
+    Conflict,
+    ProfileMasteredElsewhere,
     InternalError,
 }
 
@@ -53,7 +55,7 @@ struct TableRow {
 }
 
 impl ErrorStatus {
-    pub const ALL: [ErrorStatus; 20] = [
+    pub const ALL: [ErrorStatus; 22] = [
         ErrorStatus::InvalidFieldValue,
         ErrorStatus::AuthenticationFailure,
         ErrorStatus::ResourceNotFound,
@@ -73,6 +75,8 @@ impl ErrorStatus {
         ErrorStatus::RouteNotFound,
         ErrorStatus::MethodNotAllowed,
         ErrorStatus::UnsupportedMediaType,
+        ErrorStatus::Conflict,
+        ErrorStatus::ProfileMasteredElsewhere,
         ErrorStatus::InternalError,
     ];
 
@@ -212,6 +216,20 @@ impl ErrorStatus {
                 "The request body must be JSON.",
                 "Send the header 'Content-Type: application/json' with a JSON body.",
             ),
+            Conflict => (
+                "CONFLICT",
+                9114,
+                StatusCode::CONFLICT,
+                "What the request would create already exists.",
+                "See details.conflict: use the existing object, or choose another name.",
+            ),
+            ProfileMasteredElsewhere => (
+                "PROFILE_MASTERED_ELSEWHERE",
+                9115,
+                StatusCode::FORBIDDEN,
+                "The user's profile is mastered by another system (such as Active Directory or an HR source), so Okta refuses this change.",
+                "Make the change in the source system that masters the user; Okta picks it up at the next import.",
+            ),
             InternalError => (
                 "INTERNAL_ERROR",
                 9199,
@@ -293,6 +311,9 @@ pub struct ErrorDetails {
     pub user_status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_actions: Option<Vec<String>>,
+    /// What already exists, for CONFLICT.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome_unknown: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -314,6 +335,8 @@ pub struct ApiError {
     pub message: String,
     /// Boxed: errors travel in `Result`s everywhere and should stay small.
     pub details: Box<ErrorDetails>,
+    /// Replaces the table's how-to-fix text where the situation needs its own advice.
+    how_to_fix: Option<String>,
     internal: Option<String>,
 }
 
@@ -324,8 +347,20 @@ impl ApiError {
             code: status.default_code(),
             message: status.default_message().to_owned(),
             details: Box::default(),
+            how_to_fix: None,
             internal: None,
         }
+    }
+
+    pub fn with_how_to_fix(mut self, how_to_fix: impl Into<String>) -> Self {
+        self.how_to_fix = Some(how_to_fix.into());
+        self
+    }
+
+    pub fn how_to_fix(&self) -> &str {
+        self.how_to_fix
+            .as_deref()
+            .unwrap_or_else(|| self.status.how_to_fix())
     }
 
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
@@ -399,7 +434,7 @@ impl ApiError {
             "code": self.code,
             "httpStatus": self.status.http_status().as_u16(),
             "message": self.message,
-            "howToFix": self.status.how_to_fix(),
+            "howToFix": self.how_to_fix(),
             "requestId": request_id,
         });
         if !self.details.is_empty() {
@@ -464,7 +499,7 @@ mod tests {
 
     #[test]
     fn every_status_maps_to_its_code_and_http_status() {
-        let expected: [(ErrorStatus, &str, u16, u16); 20] = [
+        let expected: [(ErrorStatus, &str, u16, u16); 22] = [
             (
                 ErrorStatus::InvalidFieldValue,
                 "INVALID_FIELD_VALUE",
@@ -533,6 +568,13 @@ mod tests {
                 "UNSUPPORTED_MEDIA_TYPE",
                 9113,
                 415,
+            ),
+            (ErrorStatus::Conflict, "CONFLICT", 9114, 409),
+            (
+                ErrorStatus::ProfileMasteredElsewhere,
+                "PROFILE_MASTERED_ELSEWHERE",
+                9115,
+                403,
             ),
             (ErrorStatus::InternalError, "INTERNAL_ERROR", 9199, 500),
         ];

@@ -32,9 +32,11 @@ pub enum Kind {
         min: i64,
         max: i64,
     },
-    /// An Okta id or login: a path segment of an Okta URL, so never blank, `.` or `..`.
+    /// An Okta id or login: a path segment of an Okta URL, so never blank, `.` or `..`. A
+    /// user reference is never `me` either: Okta reads it as the API token's owner.
     Reference {
         max: u32,
+        user: bool,
     },
     Enum(&'static [&'static str]),
     /// An ISO 8601 date-time with an offset, e.g. `2026-01-01T00:00:00Z`.
@@ -146,12 +148,19 @@ impl Param {
                 "properties": {"value": {"type": "string", "minLength": 1, "maxLength": 256}},
                 "writeOnly": true
             }),
-            Kind::Reference { max } => json!({
+            Kind::Reference { max, user: false } => json!({
                 "type": "string",
                 "minLength": 1,
                 "maxLength": max,
                 "pattern": NON_BLANK,
                 "not": {"enum": [".", ".."]}
+            }),
+            Kind::Reference { max, user: true } => json!({
+                "type": "string",
+                "minLength": 1,
+                "maxLength": max,
+                "pattern": NON_BLANK,
+                "not": {"anyOf": [{"enum": [".", ".."]}, {"pattern": "^[Mm][Ee]$"}]}
             }),
             Kind::Boolean => json!({"type": "boolean"}),
             Kind::Integer { min, max } => {
@@ -202,16 +211,26 @@ impl Param {
         }
     }
 
-    /// The problem to report when the schema keyword `failed` refused a value: a pattern's
+    /// The problem to report when the schema keyword `failed` refused `value`: a pattern's
     /// own wording when the pattern failed, the plain expectation for a wrong type or length.
-    pub fn problem(&self, failed: &jsonschema::error::ValidationErrorKind) -> String {
+    pub fn problem(
+        &self,
+        failed: &jsonschema::error::ValidationErrorKind,
+        value: &Value,
+    ) -> String {
         use jsonschema::error::ValidationErrorKind::{Not, Pattern};
         let pattern_failed = matches!(failed, Pattern { .. } | Not { .. });
         match self.kind {
+            Kind::Reference { user: true, .. }
+                if value.as_str().is_some_and(|v| v.eq_ignore_ascii_case("me")) =>
+            {
+                "must be a user's Okta id or login, not 'me' (Okta's alias for the API token's owner)"
+                    .to_owned()
+            }
             Kind::String { min, max, .. } if !pattern_failed => {
                 format!("must be a string of {min} to {max} characters")
             }
-            Kind::Reference { max } if !pattern_failed => {
+            Kind::Reference { max, .. } if !pattern_failed => {
                 format!("must be a string of 1 to {max} characters")
             }
             _ => self.expectation(),
@@ -302,7 +321,7 @@ impl InputSchema {
                     let top = field.split('.').next().unwrap_or_default();
                     let problem = self
                         .param(top)
-                        .map(|param| param.problem(kind))
+                        .map(|param| param.problem(kind, error.instance()))
                         .unwrap_or_else(|| "is invalid".to_owned());
                     push(FieldProblem::new(top.to_owned(), problem));
                 }

@@ -6,9 +6,9 @@ use serde_json::json;
 use super::users::dry_run;
 use super::{
     Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
-    reference, shape_response, value,
+    reference, shape_response, user_reference, value,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldProblem};
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
 use crate::params::{DefaultValue, Input, Kind, Param};
 
@@ -19,7 +19,7 @@ pub static ACTIONS: &[&Action] = &[
 ];
 
 const APP_ID: Param = reference("appId", "The application's Okta id.");
-const USER_ID: Param = reference(
+const USER_ID: Param = user_reference(
     "userId",
     "The user's Okta id, or their login (resolved to the id with one lookup).",
 );
@@ -87,14 +87,14 @@ static ASSIGN_APP_TO_USER: Action = Action {
         Param::new(
             "scope",
             Kind::Enum(&["USER", "GROUP"]),
-            "USER for a direct assignment, GROUP when it comes from a group.",
+            "USER, a direct assignment (the only kind this action makes). GROUP assignments come from assigning the application to a group, and are refused here.",
         )
         .default(DefaultValue::Str("USER")),
     ],
     resource: "application",
     mutating: true,
     carries_credentials: false,
-    check: None,
+    check: Some(direct_assignment_only),
     responses: &[ResponseShape {
         label: "the application user (the assignment)",
         sample: r#"{
@@ -113,13 +113,25 @@ static ASSIGN_APP_TO_USER: Action = Action {
     handler: assign_app_to_user,
 };
 
+/// Okta makes a GROUP-scoped app user itself, from a group's app assignment; a direct
+/// assignment sent with that scope would be mislabelled, not inherited from any group.
+fn direct_assignment_only(input: &Input) -> Vec<FieldProblem> {
+    if input.str("scope") == Some("GROUP") {
+        return vec![FieldProblem::new(
+            "scope",
+            "GROUP assignments come from a group-to-app assignment (assign the application to one of the user's groups); this action only makes direct USER assignments",
+        )];
+    }
+    Vec::new()
+}
+
 fn assign_app_to_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     value(async move {
         let user_id = ctx.user_id(input.str("userId").unwrap_or_default()).await?;
         let path = app_path(ctx, &input)?.fixed("users");
         let request = OktaRequest::new(Method::POST, path, "apps/{id}/users").json(json!({
             "id": user_id,
-            "scope": input.str("scope").unwrap_or("USER"),
+            "scope": "USER",
         }));
         let app_user = ctx.call_json_for_user(request, &user_id).await?;
         Ok(shape_response(app_user, &ASSIGN_APP_TO_USER.responses[0]))

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::users::dry_run;
 use super::{
     Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
-    reference, shape_response, value,
+    reference, shape_response, user_reference, value,
 };
 use crate::error::{ApiError, FieldProblem};
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
@@ -14,7 +14,7 @@ use crate::params::{Input, Kind, Param};
 
 pub static ACTIONS: &[&Action] = &[&LIST_FACTORS, &ENROLL_FACTOR, &RESET_FACTOR];
 
-const USER_ID: Param = reference(
+const USER_ID: Param = user_reference(
     "userId",
     "The user's Okta id, or their login (resolved to the id with one lookup).",
 );
@@ -62,7 +62,7 @@ static LIST_FACTORS: Action = Action {
     "status": "ACTIVE",
     "created": "2024-01-21T10:00:00.000Z",
     "lastUpdated": "2024-01-21T10:00:00.000Z",
-    "profile": {"phoneNumber": "+1-555-123-4567"}
+    "profile": {"phoneNumber": "+15551234567"}
   }
 ]"#,
         kind: ShapeKind::OktaTop,
@@ -100,7 +100,7 @@ static ENROLL_FACTOR: Action = Action {
         Param::new(
             "profile",
             Kind::StringMap,
-            "Required for question ({question, answer}), sms and call ({phoneNumber}, call also phoneExtension) and email ({email}); not used otherwise.",
+            "Required for question ({question, answer}), sms and call ({phoneNumber}, call also phoneExtension) and email ({email}); not used otherwise. A phoneNumber is sent to Okta in E.164 (+ and country code, e.g. +15551234567): spaces, dashes, dots and parentheses are dropped.",
         ),
     ],
     resource: "user",
@@ -177,6 +177,12 @@ fn check_enrollment(input: &Input) -> Vec<FieldProblem> {
             }
         }
     }
+    if needs.contains(&"phoneNumber") && member("phoneNumber").is_some_and(|p| e164(p).is_none()) {
+        problems.push(FieldProblem::new(
+            "profile.phoneNumber",
+            "must be a phone number with + and country code, such as +1 555 123 4567 (spaces, dashes, dots and parentheses are dropped)",
+        ));
+    }
     if factor_type == "question" && member("answer").is_some_and(|a| a.chars().count() < 4) {
         problems.push(FieldProblem::new(
             "profile.answer",
@@ -184,6 +190,21 @@ fn check_enrollment(input: &Input) -> Vec<FieldProblem> {
         ));
     }
     problems
+}
+
+/// A phone number in E.164, the only form Okta's factor profiles take
+/// (`^\+[1-9]\d{1,14}$`), from one written with the usual separators.
+fn e164(number: &str) -> Option<String> {
+    let digits: String = number
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    let rest = digits.strip_prefix('+')?;
+    let valid = (2..=15).contains(&rest.len())
+        && rest.bytes().all(|b| b.is_ascii_digit())
+        && !rest.starts_with('0');
+    valid.then_some(digits)
 }
 
 fn enroll_factor(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
@@ -194,7 +215,15 @@ fn enroll_factor(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
             "provider": input.str("provider").unwrap_or_default(),
         });
         if let Some(profile) = input.object("profile") {
-            body["profile"] = Value::Object(profile.clone());
+            let mut profile = profile.clone();
+            if let Some(number) = profile
+                .get("phoneNumber")
+                .and_then(Value::as_str)
+                .and_then(e164)
+            {
+                profile.insert("phoneNumber".to_owned(), Value::String(number));
+            }
+            body["profile"] = Value::Object(profile);
         }
         let request = OktaRequest::new(Method::POST, path, "users/{id}/factors").json(body);
         let mut factor = ctx.call_json_for_user(request, &user_id).await?;
@@ -260,4 +289,29 @@ fn reset_factor(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
             "factorId": factor_id,
         }))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::e164;
+
+    #[test]
+    fn phone_numbers_become_e164_or_are_refused() {
+        assert_eq!(e164("+1-555-123-4567").as_deref(), Some("+15551234567"));
+        assert_eq!(
+            e164(" +44 (20) 7946.0958 ").as_deref(),
+            Some("+442079460958")
+        );
+        assert_eq!(e164("+15551234567").as_deref(), Some("+15551234567"));
+        for bad in [
+            "555-123-4567",
+            "+0 555 123",
+            "+1",
+            "+1 555 CALL NOW",
+            "+1234567890123456",
+            "++15551234567",
+        ] {
+            assert_eq!(e164(bad), None, "{bad}");
+        }
+    }
 }

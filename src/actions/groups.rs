@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::users::dry_run;
 use super::{
     Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
-    reference, shape, shape_response, value,
+    reference, shape, shape_response, user_reference, value,
 };
 use crate::error::ApiError;
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
@@ -26,7 +26,7 @@ pub static ACTIONS: &[&Action] = &[
 pub static PENDING_APPROVALS: &[&Action] = &[&GET_PENDING_APPROVALS];
 
 const GROUP_ID: Param = reference("groupId", "The group's Okta id.");
-const MEMBER_ID: Param = reference(
+const MEMBER_ID: Param = user_reference(
     "userId",
     "The user's Okta id, or their login (resolved to the id with one lookup).",
 );
@@ -132,7 +132,7 @@ fn get_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
 static UPDATE_GROUP: Action = Action {
     name: "update_group",
     label: "Update Group",
-    description: "Renames a group and/or changes its description. Okta replaces the whole profile, so an omitted description keeps the current one.",
+    description: "Renames a group and/or changes its description. Okta replaces the whole profile, so the gateway reads the group first and sends back every other attribute (an omitted description and custom attributes such as costCenter keep their values).",
     params: &[GROUP_ID, NAME.required(), DESCRIPTION],
     resource: "group",
     mutating: true,
@@ -146,22 +146,27 @@ static UPDATE_GROUP: Action = Action {
 fn update_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     value(async move {
         let path = group_path(ctx, &input)?;
-        let description = match input.str("description") {
-            Some(description) => json!(description),
-            None => {
-                let current = ctx
-                    .call_json(OktaRequest::get(path.clone(), "groups/{id}"))
-                    .await?;
-                current
-                    .pointer("/profile/description")
-                    .cloned()
-                    .unwrap_or(Value::Null)
+        // Okta's PUT replaces the whole profile, and group profiles are extensible: send back
+        // every attribute the group has (e.g. costCenter), changing only name and description.
+        let current = ctx
+            .call_json(OktaRequest::get(path.clone(), "groups/{id}"))
+            .await?;
+        let mut profile = match current.get("profile") {
+            Some(Value::Object(profile)) => profile.clone(),
+            _ => {
+                return Err(
+                    ApiError::new(crate::error::ErrorStatus::UpstreamUnavailable)
+                        .with_internal("Okta returned a group without a profile"),
+                );
             }
         };
-        let profile = json!({
-            "name": input.str("name").unwrap_or_default(),
-            "description": description,
-        });
+        profile.insert(
+            "name".to_owned(),
+            json!(input.str("name").unwrap_or_default()),
+        );
+        if let Some(description) = input.str("description") {
+            profile.insert("description".to_owned(), json!(description));
+        }
         let request =
             OktaRequest::new(Method::PUT, path, "groups/{id}").json(json!({ "profile": profile }));
         Ok(shaped_group(ctx.call_json(request).await?))

@@ -226,7 +226,29 @@ fn describe_param(param: &Param) -> Value {
 /// so `.`, `..` and blank values can never be one (NOTES.md §5): the schema refuses them with
 /// the other input problems, before any Okta call.
 pub const fn reference(name: &'static str, description: &'static str) -> Param {
-    Param::new(name, Kind::Reference { max: 256 }, description).required()
+    Param::new(
+        name,
+        Kind::Reference {
+            max: 256,
+            user: false,
+        },
+        description,
+    )
+    .required()
+}
+
+/// A user reference: an id or a login, never `me`, which Okta resolves to the API token's
+/// owner (often a super admin) instead of refusing.
+pub const fn user_reference(name: &'static str, description: &'static str) -> Param {
+    Param::new(
+        name,
+        Kind::Reference {
+            max: 256,
+            user: true,
+        },
+        description,
+    )
+    .required()
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
-    reference, sample, shape, shape_response, value,
+    sample, shape, shape_response, user_reference, value,
 };
 use crate::error::{ApiError, ErrorStatus};
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
@@ -39,7 +39,7 @@ const fn text(name: &'static str, min: u32, max: u32, description: &'static str)
     )
 }
 
-const USER_ID: Param = reference(
+const USER_ID: Param = user_reference(
     "userId",
     "The user's Okta id, or their login (resolved to the id where Okta needs one).",
 );
@@ -132,7 +132,7 @@ const USER_SAMPLE: &str = r#"{
 }"#;
 
 const STATUS_SAMPLE: &str = r#"{"status": 200, "message": "User successfully deactivated.", "userId": "00ub0oNGTSWTBKOLGLNR", "userStatus": "DEPROVISIONED"}"#;
-const EMAIL_SENT_SAMPLE: &str = r#"{"status": 200, "message": "Activation email sent to the user.", "userId": "00ub0oNGTSWTBKOLGLNR"}"#;
+const EMAIL_SENT_SAMPLE: &str = r#"{"status": 200, "message": "Activation email sent to the user.", "userId": "00ub0oNGTSWTBKOLGLNR", "operation": "activate"}"#;
 
 static CREATE_USER: Action = Action {
     name: "create_user",
@@ -216,7 +216,7 @@ static GET_USER: Action = Action {
             "Look the user up by their Okta id or by their login.",
         )
         .required(),
-        reference("searchValue", "The id or login to look up."),
+        user_reference("searchValue", "The id or login to look up."),
     ],
     resource: "user",
     mutating: false,
@@ -252,7 +252,7 @@ static UPDATE_USER: Action = Action {
     label: "Update User",
     description: "Updates profile fields of an existing user; only the fields given change (a partial update), all others stay as they are.",
     params: &[
-        reference("userIdOrLogin", "The user's Okta id or login."),
+        user_reference("userIdOrLogin", "The user's Okta id or login."),
         FIRST_NAME,
         LAST_NAME,
         EMAIL,
@@ -317,7 +317,7 @@ static DELETE_USER: Action = Action {
     label: "Delete User",
     description: "Deactivates (if needed) and permanently deletes a user. Irreversible: put a confirmation step (dryRun) before it.",
     params: &[
-        reference("userIdOrLogin", "The user's Okta id or login."),
+        user_reference("userIdOrLogin", "The user's Okta id or login."),
         Param::new(
             "sendEmail",
             Kind::Boolean,
@@ -363,34 +363,57 @@ fn delete_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
             return Ok(dry_run(message, user));
         }
         let path = ctx.user_path(&id)?;
+        let send_email = input.bool("sendEmail").unwrap_or(false);
         if status != "DEPROVISIONED" {
-            // The first phase: never repeated, it may have reached Okta.
+            // The first phase: never repeated, it may have reached Okta. Okta's email to the
+            // admin hangs on the deactivation, so sendEmail goes here too.
             let deactivate = OktaRequest::new(
                 Method::POST,
                 path.clone().fixed("lifecycle/deactivate"),
                 "users/{id}/lifecycle",
-            );
+            )
+            .query("sendEmail", send_email);
             if let Err(err) = ctx.session.call(&deactivate).await {
                 return Err(ctx.with_user_status(ctx.map(err), &id).await);
             }
         }
         // The second phase: deleting a deactivated user twice cannot change the outcome.
         let delete = OktaRequest::new(Method::DELETE, path, "users/{id}")
-            .query("sendEmail", input.bool("sendEmail").unwrap_or(false))
+            .query("sendEmail", send_email)
             .retry(Retry::Idempotent);
         match ctx.session.call(&delete).await {
             Ok(_) => {}
             Err(crate::okta::OktaError::Api { status: 404, .. }) => {}
-            Err(err) => return Err(ctx.map(err)),
+            Err(err) => return Err(half_done_delete(ctx.map(err), &user)),
         }
         Ok(json!({"status": 204, "message": "User successfully deactivated and deleted."}))
     })
 }
 
+/// The delete phase failed after the user was deactivated: say so, and that a repeat finishes
+/// the job (it then only deletes).
+fn half_done_delete(mut error: ApiError, user: &Value) -> ApiError {
+    error.details.user_status = Some("DEPROVISIONED".to_owned());
+    let login = login(user);
+    let message = if error.details.outcome_unknown == Some(true) {
+        format!(
+            "User {login} is deactivated (DEPROVISIONED); the answer to the delete step was lost, so the user may or may not be deleted."
+        )
+    } else {
+        format!(
+            "User {login} is deactivated (DEPROVISIONED) but not deleted: the delete step failed. {}",
+            error.message.trim_end()
+        )
+    };
+    error.with_message(message).with_how_to_fix(
+        "Repeat delete_user for this user: it is already deactivated, so the repeat only deletes it and finishes the job (a user that was deleted after all is then reported as not found).",
+    )
+}
+
 static ACTIVATE_USER: Action = Action {
     name: "activate_user",
     label: "Activate User",
-    description: "Activates a STAGED or DEPROVISIONED user. With sendEmail false the activation link is returned for the flow to share; with true Okta emails it to the user.",
+    description: "Activates a STAGED or DEPROVISIONED user. A PROVISIONED user (activated without a password, welcome email lost) gets a new activation link instead (Okta's reactivate); `operation` says which ran. With sendEmail false the activation link is returned for the flow to share; with true Okta emails it to the user.",
     params: &[USER_ID, SEND_EMAIL_TO_USER],
     resource: "user",
     mutating: true,
@@ -399,7 +422,7 @@ static ACTIVATE_USER: Action = Action {
     responses: &[
         ResponseShape {
             label: "sendEmail false: the activation link and token",
-            sample: r#"{"activationUrl": "https://dev-12345.okta.com/welcome/XE6wE17zmphl3KqAPFxO", "activationToken": "XE6wE17zmphl3KqAPFxO"}"#,
+            sample: r#"{"activationUrl": "https://dev-12345.okta.com/welcome/XE6wE17zmphl3KqAPFxO", "activationToken": "XE6wE17zmphl3KqAPFxO", "operation": "activate"}"#,
             kind: ShapeKind::Okta,
         },
         ResponseShape {
@@ -415,12 +438,32 @@ static ACTIVATE_USER: Action = Action {
 fn activate_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     value(async move {
         let send_email = input.bool("sendEmail").unwrap_or(false);
-        let body = lifecycle(ctx, &input, "lifecycle/activate", Some(send_email), false).await?;
+        let activate = lifecycle(ctx, &input, "lifecycle/activate", Some(send_email), false).await;
+        let (operation, (id, body)) = match activate {
+            Ok(done) => ("activate", done),
+            // Activated without a password and the welcome email lost: Okta only re-sends
+            // activation to a PROVISIONED user through reactivate (NOTES.md §3).
+            Err(error) if error.details.user_status.as_deref() == Some("PROVISIONED") => {
+                let op = "lifecycle/reactivate";
+                (
+                    "reactivate",
+                    lifecycle(ctx, &input, op, Some(send_email), false).await?,
+                )
+            }
+            Err(error) => return Err(error),
+        };
         if send_email {
-            Ok(email_sent(&input, "Activation email sent to the user."))
-        } else {
-            Ok(shape_response(body, &ACTIVATE_USER.responses[0]))
+            let message = match operation {
+                "activate" => "Activation email sent to the user.",
+                _ => "A new activation email was sent to the user (already PROVISIONED).",
+            };
+            return Ok(
+                json!({"status": 200, "message": message, "userId": id, "operation": operation}),
+            );
         }
+        let mut shaped = shape_response(body, &ACTIVATE_USER.responses[0]);
+        shaped["operation"] = json!(operation);
+        Ok(shaped)
     })
 }
 
@@ -438,44 +481,40 @@ async fn change_status(
     input: &Input,
     change: StatusChange,
 ) -> Result<Value, ApiError> {
-    lifecycle(ctx, input, change.op, None, change.e0000001_is_state).await?;
+    let (id, _) = lifecycle(ctx, input, change.op, None, change.e0000001_is_state).await?;
     Ok(json!({
         "status": 200,
         "message": change.message,
-        "userId": input.str("userId").unwrap_or_default(),
+        "userId": id,
         "userStatus": change.user_status,
     }))
 }
 
-/// `POST /api/v1/users/{user}/{op}`: never repeated; a refusal for the user's status gets
-/// the status added.
+/// `POST /api/v1/users/{id}/{op}` for the user named by `userId`, resolved to the Okta id
+/// (the wrappers return it): never repeated; a refusal for the user's status gets the status
+/// added. Returns the id and Okta's answer.
 async fn lifecycle(
     ctx: &ActionContext,
     input: &Input,
     op: &'static str,
     send_email: Option<bool>,
     e0000001_is_state: bool,
-) -> Result<Value, ApiError> {
-    let reference = input.str("userId").unwrap_or_default();
-    let segment = ctx.user_segment(reference).await?;
+) -> Result<(String, Value), ApiError> {
+    let id = ctx.user_id(input.str("userId").unwrap_or_default()).await?;
     let mut request = OktaRequest::new(
         Method::POST,
-        ctx.user_path(&segment)?.fixed(op),
+        ctx.user_path(&id)?.fixed(op),
         "users/{id}/lifecycle",
     );
     if let Some(send_email) = send_email {
         request = request.query("sendEmail", send_email);
     }
     match ctx.session.call_json(&request).await {
-        Ok(body) => Ok(body),
+        Ok(body) => Ok((id, body)),
         Err(err) => Err(ctx
-            .with_user_status(ctx.map_with(err, e0000001_is_state), &segment)
+            .with_user_status(ctx.map_with(err, e0000001_is_state), &id)
             .await),
     }
-}
-
-fn email_sent(input: &Input, message: &str) -> Value {
-    json!({"status": 200, "message": message, "userId": input.str("userId").unwrap_or_default()})
 }
 
 static DEACTIVATE_USER: Action = Action {
@@ -603,7 +642,7 @@ fn unsuspend_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
 static UNLOCK_USER: Action = Action {
     name: "unlock_user",
     label: "Unlock User",
-    description: "Unlocks a LOCKED_OUT user (too many failed sign-ins) so they can sign in again.",
+    description: "Unlocks a LOCKED_OUT user (too many failed sign-ins) so they can sign in again; also unblocks an ACTIVE user who is blocked from unknown devices.",
     params: &[USER_ID],
     resource: "user",
     mutating: true,
@@ -662,7 +701,7 @@ static RESET_PASSWORD: Action = Action {
 fn reset_password(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     value(async move {
         let send_email = input.bool("sendEmail").unwrap_or(false);
-        let body = lifecycle(
+        let (id, body) = lifecycle(
             ctx,
             &input,
             "lifecycle/reset_password",
@@ -671,7 +710,8 @@ fn reset_password(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
         )
         .await?;
         if send_email {
-            Ok(email_sent(&input, "Password reset email sent to the user."))
+            let message = "Password reset email sent to the user.";
+            Ok(json!({"status": 200, "message": message, "userId": id}))
         } else {
             Ok(shape_response(body, &RESET_PASSWORD.responses[0]))
         }
@@ -698,7 +738,7 @@ static EXPIRE_PASSWORD: Action = Action {
 
 fn expire_password(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     value(async move {
-        let body = lifecycle(
+        let (_, body) = lifecycle(
             ctx,
             &input,
             "lifecycle/expire_password_with_temp_password",

@@ -7,6 +7,7 @@
 //! retried only for requests whose repetition cannot change the outcome.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,7 +26,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::Connection;
 use super::domain::OktaDomain;
 use super::errors::{OktaError, OktaErrorBody};
-use crate::config::OktaSettings;
+use crate::config::{OktaSettings, ProxySettings};
 
 pub const USER_AGENT: &str = concat!("okta-gateway/", env!("CARGO_PKG_VERSION"));
 
@@ -33,9 +34,12 @@ pub const USER_AGENT: &str = concat!("okta-gateway/", env!("CARGO_PKG_VERSION"))
 const MAX_RATE_LIMIT_RETRIES: u32 = 2;
 /// How many times an idempotent request is repeated after a 5xx or a broken connection.
 const MAX_TRANSIENT_RETRIES: u32 = 2;
-/// Bounds, in seconds, on the wait for a rate-limit reset (a server could send a huge reset).
+/// Bounds, in seconds, on the wait for a rate-limit reset: the real wait is reported, but a
+/// bogus reset must not park a flow for days.
 const MIN_RESET_WAIT_SECS: i64 = 1;
-const MAX_RESET_WAIT_SECS: i64 = 30;
+const MAX_RESET_WAIT_SECS: i64 = 3600;
+/// How many times a refusal because the user is still changing (E0000112) is repeated.
+const MAX_TRANSITION_RETRIES: u32 = 8;
 
 /// Make rustls use ring for every client in the process (reqwest is built without a provider
 /// of its own). Idempotent.
@@ -161,6 +165,13 @@ impl OktaResponse {
             .and_then(|v| v.to_str().ok())
     }
 
+    /// Whether this is a 4xx error answer carrying Okta's `errorCode` `code`.
+    fn is_error_code(&self, code: &str) -> bool {
+        (400..500).contains(&self.status)
+            && serde_json::from_slice::<OktaErrorBody>(&self.body)
+                .is_ok_and(|body| body.error_code.as_deref() == Some(code))
+    }
+
     /// The body as JSON; a body that is not JSON means the host is not behaving as Okta.
     pub fn json(&self) -> Result<Value, OktaError> {
         if self.body.is_empty() {
@@ -200,7 +211,36 @@ pub struct OktaClient {
     request_timeout: Duration,
     action_deadline: Duration,
     max_in_flight: usize,
-    in_flight: Arc<Mutex<HashMap<Arc<str>, Arc<Semaphore>>>>,
+    queue: usize,
+    in_flight: Arc<Mutex<HashMap<Arc<str>, Arc<Limiter>>>>,
+}
+
+/// One account's share of Okta: `max_in_flight` calls at once, and a bounded queue of calls
+/// waiting for a slot, so a burst waits instead of being refused.
+struct Limiter {
+    slots: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    queue: usize,
+}
+
+impl Limiter {
+    /// A slot, waiting at most `patience`; `None` when the queue is full or the wait ran out.
+    async fn acquire(&self, patience: Duration) -> Option<OwnedSemaphorePermit> {
+        if let Ok(permit) = self.slots.clone().try_acquire_owned() {
+            return Some(permit);
+        }
+        let queued = self
+            .waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.queue).then_some(n + 1)
+            });
+        if queued.is_err() {
+            return None;
+        }
+        let permit = tokio::time::timeout(patience, self.slots.clone().acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        permit.ok().and_then(Result::ok)
+    }
 }
 
 impl OktaClient {
@@ -208,20 +248,26 @@ impl OktaClient {
         install_crypto_provider();
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(settings.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
-            .no_proxy()
-            .build()?;
+            // Only the configured proxy: the client never reads the environment by itself.
+            .no_proxy();
+        let http = match &settings.proxy {
+            Some(proxy) => with_proxy(builder, proxy)?,
+            None => builder,
+        }
+        .build()?;
         Ok(OktaClient {
             http,
             request_timeout: settings.request_timeout,
             action_deadline: settings.action_deadline,
             max_in_flight: settings.max_in_flight_per_account,
+            queue: settings.queue_per_account,
             in_flight: Arc::default(),
         })
     }
@@ -233,7 +279,13 @@ impl OktaClient {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .entry(connection.name.clone())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.max_in_flight)))
+            .or_insert_with(|| {
+                Arc::new(Limiter {
+                    slots: Arc::new(Semaphore::new(self.max_in_flight)),
+                    waiting: AtomicUsize::new(0),
+                    queue: self.queue,
+                })
+            })
             .clone();
         Session {
             client: self.clone(),
@@ -286,7 +338,7 @@ pub struct Session {
     client: OktaClient,
     connection: Arc<Connection>,
     deadline: Instant,
-    limiter: Arc<Semaphore>,
+    limiter: Arc<Limiter>,
     request_ids: Mutex<Vec<String>>,
 }
 
@@ -331,10 +383,11 @@ impl Session {
         }
         let mut rate_limit_retries = 0;
         let mut transient_retries = 0;
+        let mut transition_retries = 0;
         let mut first_429: Option<String> = None;
         // Whether an earlier attempt may have taken effect although its answer was lost.
         let mut maybe_applied = false;
-        loop {
+        let result = loop {
             let attempt = self
                 .attempt(request, &url, first_429.as_deref(), rate_limit_retries)
                 .await;
@@ -354,11 +407,20 @@ impl Session {
                         family = request.family,
                         "a repeated DELETE found nothing: the earlier attempt deleted it"
                     );
-                    return Ok(OktaResponse {
+                    break Ok(OktaResponse {
                         status: 204,
                         headers: response.headers,
                         body: Bytes::new(),
                     });
+                }
+                // A factor's resend throttle (30 s per phone) is no rate-limit window: waiting
+                // for a reset and sending the SMS again would not help.
+                Ok(response)
+                    if response.status == 429
+                        && (response.is_error_code("E0000109")
+                            || response.is_error_code("E0000133")) =>
+                {
+                    break Ok(response);
                 }
                 Ok(response) if response.status == 429 => {
                     let wait = reset_wait(&response.headers);
@@ -375,10 +437,22 @@ impl Session {
                         tokio::time::sleep(wait).await;
                         continue;
                     }
-                    return Err(OktaError::RateLimited {
+                    break Err(OktaError::RateLimited {
                         retry_after: wait.as_secs().max(1),
                         body: serde_json::from_slice(&response.body).ok(),
                     });
+                }
+                // Okta refused, changing nothing, because the user is still being activated or
+                // changed: any request may be repeated once the transition is over.
+                Ok(response)
+                    if transition_retries < MAX_TRANSITION_RETRIES
+                        && response.is_error_code("E0000112") =>
+                {
+                    transition_retries += 1;
+                    if !self.backoff(transition_retries).await {
+                        break Ok(response);
+                    }
+                    self.count_retry(request, "user_in_transition");
                 }
                 Ok(response)
                     if response.status >= 500
@@ -387,16 +461,16 @@ impl Session {
                 {
                     transient_retries += 1;
                     if !self.backoff(transient_retries).await {
-                        return Ok(response);
+                        break Ok(response);
                     }
                     self.count_retry(request, "server_error");
                 }
-                Ok(response) => return Ok(response),
+                Ok(response) => break Ok(response),
                 Err(Failure::NotSent(reason)) if transient_retries < MAX_TRANSIENT_RETRIES => {
                     // The request never left: repeating it is safe for every method.
                     transient_retries += 1;
                     if !self.backoff(transient_retries).await {
-                        return Err(OktaError::Transport {
+                        break Err(OktaError::Transport {
                             reason,
                             outcome_unknown: false,
                         });
@@ -404,7 +478,7 @@ impl Session {
                     self.count_retry(request, "connection");
                 }
                 Err(Failure::NotSent(reason)) => {
-                    return Err(OktaError::Transport {
+                    break Err(OktaError::Transport {
                         reason,
                         outcome_unknown: false,
                     });
@@ -416,13 +490,21 @@ impl Session {
                 {
                     transient_retries += 1;
                     if !self.backoff(transient_retries).await {
-                        return Err(failure.into_error(request.retry));
+                        break Err(failure.into_error(request.retry));
                     }
                     self.count_retry(request, "connection");
                 }
-                Err(failure) => return Err(failure.into_error(request.retry)),
+                Err(failure) => break Err(failure.into_error(request.retry)),
             }
-        }
+        };
+        // An idempotent write whose last answer was lost may have taken effect all the same.
+        result.map_err(|err| {
+            if maybe_applied && request.method != Method::GET {
+                err.with_outcome_unknown()
+            } else {
+                err
+            }
+        })
     }
 
     /// Wait before a repeat: jittered exponential backoff, unless it would pass the deadline.
@@ -509,10 +591,13 @@ impl Session {
         if remaining.is_zero() {
             return Err(Failure::NoTimeLeft);
         }
-        let Ok(_permit): Result<OwnedSemaphorePermit, _> = self.limiter.clone().try_acquire_owned()
-        else {
+        let Some(_permit) = self.limiter.acquire(remaining).await else {
             return Err(Failure::Shed);
         };
+        let remaining = self.remaining();
+        if remaining.is_zero() {
+            return Err(Failure::NoTimeLeft);
+        }
         let mut builder = self
             .client
             .http
@@ -646,7 +731,7 @@ impl Failure {
 }
 
 /// How long to wait for a rate-limit reset: `X-Rate-Limit-Reset` against Okta's own `Date`
-/// (not the local clock), plus a second, clamped to [1 s, 30 s].
+/// (not the local clock), plus a second, clamped to [1 s, 1 h].
 fn reset_wait(headers: &HeaderMap) -> Duration {
     let reset = headers
         .get("x-rate-limit-reset")
@@ -661,6 +746,26 @@ fn reset_wait(headers: &HeaderMap) -> Duration {
     Duration::from_secs(secs.clamp(MIN_RESET_WAIT_SECS, MAX_RESET_WAIT_SECS) as u64)
 }
 
+/// Route Okta calls through the egress proxy (the proxy then resolves Okta's host names).
+fn with_proxy(
+    mut builder: reqwest::ClientBuilder,
+    proxy: &ProxySettings,
+) -> Result<reqwest::ClientBuilder, reqwest::Error> {
+    let no_proxy = || {
+        proxy
+            .no_proxy
+            .as_deref()
+            .and_then(reqwest::NoProxy::from_string)
+    };
+    if let Some(url) = &proxy.https {
+        builder = builder.proxy(reqwest::Proxy::https(url.as_str())?.no_proxy(no_proxy()));
+    }
+    if let Some(url) = &proxy.http {
+        builder = builder.proxy(reqwest::Proxy::http(url.as_str())?.no_proxy(no_proxy()));
+    }
+    Ok(builder)
+}
+
 /// The `Authorization` value, marked sensitive so it is never printed by `Debug`.
 fn ssws(token: &SecretString) -> Result<HeaderValue, String> {
     let mut value = HeaderValue::from_str(&format!("SSWS {}", token.expose_secret()))
@@ -672,6 +777,39 @@ fn ssws(token: &SecretString) -> Result<HeaderValue, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_full_limiter_queues_up_to_its_bound_and_only_within_the_patience() {
+        let limiter = Arc::new(Limiter {
+            slots: Arc::new(Semaphore::new(1)),
+            waiting: AtomicUsize::new(0),
+            queue: 1,
+        });
+        let held = limiter.acquire(Duration::ZERO).await.expect("a free slot");
+        // The wait would pass the deadline: no slot.
+        assert!(limiter.acquire(Duration::from_millis(20)).await.is_none());
+        assert_eq!(limiter.waiting.load(Ordering::Acquire), 0);
+        // One call waits; a second finds the queue full at once.
+        let waiter = {
+            let limiter = limiter.clone();
+            tokio::spawn(async move { limiter.acquire(Duration::from_secs(5)).await.is_some() })
+        };
+        while limiter.waiting.load(Ordering::Acquire) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let started = Instant::now();
+        assert!(limiter.acquire(Duration::from_secs(5)).await.is_none());
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "refused at once"
+        );
+        drop(held);
+        assert!(
+            waiter.await.expect("the waiter"),
+            "served once the slot is free"
+        );
+        assert_eq!(limiter.waiting.load(Ordering::Acquire), 0);
+    }
 
     #[test]
     fn values_are_one_encoded_segment() {
@@ -726,7 +864,8 @@ mod tests {
         let date = 1_795_878_000; // 2026-11-28T15:00:00Z
         assert_eq!(reset_wait(&headers(date + 4)), Duration::from_secs(5));
         assert_eq!(reset_wait(&headers(date - 100)), Duration::from_secs(1));
-        assert_eq!(reset_wait(&headers(date + 3600)), Duration::from_secs(30));
+        assert_eq!(reset_wait(&headers(date + 120)), Duration::from_secs(121));
+        assert_eq!(reset_wait(&headers(date + 7200)), Duration::from_secs(3600));
         assert_eq!(reset_wait(&HeaderMap::new()), Duration::from_secs(1));
     }
 

@@ -35,13 +35,15 @@ impl OktaErrorBody {
         }
     }
 
-    /// Okta's only way of saying "duplicate login" is this cause text (NOTES.md §6).
-    fn is_duplicate_login(&self) -> bool {
+    /// Okta's only way of saying "duplicate login" (or group name) is this cause text
+    /// (NOTES.md §6).
+    fn is_duplicate(&self, field: &str) -> bool {
         self.causes().iter().any(|cause| {
             cause
                 .get("errorSummary")
                 .and_then(Value::as_str)
-                .is_some_and(|s| s.starts_with("login: An object with this field already exists"))
+                .and_then(|s| s.strip_prefix(field))
+                .is_some_and(|s| s.starts_with(": An object with this field already exists"))
         })
     }
 
@@ -96,6 +98,26 @@ pub enum OktaError {
     /// refused).
     #[error("invalid Okta request: {0}")]
     Request(String),
+}
+
+impl OktaError {
+    /// Mark a failure after which the request may have taken effect.
+    pub fn with_outcome_unknown(self) -> OktaError {
+        match self {
+            OktaError::Transport { reason, .. } => OktaError::Transport {
+                reason,
+                outcome_unknown: true,
+            },
+            OktaError::Timeout { .. } => OktaError::Timeout {
+                outcome_unknown: true,
+            },
+            OktaError::NotOkta { reason, .. } => OktaError::NotOkta {
+                reason,
+                outcome_unknown: true,
+            },
+            other => other,
+        }
+    }
 }
 
 /// What the mapping needs to know about the call that failed.
@@ -171,8 +193,16 @@ pub fn to_api_error(err: OktaError, context: ErrorContext) -> ApiError {
 
 fn map_api(status: u16, body: &OktaErrorBody, context: ErrorContext) -> ApiError {
     let code = body.error_code.as_deref();
+    let conflict = match code {
+        Some("E0000062") => Some("The user is already assigned to this application."),
+        Some("E0000001") if context.resource == "group" && body.is_duplicate("name") => {
+            Some("A group with this name already exists.")
+        }
+        _ => None,
+    };
     let public = match code {
-        Some("E0000001") if body.is_duplicate_login() => ErrorStatus::DuplicateUser,
+        _ if conflict.is_some() => ErrorStatus::Conflict,
+        Some("E0000001") if body.is_duplicate("login") => ErrorStatus::DuplicateUser,
         Some("E0000001") if context.e0000001_is_state => ErrorStatus::InvalidState,
         Some(
             "E0000001" | "E0000003" | "E0000014" | "E0000028" | "E0000031" | "E0000033"
@@ -180,8 +210,9 @@ fn map_api(status: u16, body: &OktaErrorBody, context: ErrorContext) -> ApiError
         ) => ErrorStatus::InvalidFieldValue,
         Some("E0000004" | "E0000005" | "E0000011") => ErrorStatus::AuthenticationFailure,
         Some("E0000006" | "E0000075") => ErrorStatus::ResourceAccessDenied,
+        Some("E0000023") => ErrorStatus::ProfileMasteredElsewhere,
         Some("E0000007" | "E0000008") => ErrorStatus::ResourceNotFound,
-        Some("E0000047" | "E0000109") => ErrorStatus::ApiLimitReached,
+        Some("E0000047" | "E0000109" | "E0000133") => ErrorStatus::ApiLimitReached,
         Some("E0000016" | "E0000017" | "E0000032" | "E0000035" | "E0000038" | "E0000112") => {
             ErrorStatus::InvalidState
         }
@@ -213,8 +244,11 @@ fn map_api(status: u16, body: &OktaErrorBody, context: ErrorContext) -> ApiError
         }
     };
     if public == ErrorStatus::ApiLimitReached {
+        // A 429 answered here was not waited out (factor resend throttles, E0000109 and
+        // E0000133, last 30 seconds).
         error.details.retry_after = Some(30);
     }
+    error.details.conflict = conflict.map(str::to_owned);
     error.details.okta = Some(body.details());
     error
 }
@@ -258,6 +292,9 @@ mod tests {
             ("E0000008", 404, ErrorStatus::ResourceNotFound),
             ("E0000047", 429, ErrorStatus::ApiLimitReached),
             ("E0000109", 429, ErrorStatus::ApiLimitReached),
+            ("E0000133", 429, ErrorStatus::ApiLimitReached),
+            ("E0000023", 403, ErrorStatus::ProfileMasteredElsewhere),
+            ("E0000062", 409, ErrorStatus::Conflict),
             ("E0000016", 403, ErrorStatus::InvalidState),
             ("E0000017", 403, ErrorStatus::InvalidState),
             ("E0000032", 403, ErrorStatus::InvalidState),
@@ -291,6 +328,30 @@ mod tests {
         assert_eq!(error.status, ErrorStatus::DuplicateUser);
         assert_eq!(error.http_status().as_u16(), 409);
         assert_eq!(error.details.okta.as_ref().unwrap().error_causes.len(), 1);
+    }
+
+    #[test]
+    fn a_duplicate_group_name_is_a_conflict_saying_what_exists() {
+        let body = json!({"errorCode": "E0000001", "errorSummary": "Api validation failed: name",
+               "errorCauses": [{"errorSummary": "name: An object with this field already exists in the current organization"}]});
+        let group = ErrorContext {
+            resource: "group",
+            e0000001_is_state: false,
+        };
+        let error = to_api_error(api(400, body.clone()), group);
+        assert_eq!(error.status, ErrorStatus::Conflict);
+        assert_eq!(error.http_status().as_u16(), 409);
+        assert_eq!(
+            error.details.conflict.as_deref(),
+            Some("A group with this name already exists.")
+        );
+        // The same cause on another resource is not a group conflict.
+        assert_eq!(map(api(400, body)).status, ErrorStatus::InvalidFieldValue);
+        let assigned = map(api(409, json!({"errorCode": "E0000062"})));
+        assert_eq!(
+            assigned.details.conflict.as_deref(),
+            Some("The user is already assigned to this application.")
+        );
     }
 
     #[test]

@@ -163,7 +163,7 @@ async fn assigning_an_app_posts_the_user_id_with_scope_user_by_default() {
 }
 
 #[tokio::test]
-async fn assigning_an_app_with_scope_group_sends_group() {
+async fn assigning_an_app_with_scope_group_is_refused_pointing_to_group_assignment() {
     let app = spawn_with_account().await;
     let response = app
         .action(
@@ -172,12 +172,12 @@ async fn assigning_an_app_with_scope_group_sends_group() {
         )
         .await;
 
-    assert_eq!(response.status, 200, "{}", response.text);
-    assert_eq!(
-        json_body(&received(&app)[0]),
-        json!({"id": JORDAN_ID, "scope": "GROUP"})
-    );
-    assert_eq!(response.json["scope"], "GROUP");
+    assert_refused(&app, &response, &["scope"]);
+    let problem = response.json["error"]["details"]["fields"][0]["problem"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(problem.contains("group-to-app assignment"), "{problem}");
+    assert!(app.sim.handle().app_user_ids(SWA_APP_ID).is_empty());
 }
 
 #[tokio::test]
@@ -252,7 +252,12 @@ async fn assigning_an_app_the_user_already_has_is_a_conflict_with_oktas_details(
         )
         .await;
 
-    let error = response.assert_error("INVALID_STATE", 409);
+    let error = response.assert_error("CONFLICT", 409);
+    assert_eq!(error["code"], 9114);
+    assert_eq!(
+        error["details"]["conflict"],
+        "The user is already assigned to this application."
+    );
     assert_eq!(error["details"]["okta"]["errorCode"], "E0000062");
     assert!(
         error["details"].get("userStatus").is_none(),

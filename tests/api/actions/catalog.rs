@@ -555,3 +555,40 @@ async fn a_reference_that_cannot_be_a_path_segment_is_refused_before_any_call() 
         .await;
     assert_refused(&app, &response, &["userId", "factorId"]);
 }
+
+#[tokio::test]
+async fn me_is_refused_in_every_user_reference_of_every_action_before_any_call() {
+    use okta_gateway::actions::{ACTIONS, example};
+    use okta_gateway::params::Kind;
+
+    let app = spawn_with_account().await;
+    let mut checked = Vec::new();
+    for action in ACTIONS.iter() {
+        for param in action.params {
+            if !matches!(param.kind, Kind::Reference { user: true, .. }) {
+                continue;
+            }
+            for me in ["me", "ME", "Me", "mE"] {
+                let mut body = example(action);
+                body[param.name] = json!(me);
+                let response = app.action(action.name, body).await;
+                assert_refused(&app, &response, &[param.name]);
+                let problem = response.json["error"]["details"]["fields"][0]["problem"]
+                    .as_str()
+                    .unwrap_or_default();
+                assert!(problem.contains("'me'"), "{}: {problem}", action.name);
+            }
+            checked.push((action.name, param.name));
+        }
+    }
+    // A user action, a lookup, a membership change, an app assignment and a factor action.
+    for expected in [
+        ("suspend_user", "userId"),
+        ("get_user", "searchValue"),
+        ("add_user_to_group", "userId"),
+        ("assign_app_to_user", "userId"),
+        ("reset_factor", "userId"),
+    ] {
+        assert!(checked.contains(&expected), "{expected:?} in {checked:?}");
+    }
+}

@@ -52,10 +52,21 @@ fn no_store(response: &TestResponse) -> bool {
         == Some("no-store")
 }
 
-/// Enroll for Priya (no factors in the demo seed) and check the one POST and its body.
+/// Enroll for Priya (no factors in the demo seed) and check the one POST and its body (phone
+/// numbers as Okta takes them, in E.164).
 async fn enroll_for_priya(app: &TestApp, factor: Value) -> (TestResponse, Value) {
     app.forget_requests();
     let mut body = factor.clone();
+    let mut factor = factor;
+    if let Some(number) = factor.pointer_mut("/profile/phoneNumber") {
+        let e164: String = number
+            .as_str()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| *c == '+' || c.is_ascii_digit())
+            .collect();
+        *number = json!(e164);
+    }
     body["userId"] = json!(PRIYA_ID);
     let response = app.action("enroll_factor", body).await;
     assert_eq!(response.status, 200, "{}", response.text);
@@ -222,8 +233,23 @@ async fn enrolling_sms_sends_the_phone_number_and_waits_for_activation() {
     assert_eq!(response.json, expected);
     assert_eq!(response.json["status"], "PENDING_ACTIVATION");
     assert!(response.json["id"].as_str().unwrap().starts_with("mbl"));
-    // Sent as given; Okta answers in E.164.
+    // Sent in E.164, the only form Okta's factor profiles take.
     assert_eq!(response.json["profile"]["phoneNumber"], "+15554151337");
+}
+
+#[tokio::test]
+async fn a_phone_number_that_cannot_be_e164_is_refused_before_okta() {
+    let app = spawn_with_account().await;
+    for (factor_type, number) in [("sms", "555-415-1337"), ("call", "+1 555 CALL ME")] {
+        let response = app
+            .action(
+                "enroll_factor",
+                json!({"userId": PRIYA_ID, "factorType": factor_type, "provider": "OKTA",
+                       "profile": {"phoneNumber": number}}),
+            )
+            .await;
+        assert_refused(&app, &response, &["profile.phoneNumber"]);
+    }
 }
 
 #[tokio::test]

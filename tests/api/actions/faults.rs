@@ -6,8 +6,8 @@
 //! Timeouts are kept short through the environment; assertions are on what Okta received and
 //! what the gateway answered, never on elapsed time except to show an answer came at once.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use okta_sim::demo::{HR_GROUP_ID, JORDAN_ID, OIDC_APP_ID};
@@ -240,6 +240,27 @@ async fn a_rate_limit_whose_reset_passes_the_deadline_is_answered_at_once() {
         elapsed < Duration::from_millis(1500),
         "answered at once, not after waiting: {elapsed:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_reports_the_real_wait_until_oktas_reset_capped_at_an_hour() {
+    let app = spawn_with_account_from(fast(2000, 1000)).await;
+    for (reset_in_secs, expected) in [(600, 600..=601), (86_400, 3600..=3600)] {
+        inject(
+            &app,
+            "GET",
+            USER_PATH,
+            FaultKind::RateLimit { reset_in_secs },
+            1,
+        );
+        let response = app.action("get_user", get_jordan()).await;
+        let error = response.assert_error("API_LIMIT_REACHED", 429);
+        let retry_after = assert_retry_after(&response, error);
+        assert!(
+            expected.contains(&retry_after),
+            "{reset_in_secs}: {retry_after}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -622,7 +643,7 @@ async fn a_5xx_on_delete_users_second_phase_is_retried_and_the_user_is_deleted()
         app.okta_calls(),
         [
             format!("GET /api/v1/users/{id}"),
-            format!("POST /api/v1/users/{id}/lifecycle/deactivate"),
+            format!("POST /api/v1/users/{id}/lifecycle/deactivate?sendEmail=false"),
             format!("DELETE /api/v1/users/{id}?sendEmail=false"),
             format!("DELETE /api/v1/users/{id}?sendEmail=false"),
         ]
@@ -665,11 +686,16 @@ async fn a_failure_between_delete_users_phases_is_completed_by_a_repeat() {
 
     let error = failed.assert_error("UPSTREAM_UNAVAILABLE", 502);
     assert_eq!(error["details"]["okta"]["errorCode"], "E0000009");
+    assert_half_done(error);
+    assert!(
+        error["details"].get("outcomeUnknown").is_none(),
+        "Okta answered"
+    );
     assert_eq!(
         app.okta_calls(),
         [
             format!("GET /api/v1/users/{id}"),
-            format!("POST /api/v1/users/{id}/lifecycle/deactivate"),
+            format!("POST /api/v1/users/{id}/lifecycle/deactivate?sendEmail=false"),
             format!("DELETE /api/v1/users/{id}?sendEmail=false"),
             format!("DELETE /api/v1/users/{id}?sendEmail=false"),
             format!("DELETE /api/v1/users/{id}?sendEmail=false"),
@@ -694,6 +720,61 @@ async fn a_failure_between_delete_users_phases_is_completed_by_a_repeat() {
         "already deactivated: the delete only"
     );
     assert!(app.sim.handle().user(&id).is_none(), "deleted");
+}
+
+/// A delete_user whose delete phase failed after the deactivation says so, and how to finish.
+#[track_caller]
+fn assert_half_done(error: &Value) {
+    assert_eq!(error["details"]["userStatus"], "DEPROVISIONED");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.contains("deactivated (DEPROVISIONED)"), "{message}");
+    let how_to_fix = error["howToFix"].as_str().unwrap_or_default();
+    assert!(how_to_fix.starts_with("Repeat delete_user"), "{how_to_fix}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_phase_refused_after_the_deactivation_says_the_user_is_deactivated_not_deleted() {
+    let app = spawn_with_account_from(fast(3000, 1000)).await;
+    let id = seed_deletable(&app);
+    inject(&app, "DELETE", USER_PATH, okta_error(403, "E0000006"), 1);
+
+    let failed = app
+        .action("delete_user", json!({"userIdOrLogin": id}))
+        .await;
+
+    let error = failed.assert_error("RESOURCE_ACCESS_DENIED", 403);
+    assert_half_done(error);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("but not deleted")
+    );
+    let user = app.sim.handle().user(&id).expect("not deleted");
+    assert_eq!(user["status"], "DEPROVISIONED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_phase_whose_answers_are_lost_is_outcome_unknown_with_the_user_deactivated() {
+    let app = spawn_with_account_from(fast(3000, 1000)).await;
+    let id = seed_deletable(&app);
+    // Every attempt of the delete is answered by a dropped connection before any byte; the
+    // first one is processed, so the user is gone although no answer said so.
+    inject(&app, "DELETE", USER_PATH, FaultKind::DropBeforeResponse, 3);
+
+    let failed = app
+        .action("delete_user", json!({"userIdOrLogin": id}))
+        .await;
+
+    let error = failed.assert_error("UPSTREAM_UNAVAILABLE", 502);
+    assert_eq!(error["details"]["outcomeUnknown"], true);
+    assert_half_done(error);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("may or may not be deleted")
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -847,13 +928,18 @@ async fn a_read_only_token_may_read_but_writing_is_resource_access_denied() {
 // The in-flight limit per account, and the deadline over a whole action
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn calls_past_the_in_flight_limit_are_shed_at_once_without_touching_another_account() {
-    let app =
-        spawn_with_account_from(fast(5000, 4000).var("OKTA_MAX_IN_FLIGHT_PER_ACCOUNT", "2")).await;
+async fn calls_past_the_in_flight_limit_wait_in_a_bounded_queue_without_touching_another_account() {
+    let app = spawn_with_account_from(
+        fast(5000, 4000)
+            .var("OKTA_MAX_IN_FLIGHT_PER_ACCOUNT", "2")
+            .var("OKTA_QUEUE_PER_ACCOUNT", "2"),
+    )
+    .await;
     assert_eq!(app.create_account("beta").await.status, 201);
     app.forget_requests();
-    // The first two calls to reach Okta are held there; the account's limit is then full.
-    inject(&app, "GET", USER_PATH, FaultKind::Latency { ms: 2000 }, 2);
+    // The first two calls to reach Okta are held there; the account's limit is then full, two
+    // more calls wait for a slot and the last two find the queue full.
+    inject(&app, "GET", USER_PATH, FaultKind::Latency { ms: 1500 }, 2);
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for _ in 0..6 {
@@ -863,22 +949,23 @@ async fn calls_past_the_in_flight_limit_are_shed_at_once_without_touching_anothe
             let _ = tx.send(call.await);
         });
     }
-    let mut shed = Vec::new();
-    for _ in 0..4 {
-        shed.push(rx.recv().await.expect("an answer"));
-    }
+    let shed = [
+        rx.recv().await.expect("an answer"),
+        rx.recv().await.expect("an answer"),
+    ];
     let other = app
         .action_on("beta", "get_group", json!({"groupId": HR_GROUP_ID}))
         .await;
     let still_held = rx.try_recv().is_err();
-    let held = [
-        rx.recv().await.expect("an answer"),
-        rx.recv().await.expect("an answer"),
-    ];
+    let mut served = Vec::new();
+    for _ in 0..4 {
+        served.push(rx.recv().await.expect("an answer"));
+    }
 
     for response in &shed {
         let error = response.assert_error("API_LIMIT_REACHED", 429);
         assert_eq!(error["details"]["retryAfter"], 1);
+        assert_eq!(response.headers.get("retry-after").unwrap(), "1");
         assert!(error["details"].get("okta").is_none(), "the gateway's own");
     }
     assert_eq!(other.status, 200, "{}", other.text);
@@ -886,20 +973,30 @@ async fn calls_past_the_in_flight_limit_are_shed_at_once_without_touching_anothe
         still_held,
         "the other account was served while acme's limit was full"
     );
-    for response in &held {
+    for response in &served {
         assert_eq!(response.status, 200, "{}", response.text);
     }
-    let mut calls = app.okta_calls();
-    calls.sort();
+    let calls = app.okta_calls();
     assert_eq!(
-        calls,
-        [
-            format!("GET /api/v1/groups/{HR_GROUP_ID}"),
-            format!("GET /api/v1/users/{JORDAN_ID}"),
-            format!("GET /api/v1/users/{JORDAN_ID}"),
-        ],
-        "the shed calls never reached Okta"
+        calls.len(),
+        5,
+        "the shed calls never reached Okta: {calls:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_64_reads_on_one_account_all_succeed_with_the_default_limit() {
+    let app = spawn_with_account().await;
+    // Each call is held briefly at Okta, so the burst really meets the limit of 20.
+    inject(&app, "GET", USER_PATH, FaultKind::Latency { ms: 100 }, 64);
+    let calls: Vec<_> = (0..64)
+        .map(|_| tokio::spawn(app.action_on(ACCOUNT, "get_user", get_jordan())))
+        .collect();
+    for call in calls {
+        let response = call.await.expect("the task");
+        assert_eq!(response.status, 200, "{}", response.text);
+    }
+    assert_eq!(app.okta_calls().len(), 64);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1091,4 +1188,84 @@ async fn a_redirect_from_the_org_is_not_followed() {
         app.okta_calls().is_empty(),
         "the token never went to the redirect's target"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The egress proxy
+
+/// A forward proxy on loopback: records the first request line of each connection, then
+/// relays the connection to the host that line names (okta-sim takes absolute-form targets).
+async fn recording_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let record = record.clone();
+            tokio::spawn(async move {
+                let mut head = vec![0u8; 8192];
+                let Ok(n) = client.read(&mut head).await else {
+                    return;
+                };
+                let line = String::from_utf8_lossy(&head[..n])
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                record.lock().expect("lock").push(line.clone());
+                let target = line.split(' ').nth(1).and_then(|t| url::Url::parse(t).ok());
+                let Some(addr) = target.and_then(|t| {
+                    Some(format!("{}:{}", t.host_str()?, t.port_or_known_default()?))
+                }) else {
+                    return;
+                };
+                let Ok(mut server) = tokio::net::TcpStream::connect(addr).await else {
+                    return;
+                };
+                if server.write_all(&head[..n]).await.is_ok() {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn okta_is_reached_through_the_configured_egress_proxy() {
+    let (proxy, seen) = recording_proxy().await;
+    let app = spawn_with_account_from(
+        crate::helpers::app(crate::helpers::Backend::Sqlite).var("HTTP_PROXY", &proxy),
+    )
+    .await;
+
+    let response = app.action("get_user", get_jordan()).await;
+
+    assert_eq!(response.status, 200, "{}", response.text);
+    // Each connection's first request, in the absolute form a forward proxy receives (the
+    // token check at account creation opens it; the action reuses the kept-alive connection).
+    let lines = seen.lock().expect("lock").clone();
+    assert!(!lines.is_empty(), "nothing went through the proxy");
+    let prefix = format!("GET {}/api/v1/users/", app.sim.base_url());
+    assert!(lines.iter().all(|l| l.starts_with(&prefix)), "{lines:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_proxy_hosts_are_reached_directly() {
+    let (proxy, seen) = recording_proxy().await;
+    let app = spawn_with_account_from(
+        crate::helpers::app(crate::helpers::Backend::Sqlite)
+            .var("HTTP_PROXY", &proxy)
+            .var("NO_PROXY", "127.0.0.1,localhost"),
+    )
+    .await;
+
+    let response = app.action("get_user", get_jordan()).await;
+
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert!(seen.lock().expect("lock").is_empty());
 }

@@ -114,14 +114,18 @@ async fn creating_a_group_without_a_description_sends_only_the_name_and_answers_
 }
 
 #[tokio::test]
-async fn creating_a_group_with_a_taken_name_is_an_invalid_field_with_oktas_details() {
+async fn creating_a_group_with_a_taken_name_is_a_conflict_with_oktas_details() {
     let app = spawn_with_account().await;
     let response = app
         .action("create_group", json!({"name": "Engineering Team"}))
         .await;
 
-    let error = response.assert_error("INVALID_FIELD_VALUE", 400);
-    assert_eq!(error["code"], 8001);
+    let error = response.assert_error("CONFLICT", 409);
+    assert_eq!(error["code"], 9114);
+    assert_eq!(
+        error["details"]["conflict"],
+        "A group with this name already exists."
+    );
     let okta = &error["details"]["okta"];
     assert_eq!(okta["errorCode"], "E0000001");
     assert_eq!(okta["errorSummary"], "Api validation failed: name");
@@ -218,7 +222,7 @@ async fn a_group_id_is_one_encoded_path_segment() {
 // ---- update_group ----
 
 #[tokio::test]
-async fn updating_a_group_with_a_description_puts_both_fields_without_reading_first() {
+async fn updating_a_group_with_a_description_reads_it_and_puts_its_whole_profile_back() {
     let app = spawn_with_account().await;
     let response = app
         .action(
@@ -231,10 +235,13 @@ async fn updating_a_group_with_a_description_puts_both_fields_without_reading_fi
     let sent = received(&app);
     assert_eq!(
         app.okta_calls(),
-        [format!("PUT /api/v1/groups/{ENGINEERING_GROUP_ID}")]
+        [
+            format!("GET /api/v1/groups/{ENGINEERING_GROUP_ID}"),
+            format!("PUT /api/v1/groups/{ENGINEERING_GROUP_ID}"),
+        ]
     );
     assert_eq!(
-        json_body(&sent[0]),
+        json_body(&sent[1]),
         json!({"profile": {"name": "Engineering Team - Backend", "description": "Backend engineering team members"}})
     );
     assert_eq!(response.json, sim_group(&app, ENGINEERING_GROUP_ID));
@@ -334,7 +341,7 @@ async fn updating_a_group_with_a_null_description_counts_as_omitted() {
 }
 
 #[tokio::test]
-async fn updating_a_group_with_an_empty_description_clears_it_without_reading_first() {
+async fn updating_a_group_with_an_empty_description_clears_it() {
     let app = spawn_with_account().await;
     let response = app
         .action(
@@ -346,10 +353,13 @@ async fn updating_a_group_with_an_empty_description_clears_it_without_reading_fi
     assert_eq!(response.status, 200, "{}", response.text);
     assert_eq!(
         app.okta_calls(),
-        [format!("PUT /api/v1/groups/{HR_GROUP_ID}")]
+        [
+            format!("GET /api/v1/groups/{HR_GROUP_ID}"),
+            format!("PUT /api/v1/groups/{HR_GROUP_ID}"),
+        ]
     );
     assert_eq!(
-        json_body(&received(&app)[0]),
+        json_body(&received(&app)[1]),
         json!({"profile": {"name": "HR Team", "description": ""}})
     );
 }
@@ -385,12 +395,12 @@ async fn updating_an_unknown_group_is_not_found_and_puts_nothing() {
     assert_eq!(response.json["error"]["details"]["resource"], "group");
     assert_eq!(
         app.okta_calls(),
-        ["PUT /api/v1/groups/00gNOTAGROUP00000000"]
+        ["GET /api/v1/groups/00gNOTAGROUP00000000"]
     );
 }
 
 #[tokio::test]
-async fn renaming_a_group_to_a_taken_name_is_an_invalid_field() {
+async fn renaming_a_group_to_a_taken_name_is_a_conflict() {
     let app = spawn_with_account().await;
     let response = app
         .action(
@@ -399,7 +409,11 @@ async fn renaming_a_group_to_a_taken_name_is_an_invalid_field() {
         )
         .await;
 
-    let error = response.assert_error("INVALID_FIELD_VALUE", 400);
+    let error = response.assert_error("CONFLICT", 409);
+    assert_eq!(
+        error["details"]["conflict"],
+        "A group with this name already exists."
+    );
     assert_eq!(error["details"]["okta"]["errorCode"], "E0000001");
     assert_eq!(
         app.sim.handle().group(HR_GROUP_ID).unwrap()["profile"]["name"],

@@ -8,7 +8,10 @@ use okta_sim::demo::{JORDAN_ID, JORDAN_LOGIN, JORDAN_PASSWORD, PRIYA_ID, PRIYA_L
 use okta_sim::{Fault, FaultKind, RecordedRequest, UserSeed};
 use serde_json::{Value, json};
 
-use crate::helpers::{ACTION_KEY, TestApp, TestResponse, captured_logs, spawn_with_account};
+use crate::helpers::{
+    ACTION_KEY, Backend, TestApp, TestResponse, app as app_builder, captured_logs,
+    spawn_with_account, spawn_with_account_from,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -788,7 +791,10 @@ async fn deleting_an_active_user_deactivates_then_deletes() {
         app.okta_calls(),
         [
             format!("GET {}", user_path(JORDAN_ID)),
-            format!("POST {}/lifecycle/deactivate", user_path(JORDAN_ID)),
+            format!(
+                "POST {}/lifecycle/deactivate?sendEmail=false",
+                user_path(JORDAN_ID)
+            ),
             format!("DELETE {}?sendEmail=false", user_path(JORDAN_ID)),
         ]
     );
@@ -810,7 +816,10 @@ async fn deleting_by_login_reads_the_user_once_and_then_uses_the_id() {
         app.okta_calls(),
         [
             format!("GET {}", user_path(JORDAN_LOGIN_SEGMENT)),
-            format!("POST {}/lifecycle/deactivate", user_path(JORDAN_ID)),
+            format!(
+                "POST {}/lifecycle/deactivate?sendEmail=false",
+                user_path(JORDAN_ID)
+            ),
             format!("DELETE {}?sendEmail=false", user_path(JORDAN_ID)),
         ]
     );
@@ -854,10 +863,13 @@ async fn deleting_with_send_email_asks_okta_to_email_the_admin() {
         calls[2],
         format!("DELETE {}?sendEmail=true", user_path(JORDAN_ID))
     );
-    // sendEmail belongs to the DELETE only.
+    // Okta's admin email hangs on the deactivation of an active user: sendEmail goes there too.
     assert_eq!(
         calls[1],
-        format!("POST {}/lifecycle/deactivate", user_path(JORDAN_ID))
+        format!(
+            "POST {}/lifecycle/deactivate?sendEmail=true",
+            user_path(JORDAN_ID)
+        )
     );
 }
 
@@ -950,7 +962,10 @@ async fn a_404_on_the_final_delete_still_counts_as_deleted() {
         app.okta_calls(),
         [
             format!("GET {}", user_path(JORDAN_ID)),
-            format!("POST {}/lifecycle/deactivate", user_path(JORDAN_ID)),
+            format!(
+                "POST {}/lifecycle/deactivate?sendEmail=false",
+                user_path(JORDAN_ID)
+            ),
             format!("DELETE {}?sendEmail=false", user_path(JORDAN_ID)),
         ]
     );
@@ -979,7 +994,10 @@ async fn a_refused_deactivation_stops_the_delete_with_the_users_status() {
         app.okta_calls(),
         [
             format!("GET {}", user_path(JORDAN_ID)),
-            format!("POST {}/lifecycle/deactivate", user_path(JORDAN_ID)),
+            format!(
+                "POST {}/lifecycle/deactivate?sendEmail=false",
+                user_path(JORDAN_ID)
+            ),
             format!("GET {}", user_path(JORDAN_ID)),
         ]
     );
@@ -1004,7 +1022,11 @@ async fn activating_without_email_returns_the_activation_link_uncached() {
         body["activationUrl"],
         format!("{}/welcome/{token}", app.sim.base_url())
     );
-    assert_eq!(keys(body), ["activationToken", "activationUrl"]);
+    assert_eq!(
+        keys(body),
+        ["activationToken", "activationUrl", "operation"]
+    );
+    assert_eq!(body["operation"], "activate");
 
     let calls = sent(&app);
     assert_eq!(
@@ -1014,7 +1036,9 @@ async fn activating_without_email_returns_the_activation_link_uncached() {
             user_path(&id)
         )]
     );
-    assert_eq!(answered_json(&calls[0]), *body);
+    let mut okta_answer = body.clone();
+    okta_answer.as_object_mut().unwrap().remove("operation");
+    assert_eq!(answered_json(&calls[0]), okta_answer);
     // No password yet: the user waits for the welcome link.
     assert_eq!(status_in_okta(&app, &id), "PROVISIONED");
 }
@@ -1030,7 +1054,7 @@ async fn activating_with_email_answers_the_wrapper() {
 
     assert_eq!(
         ok(&response),
-        &json!({"status": 200, "message": "Activation email sent to the user.", "userId": id})
+        &json!({"status": 200, "message": "Activation email sent to the user.", "userId": id, "operation": "activate"})
     );
     assert_eq!(
         app.okta_calls(),
@@ -1040,6 +1064,141 @@ async fn activating_with_email_answers_the_wrapper() {
         )]
     );
     assert_eq!(status_in_okta(&app, &id), "PROVISIONED");
+}
+
+#[tokio::test]
+async fn activating_a_provisioned_user_reactivates_them_and_says_so() {
+    let app = spawn_with_account().await;
+    // Activated without a password; the welcome email never arrived.
+    let id = seed(&app, "lost.welcome@example.com", "PROVISIONED");
+    app.forget_requests();
+    let response = app.action("activate_user", json!({"userId": id})).await;
+
+    let body = ok(&response);
+    assert_eq!(body["operation"], "reactivate");
+    assert_eq!(cache_control(&response), Some("no-store"));
+    let token = body["activationToken"].as_str().expect("a token");
+    assert_eq!(
+        body["activationUrl"],
+        format!("{}/welcome/{token}", app.sim.base_url())
+    );
+    assert_eq!(
+        app.okta_calls(),
+        [
+            format!("POST {}/lifecycle/activate?sendEmail=false", user_path(&id)),
+            format!("GET {}", user_path(&id)),
+            format!(
+                "POST {}/lifecycle/reactivate?sendEmail=false",
+                user_path(&id)
+            ),
+        ]
+    );
+    assert_eq!(status_in_okta(&app, &id), "PROVISIONED");
+
+    app.forget_requests();
+    let emailed = app
+        .action("activate_user", json!({"userId": id, "sendEmail": true}))
+        .await;
+    assert_eq!(
+        ok(&emailed),
+        &json!({"status": 200, "message": "A new activation email was sent to the user (already PROVISIONED).", "userId": id, "operation": "reactivate"})
+    );
+    assert_eq!(
+        app.okta_calls()[2],
+        format!(
+            "POST {}/lifecycle/reactivate?sendEmail=true",
+            user_path(&id)
+        )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_still_in_transition_is_retried_with_backoff_until_okta_accepts() {
+    let app = spawn_with_account().await;
+    app.sim.handle().inject(
+        Fault::new(
+            Some("POST"),
+            "/api/v1/users/[^/]+/lifecycle/suspend",
+            FaultKind::Status {
+                status: 409,
+                error_code: "E0000112".into(),
+                error_summary:
+                    "Unable to update this user because the user is still being activated.".into(),
+            },
+        )
+        .times(2),
+    );
+    let response = app
+        .action("suspend_user", json!({"userId": JORDAN_ID}))
+        .await;
+
+    ok(&response);
+    let suspend = format!("POST {}/lifecycle/suspend", user_path(JORDAN_ID));
+    assert_eq!(
+        app.okta_calls(),
+        [suspend.clone(), suspend.clone(), suspend]
+    );
+    assert_eq!(status_in_okta(&app, JORDAN_ID), "SUSPENDED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_in_transition_past_the_deadline_is_an_invalid_state() {
+    let app =
+        spawn_with_account_from(app_builder(Backend::Sqlite).var("ACTION_DEADLINE_MS", "1500"))
+            .await;
+    app.sim.handle().inject(
+        Fault::new(
+            Some("POST"),
+            "/api/v1/users/[^/]+/lifecycle/suspend",
+            FaultKind::Status {
+                status: 409,
+                error_code: "E0000112".into(),
+                error_summary:
+                    "Unable to update this user because the user is still being activated.".into(),
+            },
+        )
+        .times(100),
+    );
+    let response = app
+        .action("suspend_user", json!({"userId": JORDAN_ID}))
+        .await;
+
+    let error = response.assert_error("INVALID_STATE", 409);
+    assert_eq!(error["details"]["okta"]["errorCode"], "E0000112");
+    let calls = app.okta_calls();
+    assert!(calls.len() >= 3, "retried within the deadline: {calls:?}");
+    assert_eq!(status_in_okta(&app, JORDAN_ID), "ACTIVE");
+}
+
+#[tokio::test]
+async fn a_profile_mastered_elsewhere_is_its_own_error_pointing_to_the_source() {
+    let app = spawn_with_account().await;
+    app.sim.handle().inject(Fault::new(
+        Some("POST"),
+        "/api/v1/users/[^/]+",
+        FaultKind::Status {
+            status: 403,
+            error_code: "E0000023".into(),
+            error_summary: "Operation failed because user profile is mastered under another system"
+                .into(),
+        },
+    ));
+    let response = app
+        .action(
+            "update_user",
+            json!({"userIdOrLogin": JORDAN_ID, "lastName": "Elsewhere"}),
+        )
+        .await;
+
+    let error = response.assert_error("PROFILE_MASTERED_ELSEWHERE", 403);
+    assert_eq!(error["code"], 9115);
+    assert_eq!(error["details"]["okta"]["errorCode"], "E0000023");
+    assert!(
+        error["howToFix"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("source system")
+    );
 }
 
 #[tokio::test]
@@ -1072,12 +1231,10 @@ async fn activating_an_unknown_user_is_a_user_not_found() {
 
     let error = assert_user_not_found(&response);
     assert_eq!(error["details"]["okta"]["errorCode"], "E0000007");
+    // A login is resolved to the id first (the wrapper returns the id): nothing to activate.
     assert_eq!(
         app.okta_calls(),
-        [format!(
-            "POST {}/lifecycle/activate?sendEmail=false",
-            user_path("nobody%40example.com")
-        )]
+        [format!("GET {}", user_path("nobody%40example.com"))]
     );
 }
 
@@ -1412,14 +1569,17 @@ async fn resetting_a_password_with_email_answers_the_wrapper() {
 
     assert_eq!(
         ok(&response),
-        &json!({"status": 200, "message": "Password reset email sent to the user.", "userId": JORDAN_LOGIN})
+        &json!({"status": 200, "message": "Password reset email sent to the user.", "userId": JORDAN_ID})
     );
     assert_eq!(
         app.okta_calls(),
-        [format!(
-            "POST {}/lifecycle/reset_password?sendEmail=true",
-            user_path(JORDAN_LOGIN_SEGMENT)
-        )]
+        [
+            format!("GET {}", user_path(JORDAN_LOGIN_SEGMENT)),
+            format!(
+                "POST {}/lifecycle/reset_password?sendEmail=true",
+                user_path(JORDAN_ID)
+            ),
+        ]
     );
     assert_eq!(status_in_okta(&app, JORDAN_ID), "RECOVERY");
 }
@@ -1771,21 +1931,21 @@ async fn a_user_action_on_an_unknown_account_is_refused_before_okta() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn lifecycle_actions_pass_a_login_through_and_an_id_as_is() {
+async fn lifecycle_actions_resolve_a_login_to_the_id_they_answer_and_use_an_id_as_is() {
     let app = spawn_with_account().await;
     let by_login = app
         .action("suspend_user", json!({"userId": JORDAN_LOGIN}))
         .await;
     assert_eq!(
         ok(&by_login),
-        &json!({"status": 200, "message": "User successfully suspended.", "userId": JORDAN_LOGIN, "userStatus": "SUSPENDED"})
+        &json!({"status": 200, "message": "User successfully suspended.", "userId": JORDAN_ID, "userStatus": "SUSPENDED"})
     );
     assert_eq!(
         app.okta_calls(),
-        [format!(
-            "POST {}/lifecycle/suspend",
-            user_path(JORDAN_LOGIN_SEGMENT)
-        )]
+        [
+            format!("GET {}", user_path(JORDAN_LOGIN_SEGMENT)),
+            format!("POST {}/lifecycle/suspend", user_path(JORDAN_ID)),
+        ]
     );
 
     app.forget_requests();
@@ -1839,7 +1999,10 @@ async fn logins_with_special_characters_reach_exactly_their_user() {
                 };
                 assert_eq!(
                     calls,
-                    [format!("POST {}/lifecycle/suspend", user_path(segment))],
+                    [
+                        format!("GET {}", user_path(segment)),
+                        format!("POST {}/lifecycle/suspend", user_path(&id)),
+                    ],
                     "{login}"
                 );
             }
