@@ -87,6 +87,24 @@ struct LifecycleIn {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MasteredIn {
+    source: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceBlockIn {
+    blocked: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ThrottleIn {
+    factor_resend_secs: u64,
+}
+
+#[derive(Deserialize)]
 struct TokenOut {
     token: String,
 }
@@ -152,6 +170,26 @@ fn route(sim: &SimHandle, method: &Method, segs: &[&str], body: &Bytes) -> Resul
             sim.user(key)
                 .map(|u| Reply::ok(&u))
                 .ok_or_else(|| not_found("user"))
+        }
+        ("PUT", ["users", key, "mastered"]) => {
+            let input: MasteredIn = parse(body)?;
+            let source = input.source.as_deref().map(str::trim);
+            if source.is_some_and(str::is_empty) {
+                return Err(bad_request("source must not be empty (null clears it)"));
+            }
+            if !sim.set_mastered(key, source) {
+                return Err(not_found("user"));
+            }
+            sim.user(key)
+                .map(|u| Reply::ok(&u))
+                .ok_or_else(|| not_found("user"))
+        }
+        ("PUT", ["users", key, "device-block"]) => {
+            let input: DeviceBlockIn = parse(body)?;
+            if !sim.set_unknown_device_block(key, input.blocked) {
+                return Err(not_found("user"));
+            }
+            ok(json!({ "blocked": input.blocked }))
         }
         ("GET", ["users", key, "factors"]) => {
             let id = sim
@@ -232,6 +270,17 @@ fn route(sim: &SimHandle, method: &Method, segs: &[&str], body: &Bytes) -> Resul
             }
             sim.set_transition(Duration::from_millis(input.transition_ms));
             ok(json!({ "transitionMs": input.transition_ms }))
+        }
+        ("GET", ["throttle"]) => {
+            ok(json!({ "factorResendSecs": sim.factor_resend_throttle().as_secs() }))
+        }
+        ("PUT", ["throttle"]) => {
+            let input: ThrottleIn = parse(body)?;
+            if input.factor_resend_secs > 86_400 {
+                return Err(bad_request("factorResendSecs must be at most 86400"));
+            }
+            sim.set_factor_resend_throttle(Duration::from_secs(input.factor_resend_secs));
+            ok(json!({ "factorResendSecs": input.factor_resend_secs }))
         }
         ("GET", ["rate-limits"]) => ok(json!(sim.rate_limits())),
         ("PUT", ["rate-limits"]) => {

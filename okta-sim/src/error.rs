@@ -199,6 +199,45 @@ impl ApiError {
         )
     }
 
+    /// E0000023: a change to what another profile source (Active Directory, an HR system)
+    /// masters. The summary has no final period in Okta's answers
+    /// (oktadev/okta-node-express-example#4).
+    pub fn mastered_elsewhere() -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "E0000023",
+            "Operation failed because user profile is mastered under another system",
+        )
+    }
+
+    /// E0000028: a required query parameter is missing (the spec's
+    /// `ErrorMissingRequiredParameter400` example).
+    pub fn missing_parameter() -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "E0000028",
+            "The request is missing a required parameter.",
+        )
+    }
+
+    /// E0000109: a second SMS to the same user within the resend window.
+    pub fn sms_recently_sent() -> Self {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "E0000109",
+            "An SMS message was recently sent. Please wait 30 seconds before trying again.",
+        )
+    }
+
+    /// E0000133: a second voice call to the same user within the resend window.
+    pub fn call_recently_made() -> Self {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "E0000133",
+            "A phone call was recently made. Please wait 30 seconds before trying again.",
+        )
+    }
+
     /// E0000032: unlock on a user who is not LOCKED_OUT.
     pub fn unlock_not_allowed() -> Self {
         ApiError::new(
@@ -332,6 +371,10 @@ mod tests {
             (ApiError::already_assigned(), 409, "E0000062"),
             (ApiError::rate_limited(), 429, "E0000047"),
             (ApiError::user_in_transition(), 409, "E0000112"),
+            (ApiError::mastered_elsewhere(), 403, "E0000023"),
+            (ApiError::missing_parameter(), 400, "E0000028"),
+            (ApiError::sms_recently_sent(), 429, "E0000109"),
+            (ApiError::call_recently_made(), 429, "E0000133"),
             (ApiError::log_query("x"), 400, "E0000053"),
             (ApiError::invalid_search("x"), 400, "E0000031"),
             (ApiError::search_and_filter(), 400, "E0000033"),

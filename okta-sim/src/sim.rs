@@ -415,6 +415,45 @@ impl SimHandle {
         true
     }
 
+    /// Masters a user (id, login or shortname) in another profile source such as
+    /// `ACTIVE_DIRECTORY` (or in Okta again with `None`): profile changes then get 403
+    /// E0000023, and for a directory (`ACTIVE_DIRECTORY`, `LDAP`) password changes, resets
+    /// and unlock too. `false` if the user is unknown.
+    pub fn set_mastered(&self, user: &str, source: Option<&str>) -> bool {
+        let mut org = self.org();
+        let Some(id) = org.find_user(user) else {
+            return false;
+        };
+        org.users
+            .get_mut(&id)
+            .map(|u| u.set_mastered(source))
+            .is_some()
+    }
+
+    /// Blocks (or unblocks) a user from unknown devices, as Okta's risk policy does; an
+    /// ACTIVE user so blocked can be unlocked. `false` if the user is unknown.
+    pub fn set_unknown_device_block(&self, user: &str, blocked: bool) -> bool {
+        let mut org = self.org();
+        let Some(id) = org.find_user(user) else {
+            return false;
+        };
+        org.users
+            .get_mut(&id)
+            .map(|u| u.unknown_device_block = blocked)
+            .is_some()
+    }
+
+    /// Okta's factor resend throttle: a second SMS (voice call) to the same user within this
+    /// time gets 429 E0000109 (E0000133). Zero disables it.
+    pub fn set_factor_resend_throttle(&self, duration: Duration) {
+        lock(&self.shared.settings).factor_resend = duration;
+    }
+
+    /// The current factor resend throttle.
+    pub fn factor_resend_throttle(&self) -> Duration {
+        lock(&self.shared.settings).factor_resend
+    }
+
     /// Adds a membership directly (idempotent, like `PUT /groups/{g}/users/{u}`); `false` only
     /// if the group or the user (by id) does not exist.
     pub fn add_member(&self, group_id: &str, user_id: &str) -> bool {

@@ -43,6 +43,8 @@ pub(crate) struct Org {
     pub everyone_id: Option<String>,
     /// Users with an asynchronous operation in progress.
     transitioning: BTreeSet<String>,
+    /// When each user was last sent an SMS (`sms`) or voice call (`call`) code.
+    pub last_sent: HashMap<(String, &'static str), Instant>,
     /// Next suffix for bulk-seeded logins, so repeated bulk seeds never collide.
     pub bulk_counter: u64,
 }
@@ -78,6 +80,7 @@ impl Org {
             logs: LogStore::default(),
             everyone_id: None,
             transitioning: BTreeSet::new(),
+            last_sent: HashMap::new(),
             bulk_counter: 0,
         }
     }

@@ -196,6 +196,15 @@ pub(crate) fn update(ctx: &mut Ctx, key: &str, replace: bool) -> Result<Reply, A
         return Err(ApiError::validation("password", vec![cause]));
     }
     fill_base_profile(&mut profile);
+    if let Some(user) = ctx.org.users.get(&id) {
+        // The source system owns the profile (and a directory the password too).
+        if user.mastered_by.is_some() && user.profile != profile {
+            return Err(ApiError::mastered_elsewhere());
+        }
+        if password.is_some() && user.password_in_directory() {
+            return Err(ApiError::mastered_elsewhere());
+        }
+    }
     ctx.org
         .change_login(&id, &old_login, &new_login)
         .map_err(|_| duplicate_login())?;
@@ -317,6 +326,9 @@ pub(crate) fn change_password(ctx: &mut Ctx, key: &str) -> Result<Reply, ApiErro
     let new = value("newPassword")?;
     let user = user_mut(ctx.org, &id)?;
     user.ensure_settled()?;
+    if user.password_in_directory() {
+        return Err(ApiError::mastered_elsewhere());
+    }
     let Some(current) = user.password.clone() else {
         return Err(ApiError::change_password_not_allowed());
     };

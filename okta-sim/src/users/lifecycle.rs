@@ -28,6 +28,15 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
         .ok_or_else(|| ApiError::not_found(Resource::User, key))?;
     user.ensure_settled()?;
     let status = user.status;
+    // A directory owns the password of the users it masters.
+    if user.password_in_directory()
+        && matches!(
+            op,
+            "reset_password" | "expire_password" | "expire_password_with_temp_password"
+        )
+    {
+        return Err(ApiError::mastered_elsewhere());
+    }
     match op {
         "activate" => {
             let send_email = ctx.req.bool_param("sendEmail", true)?;
@@ -111,8 +120,14 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
             )
         }
         "unlock" => {
-            if status != Status::LockedOut {
+            // LOCKED_OUT, or ACTIVE but blocked from unknown devices; only Okta-sourced
+            // users ("doesn't support directory-sourced accounts", unlockUser).
+            let blocked = status == Status::Active && user.unknown_device_block;
+            if !(status == Status::LockedOut || blocked) || user.password_in_directory() {
                 return Err(ApiError::unlock_not_allowed());
+            }
+            if let Some(user) = ctx.org.users.get_mut(&id) {
+                user.unknown_device_block = false;
             }
             simple_transition(
                 ctx,
@@ -123,6 +138,10 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
             )
         }
         "reset_password" => {
+            // `sendEmail` is required by the spec (the legacy default of true is gone).
+            if ctx.req.param("sendEmail").is_none_or(str::is_empty) {
+                return Err(ApiError::missing_parameter());
+            }
             let send_email = ctx.req.bool_param("sendEmail", true)?;
             ctx.req.bool_param("revokeSessions", false)?;
             if !matches!(

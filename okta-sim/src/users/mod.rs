@@ -117,6 +117,11 @@ pub(crate) struct User {
     pub type_id: String,
     /// The asynchronous operation in progress, if any (changes get 409 E0000112 meanwhile).
     pub transition: Option<Transition>,
+    /// The profile source that masters this user (`ACTIVE_DIRECTORY`, `LDAP`, an HR system…),
+    /// if not Okta: profile changes get 403 E0000023.
+    pub mastered_by: Option<String>,
+    /// Blocked from unknown devices while ACTIVE (unlock lifts the block).
+    pub unknown_device_block: bool,
 }
 
 fn opt_ts(t: &Option<DateTime<Utc>>) -> Value {
@@ -151,6 +156,8 @@ impl User {
             provider: ("OKTA".into(), "OKTA".into()),
             type_id: DEFAULT_USER_TYPE.into(),
             transition: None,
+            mastered_by: None,
+            unknown_device_block: false,
         }
     }
 
@@ -332,6 +339,23 @@ impl User {
             map.insert("transitioningToStatus".into(), json!(to.as_str()));
         }
         v
+    }
+
+    /// Masters the user in another source (or in Okta again with `None`). A directory
+    /// (Active Directory, LDAP) also owns the password: the credential provider says so.
+    pub fn set_mastered(&mut self, source: Option<&str>) {
+        self.mastered_by = source.map(str::to_string);
+        self.provider = match source {
+            Some("ACTIVE_DIRECTORY") => ("ACTIVE_DIRECTORY".into(), "example.com".into()),
+            Some("LDAP") => ("LDAP".into(), "ldap.example.com".into()),
+            _ => ("OKTA".into(), "OKTA".into()),
+        };
+        self.last_updated = util::now();
+    }
+
+    /// Whether a directory, not Okta, holds the password (delegated authentication).
+    pub fn password_in_directory(&self) -> bool {
+        self.provider.0 != "OKTA"
     }
 
     /// Refuses a change while an asynchronous operation is in progress (409 E0000112).

@@ -379,6 +379,15 @@ fn the_allowlist_is_narrow() {
         )),
         "user-in-transition"
     );
+    assert_eq!(
+        rule(&exchange(
+            "POST",
+            "/api/v1/users/{id}/lifecycle/reset_password",
+            400,
+            Some(&error("E0000028"))
+        )),
+        "missing-required-parameter"
+    );
     let mut length = exchange("POST", "/api/v1/users/{id}/lifecycle/suspend", 411, None);
     length.response_body = Some("<html></html>".into());
     length.response_content_type = Some("text/html".into());

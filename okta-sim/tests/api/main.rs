@@ -18,6 +18,7 @@ mod large_seed;
 mod lifecycle;
 mod logs;
 mod paging;
+mod profile_sources;
 mod rate_limits;
 mod request_log;
 mod roles;

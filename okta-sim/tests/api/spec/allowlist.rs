@@ -141,6 +141,14 @@ pub fn rule_for(rec: &RecordedRequest, has_operation: bool) -> Option<Rule> {
             rule("user-in-transition", Body::OktaError(&["E0000112"]))
         }
 
+        // reset_password without its required `sendEmail` query parameter: 400 E0000028, the
+        // spec's own `ErrorMissingRequiredParameter400` answer (resetPassword lists no 400).
+        (None, 400)
+            if has_operation && route == Some("/api/v1/users/{id}/lifecycle/reset_password") =>
+        {
+            rule("missing-required-parameter", Body::OktaError(&["E0000028"]))
+        }
+
         // Membership changes of the built-in `Everyone` group: 400 E0000060 "Unsupported
         // operation." (Okta's error-code catalogue; terraform-provider-okta#903 reports it for
         // Everyone). The spec's assign/unassign operations list no 400.
