@@ -6,6 +6,8 @@
 //! activated with `POST …/lifecycle/activate {"passCode": "123456"}` (the simulator's code).
 //! Id prefixes: question `ufs`, sms `mbl`, call `clf`, email `emf`, totp `ost`, push `opf`.
 
+use std::time::Instant;
+
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 
@@ -434,6 +436,31 @@ pub(crate) fn enroll(ctx: &mut Ctx, key: &str) -> Result<Reply, ApiError> {
                 vec!["There is an existing unverified phone number; use updatePhone=true to replace it.".into()],
             ));
         }
+    }
+
+    // A pending sms or call enrolment sends a code: Okta allows one per 30 s per user.
+    let sends = match (factor_type.as_str(), status) {
+        ("sms", "PENDING_ACTIVATION") => Some("sms"),
+        ("call", "PENDING_ACTIVATION") => Some("call"),
+        _ => None,
+    };
+    if let Some(kind) = sends {
+        let key = (uid.clone(), kind);
+        let now = Instant::now();
+        let window = ctx.settings.factor_resend;
+        if ctx
+            .org
+            .last_sent
+            .get(&key)
+            .is_some_and(|at| now.duration_since(*at) < window)
+        {
+            return Err(if kind == "sms" {
+                ApiError::sms_recently_sent()
+            } else {
+                ApiError::call_recently_made()
+            });
+        }
+        ctx.org.last_sent.insert(key, now);
     }
 
     let id = existing

@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use super::crud::deactivate_user;
-use super::{Status, resolve, single, user_mut};
+use super::crud::{deactivate_user, respond_async};
+use super::{Pending, Status, resolve, single, user_mut};
 use crate::error::{ApiError, Resource};
 use crate::http::Reply;
 use crate::store::Ctx;
@@ -21,12 +21,22 @@ fn activation_body(base: &str) -> Value {
 pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, ApiError> {
     let id = resolve(ctx.org, key)?;
     let base = ctx.org.base_url.clone();
-    let status = ctx
+    let user = ctx
         .org
         .users
         .get(&id)
-        .map(|u| u.status)
         .ok_or_else(|| ApiError::not_found(Resource::User, key))?;
+    user.ensure_settled()?;
+    let status = user.status;
+    // A directory owns the password of the users it masters.
+    if user.password_in_directory()
+        && matches!(
+            op,
+            "reset_password" | "expire_password" | "expire_password_with_temp_password"
+        )
+    {
+        return Err(ApiError::mastered_elsewhere());
+    }
     match op {
         "activate" => {
             let send_email = ctx.req.bool_param("sendEmail", true)?;
@@ -41,8 +51,10 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
             } else {
                 Status::Provisioned
             };
-            user.set_status(next);
             let target = user.as_target();
+            // Activation is asynchronous: `transitioningToStatus` until it completes.
+            ctx.org
+                .begin_transition(&id, Pending::Status(next), ctx.settings.transition);
             ctx.log(
                 "user.lifecycle.activate",
                 "Activate Okta user",
@@ -76,7 +88,7 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
             if status == Status::Deprovisioned {
                 return Err(ApiError::wrong_status());
             }
-            deactivate_user(ctx, &id);
+            deactivate_user(ctx, &id, respond_async(ctx));
             Ok(Reply::empty_object())
         }
         "suspend" => {
@@ -108,8 +120,14 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
             )
         }
         "unlock" => {
-            if status != Status::LockedOut {
+            // LOCKED_OUT, or ACTIVE but blocked from unknown devices; only Okta-sourced
+            // users ("doesn't support directory-sourced accounts", unlockUser).
+            let blocked = status == Status::Active && user.unknown_device_block;
+            if !(status == Status::LockedOut || blocked) || user.password_in_directory() {
                 return Err(ApiError::unlock_not_allowed());
+            }
+            if let Some(user) = ctx.org.users.get_mut(&id) {
+                user.unknown_device_block = false;
             }
             simple_transition(
                 ctx,
@@ -120,6 +138,10 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
             )
         }
         "reset_password" => {
+            // `sendEmail` is required by the spec (the legacy default of true is gone).
+            if ctx.req.param("sendEmail").is_none_or(str::is_empty) {
+                return Err(ApiError::missing_parameter());
+            }
             let send_email = ctx.req.bool_param("sendEmail", true)?;
             ctx.req.bool_param("revokeSessions", false)?;
             if !matches!(

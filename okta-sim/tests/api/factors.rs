@@ -1,9 +1,10 @@
 //! MFA factors: listing, enrolment bodies per type, activation and deletion.
 
-use okta_sim::{SIM_PASSCODE, demo};
+use okta_sim::{SIM_PASSCODE, SimConfig, demo};
+use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestSim, assert_okta_ts, spawn};
+use crate::helpers::{TestSim, assert_okta_ts, spawn, spawn_with};
 
 fn factors_path(user: &str) -> String {
     format!("/api/v1/users/{user}/factors")
@@ -228,6 +229,9 @@ async fn a_second_verified_phone_is_refused() {
 #[tokio::test]
 async fn a_pending_phone_is_replaced_only_with_update_phone() {
     let t = spawn().await;
+    // Each enrolment sends a code; this test is about the number, not the resend throttle.
+    t.handle()
+        .set_factor_resend_throttle(std::time::Duration::ZERO);
     let first = enroll(
         &t,
         demo::PRIYA_ID,
@@ -468,4 +472,72 @@ async fn the_security_question_catalogue_is_listed() {
         resp.json()[0],
         json!({"question": "disliked_food", "questionText": "What is the food you least liked as a child?"})
     );
+}
+
+#[tokio::test]
+async fn a_second_sms_or_call_within_the_resend_window_is_throttled() {
+    let t = spawn().await;
+    assert_eq!(
+        t.handle().factor_resend_throttle(),
+        std::time::Duration::from_secs(30)
+    );
+    let sms = json!({"factorType": "sms", "provider": "OKTA", "profile": {"phoneNumber": "+1-555-000-1111"}});
+    let call = json!({"factorType": "call", "provider": "OKTA", "profile": {"phoneNumber": "+1-555-000-1111"}});
+    assert_eq!(
+        enroll(&t, demo::PRIYA_ID, "", sms.clone()).await.status,
+        200
+    );
+    // Re-enrolling the pending factor sends another SMS: too soon.
+    enroll(&t, demo::PRIYA_ID, "", sms.clone())
+        .await
+        .assert_error(
+            429,
+            "E0000109",
+            "An SMS message was recently sent. Please wait 30 seconds before trying again.",
+        );
+    // A call is throttled on its own, and per user.
+    assert_eq!(
+        enroll(&t, demo::PRIYA_ID, "", call.clone()).await.status,
+        200
+    );
+    enroll(&t, demo::PRIYA_ID, "", call).await.assert_error(
+        429,
+        "E0000133",
+        "A phone call was recently made. Please wait 30 seconds before trying again.",
+    );
+    assert_eq!(enroll(&t, demo::SAM_ID, "", sms.clone()).await.status, 200);
+    // Activating at enrolment sends nothing, so it is never throttled.
+    let activated = enroll(&t, demo::LEE_ID, "?activate=true", sms.clone()).await;
+    assert_eq!(activated.status, 200, "{}", activated.text);
+    assert_eq!(t.handle().factors(demo::PRIYA_ID).len(), 2);
+}
+
+#[tokio::test]
+async fn the_resend_throttle_is_set_over_http() {
+    let t = spawn_with(SimConfig::default()).await;
+    let set = t
+        .control(
+            Method::PUT,
+            "/throttle",
+            Some(json!({"factorResendSecs": 0})),
+        )
+        .await;
+    assert_eq!(set.json(), json!({"factorResendSecs": 0}));
+    assert_eq!(
+        t.control(Method::GET, "/throttle", None).await.json(),
+        json!({"factorResendSecs": 0})
+    );
+    let sms = json!({"factorType": "sms", "provider": "OKTA", "profile": {"phoneNumber": "+1-555-000-1111"}});
+    for _ in 0..2 {
+        let resp = enroll(&t, demo::PRIYA_ID, "", sms.clone()).await;
+        assert_eq!(resp.status, 200, "{}", resp.text);
+    }
+    let bad = t
+        .control(
+            Method::PUT,
+            "/throttle",
+            Some(json!({"factorResendSecs": "x"})),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
 }
