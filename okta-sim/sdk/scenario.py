@@ -5,7 +5,11 @@ Usage: scenario.py BASE_URL TOKEN
 
 A client written by Okta, not by us, drives a scripted scenario: create a user, get it by
 login, update it, create groups, add the user, list groups across several pages, suspend and
-unsuspend, enroll and list factors, read the system log, deactivate and delete the user.
+unsuspend, enroll and list factors, read the system log, then what a strict org refuses
+(a change during asynchronous activation, an APP_GROUP's membership, a help desk admin
+deleting, a profile mastered by Active Directory, a second SMS within 30 s) and what it
+allows (custom group attributes, unlocking a user blocked from unknown devices), then
+deactivate and delete the user.
 Every SDK call's error is checked, every returned value that matters is asserted, and the
 state is cross-checked through the simulator's control API (`/__sim/...`, plain urllib, no
 SDK). The first mismatch prints what differed and exits 1.
@@ -86,8 +90,13 @@ class Scenario:
     def __init__(self, base, token):
         self.base = base
         self.sim = Sim(base)
-        self.client = Client({"orgUrl": base, "token": token})
+        self.token = token
+        # No SDK-side retries: a 429 must reach the scenario (E0000109 is one).
+        self.client = self.make_client(token)
         self.steps = 0
+
+    def make_client(self, token):
+        return Client({"orgUrl": self.base, "token": token, "rateLimit": {"maxRetries": 0}})
 
     def step(self, name):
         self.steps += 1
@@ -322,6 +331,8 @@ class Scenario:
             "a polling log request must always offer rel=next",
         )
 
+        await self.strict_org(uid)
+
         self.step("deactivate, then delete the user")
         await self.ok("deactivate_user", self.client.deactivate_user(uid))
         check(await self.user_status(uid) == "DEPROVISIONED", "not DEPROVISIONED after deactivate")
@@ -342,10 +353,102 @@ class Scenario:
         unexpected = [
             (r["method"], r["path"], r["status"])
             for r in requests
-            if r["status"] >= 400 and r["status"] not in (400, 404)
+            if r["status"] >= 400 and r["status"] not in (400, 403, 404, 409, 429)
         ]
         check(not unexpected, f"unexpected failures: {unexpected}")
         return len(requests)
+
+
+    async def strict_org(self, uid):
+        """What a strict org refuses and allows, as Okta's own SDK sees it."""
+        self.step("activation is asynchronous: a change meanwhile gets 409 E0000112")
+        status, _ = self.sim.call("PUT", "/lifecycle", {"transitionMs": 1500})
+        check(status == 200, f"PUT /__sim/lifecycle: {status}")
+        staged = CreateUserRequest.from_dict(
+            {"profile": {"firstName": "Asa", "lastName": "Sync", "email": "asa.sync@example.com",
+                         "login": "asa.sync@example.com"}}
+        )
+        asa, _ = await self.ok("create_user (staged)", self.client.create_user(staged, activate=False))
+        check(value(asa.status) == "STAGED", f"staged status {value(asa.status)}")
+        token, _ = await self.ok("activate_user", self.client.activate_user(asa.id, send_email=False))
+        check(token.activation_token, "no activation token")
+        during, _ = await self.ok("get_user (activating)", self.client.get_user(asa.id))
+        check(
+            value(during.transitioning_to_status) == "PROVISIONED",
+            f"transitioningToStatus {value(during.transitioning_to_status)}",
+        )
+        await self.fails(
+            "update_user (activating)",
+            self.client.update_user(asa.id, UpdateUserRequest.from_dict({"profile": {"nickName": "A"}})),
+            409,
+            "E0000112",
+        )
+        for _ in range(100):
+            _, control = self.sim_user(asa.id)
+            if "transitioningToStatus" not in control:
+                break
+            await asyncio.sleep(0.05)
+        check(await self.user_status(asa.id) == "PROVISIONED", "activation never completed")
+        self.sim.call("PUT", "/lifecycle", {"transitionMs": 100})
+
+        self.step("custom group attributes; PUT replaces the whole profile")
+        status, cc = self.sim.call(
+            "POST", "/groups", {"name": "SDK Cost Centre", "profile": {"costCenter": "CC-42"}}
+        )
+        check(status == 200, f"POST /__sim/groups: {status} {cc}")
+        group, _ = await self.ok("get_group", self.client.get_group(cc["id"]))
+        check(value(group.type) == "OKTA_GROUP", f"group type {value(group.type)}")
+        await self.ok(
+            "replace_group",
+            self.client.replace_group(
+                cc["id"], AddGroupRequest.from_dict({"profile": {"name": "SDK Cost Centre 2"}})
+            ),
+        )
+        status, after = self.sim.get(f"/groups/{cc['id']}")
+        check(after["profile"] == {"name": "SDK Cost Centre 2"}, f"profile after PUT {after['profile']}")
+
+        self.step("an APP_GROUP's membership belongs to its import: 403 E0000006")
+        status, ad = self.sim.call("POST", "/groups", {"name": "AD: SDK", "type": "APP_GROUP"})
+        check(status == 200 and ad["type"] == "APP_GROUP", f"POST /__sim/groups: {ad}")
+        await self.fails(
+            "assign_user_to_group (APP_GROUP)",
+            self.client.assign_user_to_group(ad["id"], uid),
+            403,
+            "E0000006",
+        )
+
+        self.step("a help desk admin resets but may not delete")
+        status, added = self.sim.call("POST", "/tokens", {"token": "sdk-help-desk", "role": "HELP_DESK_ADMIN"})
+        check(status == 200 and added["role"] == "HELP_DESK_ADMIN", f"POST /__sim/tokens: {added}")
+        desk = self.make_client("sdk-help-desk")
+        await self.ok("reset_factors (help desk)", desk.reset_factors(asa.id))
+        await self.fails("delete_user (help desk)", desk.delete_user(uid), 403, "E0000006")
+        check(await self.user_status(uid) == "ACTIVE", "the help desk admin changed the user")
+
+        self.step("a profile mastered by Active Directory: 403 E0000023")
+        status, _ = self.sim.call("PUT", f"/users/{uid}/mastered", {"source": "ACTIVE_DIRECTORY"})
+        check(status == 200, f"PUT /__sim/users/{uid}/mastered: {status}")
+        await self.fails(
+            "update_user (mastered)",
+            self.client.update_user(uid, UpdateUserRequest.from_dict({"profile": {"nickName": "X"}})),
+            403,
+            "E0000023",
+        )
+        self.sim.call("PUT", f"/users/{uid}/mastered", {"source": None})
+
+        self.step("unlock a user blocked from unknown devices")
+        status, _ = self.sim.call("PUT", f"/users/{uid}/device-block", {"blocked": True})
+        check(status == 200, f"PUT /__sim/users/{uid}/device-block: {status}")
+        await self.ok("unlock_user", self.client.unlock_user(uid))
+        await self.fails("unlock_user (again)", self.client.unlock_user(uid), 403, "E0000032")
+
+        self.step("a second SMS within 30 s gets 429 E0000109")
+        phone = UserFactor.from_dict(
+            {"factorType": "sms", "provider": "OKTA", "profile": {"phoneNumber": "+15554150000"}}
+        )
+        pending, _ = await self.ok("enroll_factor sms (pending)", self.client.enroll_factor(asa.id, phone))
+        check(value(pending.status) == "PENDING_ACTIVATION", f"sms status {value(pending.status)}")
+        await self.fails("enroll_factor sms (again)", self.client.enroll_factor(asa.id, phone), 429, "E0000109")
 
 
 async def main():

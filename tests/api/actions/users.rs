@@ -95,6 +95,23 @@ fn status_in_okta(app: &TestApp, reference: &str) -> String {
         .unwrap_or_else(|| panic!("{reference} exists in okta-sim"))
 }
 
+/// The status once Okta's asynchronous activation has finished (okta-sim shows
+/// `transitioningToStatus` for a short while, as a real org does).
+async fn settled_status_in_okta(app: &TestApp, reference: &str) -> String {
+    for _ in 0..100 {
+        let transitioning = app
+            .sim
+            .handle()
+            .user(reference)
+            .is_some_and(|u| u.get("transitioningToStatus").is_some());
+        if !transitioning {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    status_in_okta(app, reference)
+}
+
 /// Assert a 200 JSON answer and return its body.
 #[track_caller]
 fn ok(response: &TestResponse) -> &Value {
@@ -1040,7 +1057,7 @@ async fn activating_without_email_returns_the_activation_link_uncached() {
     okta_answer.as_object_mut().unwrap().remove("operation");
     assert_eq!(answered_json(&calls[0]), okta_answer);
     // No password yet: the user waits for the welcome link.
-    assert_eq!(status_in_okta(&app, &id), "PROVISIONED");
+    assert_eq!(settled_status_in_okta(&app, &id).await, "PROVISIONED");
 }
 
 #[tokio::test]
@@ -1063,7 +1080,7 @@ async fn activating_with_email_answers_the_wrapper() {
             user_path(&id)
         )]
     );
-    assert_eq!(status_in_okta(&app, &id), "PROVISIONED");
+    assert_eq!(settled_status_in_okta(&app, &id).await, "PROVISIONED");
 }
 
 #[tokio::test]
