@@ -8,5 +8,6 @@ mod factors;
 mod faults;
 mod groups;
 mod logs;
+mod strict_org;
 mod support;
 mod users;

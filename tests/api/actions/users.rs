@@ -1188,37 +1188,6 @@ async fn a_user_in_transition_past_the_deadline_is_an_invalid_state() {
 }
 
 #[tokio::test]
-async fn a_profile_mastered_elsewhere_is_its_own_error_pointing_to_the_source() {
-    let app = spawn_with_account().await;
-    app.sim.handle().inject(Fault::new(
-        Some("POST"),
-        "/api/v1/users/[^/]+",
-        FaultKind::Status {
-            status: 403,
-            error_code: "E0000023".into(),
-            error_summary: "Operation failed because user profile is mastered under another system"
-                .into(),
-        },
-    ));
-    let response = app
-        .action(
-            "update_user",
-            json!({"userIdOrLogin": JORDAN_ID, "lastName": "Elsewhere"}),
-        )
-        .await;
-
-    let error = response.assert_error("PROFILE_MASTERED_ELSEWHERE", 403);
-    assert_eq!(error["code"], 9115);
-    assert_eq!(error["details"]["okta"]["errorCode"], "E0000023");
-    assert!(
-        error["howToFix"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("source system")
-    );
-}
-
-#[tokio::test]
 async fn activating_an_active_user_is_an_invalid_state() {
     let app = spawn_with_account().await;
     let response = app
