@@ -9,6 +9,8 @@
 #                                     the one in the URL, used, and dropped at the end
 #
 # Options: --quick, --duration S (closed-loop and fixed-rate runs; default 10, quick 1),
+#          --soak N (get_user actions of the no-scrape soak; default 500000, quick 20000;
+#          0 skips it),
 #          --rate N (fixed rate in requests/s, a multiple of 5; default 500),
 #          --rate-tool h2load|hey (default h2load), --starts N (restarts timed to /readyz;
 #          default 7, quick 3), --out DIR (default target/bench).
@@ -23,7 +25,10 @@
 #                   arrive evenly spaced (h2load's own clients would fire in bursts).
 # Any non-2xx answer, socket error or timeout fails the run (and the script). Around each
 # gateway run it reads the gateway's /metrics and /proc/PID/{stat,status}. It also times
-# several gateway starts to the first 200 on /readyz. The table goes to stdout and to
+# several gateway starts to the first 200 on /readyz. The no-scrape soak (SQLite) starts a
+# fresh gateway, never reads its /metrics, sends N get_user actions with h2load and prints the
+# gateway's RSS before, right after, and after the metrics upkeep interval: it stays flat only
+# while histogram samples are drained without a scrape. The table goes to stdout and to
 # DIR/results.md, DIR/results.csv and DIR/results.json; logs to DIR/logs/.
 # scripts/bench/README.md says how each figure is computed.
 #
@@ -37,6 +42,7 @@ LIB="$ROOT/scripts/bench/benchlib.py"
 WRK_LUA="$ROOT/scripts/bench/wrk.lua"
 
 QUICK=0
+SOAK=
 DURATION=
 RATE=500
 RATE_TOOL=h2load
@@ -49,6 +55,7 @@ while [ $# -gt 0 ]; do
         --rate) RATE=$2; shift ;;
         --rate-tool) RATE_TOOL=$2; shift ;;
         --starts) STARTS=$2; shift ;;
+        --soak) SOAK=$2; shift ;;
         --out) OUT=$2; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -59,17 +66,20 @@ if [ "$QUICK" = 1 ]; then
     DURATION=${DURATION:-1}
     WARMUP=0 # the preflight request is the only warm-up
     STARTS=${STARTS:-3}
+    SOAK=${SOAK:-20000}
     LOADS=(c32 "r$RATE")
 else
     DURATION=${DURATION:-10}
     WARMUP=3
     STARTS=${STARTS:-7}
+    SOAK=${SOAK:-500000}
     LOADS=(c1 c32 c256 "r$RATE")
 fi
 ACTIONS=(get_user list_groups)
 RATE_CONNECTIONS=5
 SETTLE=0.3
 GRACE=30 # seconds a load generator may overrun its duration before it is killed
+[[ $SOAK =~ ^[0-9]+$ ]] || { echo "bench: --soak must be a whole number" >&2; exit 2; }
 case $RATE_TOOL in h2load|hey) ;; *) echo "bench: --rate-tool is h2load or hey" >&2; exit 2 ;; esac
 if ! [[ $RATE =~ ^[0-9]+$ ]] || [ $((RATE % RATE_CONNECTIONS)) -ne 0 ] || [ "$RATE" -eq 0 ]; then
     echo "bench: --rate must be a positive multiple of $RATE_CONNECTIONS" >&2
@@ -354,6 +364,30 @@ measure() { # target action load
         --target "$target" "${extra[@]}"
 }
 
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$GW_PID/status"; }
+
+# The no-scrape soak: a fresh gateway, N actions, RSS before and after (see the header).
+soak() { # database URL
+    [ "$SOAK" -gt 0 ] || return 0
+    log "$BACKEND: no-scrape soak, $SOAK get_user actions"
+    start_gateway "$1"
+    describe gateway get_user
+    printf '%s' "$BODY" >"$TMP/soak.json"
+    local before after drained out="$LOGS/$BACKEND-soak.txt"
+    before=$(rss_kb)
+    run taskset -c "$LOAD_CPU" timeout -k 5 900 h2load --h1 -n "$SOAK" -c 32 -t 1 \
+        -H "authorization: $AUTH" -H 'accept: application/json' \
+        -H 'content-type: application/json' -d "$TMP/soak.json" "$TARGET_URL" >"$out" 2>&1 ||
+        die "h2load failed or overran (see $out)"
+    grep -Eq "status codes: $SOAK 2xx" "$out" || die "the soak saw answers other than 2xx (see $out)"
+    after=$(rss_kb)
+    sleep 6 # longer than the metrics upkeep interval
+    drained=$(rss_kb)
+    echo "    no-scrape soak: $SOAK actions; gateway RSS $before kB before, $after kB after, $drained kB 6 s later" |
+        tee -a "$OUT/soak.txt"
+    stop_gateway
+}
+
 # ---- one backend ------------------------------------------------------------------------
 bench_backend() {
     BACKEND=$1
@@ -405,6 +439,7 @@ u = urlsplit(sys.argv[1]); print(urlunsplit(u._replace(path="/" + sys.argv[2])))
     grep -Eq 'VmHWM' "/proc/$GW_PID/status" &&
         echo "    gateway lifetime peak RSS: $(awk '/VmHWM/ {print $2, $3}' "/proc/$GW_PID/status")"
     stop_gateway
+    [ "$BACKEND" != sqlite ] || soak "$db_url"
 
     if [ "$BACKEND" = postgres ]; then
         psql "$PG_ADMIN_URL" -qXc "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null
@@ -413,6 +448,7 @@ u = urlsplit(sys.argv[1]); print(urlunsplit(u._replace(path="/" + sys.argv[2])))
 }
 
 # ---- main -------------------------------------------------------------------------------
+: >"$OUT/soak.txt"
 MODE=$([ "$QUICK" = 1 ] && echo quick || echo full)
 python3 - "$OUT/meta.json" <<EOF
 import json, os, platform, subprocess, sys, datetime

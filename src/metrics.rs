@@ -26,6 +26,10 @@ const BUCKETS: [f64; 16] = [
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
+/// How often histogram samples are folded into their buckets. The recorder keeps every sample
+/// until upkeep runs: without it a rarely scraped gateway grows without bound.
+const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// HTTP status codes as label values, made once: labels on the hot path allocate nothing.
 static STATUS_LABELS: LazyLock<Vec<String>> =
     LazyLock::new(|| (0..600).map(|code: u16| code.to_string()).collect());
@@ -62,6 +66,19 @@ pub fn handle() -> &'static PrometheusHandle {
         let handle = recorder.handle();
         // Another recorder may exist (a host process); then these metrics stay local.
         let _ = metrics::set_global_recorder(recorder);
+        let upkeep = handle.clone();
+        // A plain thread: the recorder is process-wide, independent of any runtime.
+        let started = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(UPKEEP_INTERVAL);
+                    upkeep.run_upkeep();
+                }
+            });
+        if let Err(err) = started {
+            tracing::warn!(error = %err, "no metrics upkeep thread: histograms drain only when scraped");
+        }
         handle
     })
 }
