@@ -66,6 +66,7 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("re-encryption failed for account '{account}': {reason}")]
     Reencrypt { account: String, reason: String },
+    /// The caller's key ring does not fit the stored key checks (start-up only).
     #[error("{0}")]
     KeyCheckRefused(String),
 }
