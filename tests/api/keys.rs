@@ -1,7 +1,7 @@
 //! Token encryption key rings: online rotation on a fleet, key checks, the database lock of
 //! the embedded default, and which gateway keys each backend requires.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -50,7 +50,7 @@ fn key_ids(rows: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
 }
 
 /// Vars for a gateway on `app`'s database with this key ring.
-fn with_ring(app: &TestApp, ring: &str) -> std::collections::HashMap<String, String> {
+fn with_ring(app: &TestApp, ring: &str) -> HashMap<String, String> {
     let mut vars = app.vars.clone();
     vars.remove("TOKEN_ENCRYPTION_KEY");
     vars.insert("TOKEN_ENCRYPTION_KEYS".into(), ring.into());
@@ -82,25 +82,109 @@ async fn rotate_key_command(app: &TestApp, ring: Option<&str>) -> std::process::
     command.output().await.expect("rotate-key runs")
 }
 
-/// Gateways behind a stand-in load balancer: a stream of actions goes round-robin to the
-/// gateways in rotation, and a gateway leaves the rotation (draining) before it stops.
+/// A gateway as its own OS process (its address read from its JSON log), stopped with
+/// SIGTERM as an orchestrator would: the path that withdraws its key ring record.
+struct GatewayProcess {
+    child: tokio::process::Child,
+    addr: SocketAddr,
+    /// Its log lines after it started listening.
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl GatewayProcess {
+    async fn start(vars: &HashMap<String, String>) -> GatewayProcess {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_okta-gateway"))
+            .env_clear()
+            .envs(vars)
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("gateway process starts");
+        let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let addr = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await.expect("log line") {
+                let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
+                    continue;
+                };
+                if event["message"] == "okta-gateway listening" {
+                    return event["addr"].as_str().expect("addr").parse().expect("addr");
+                }
+            }
+            panic!("the gateway exited before listening");
+        })
+        .await
+        .expect("the gateway listens in time");
+        // Keep draining its log so the process never blocks on a full pipe.
+        let log: Arc<Mutex<Vec<String>>> = Arc::default();
+        let sink = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                sink.lock().expect("lock").push(line);
+            }
+        });
+        GatewayProcess { child, addr, log }
+    }
+
+    /// SIGTERM, then wait for the graceful exit.
+    async fn stop(mut self) -> Vec<String> {
+        let pid = self.child.id().expect("running").to_string();
+        let sent = tokio::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .expect("kill runs");
+        assert!(sent.success());
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("exits in time")
+            .expect("exit status");
+        assert!(status.success(), "exited with {status}");
+        self.log.lock().expect("lock").clone()
+    }
+}
+
+/// Gateway processes behind a stand-in load balancer: a stream of requests goes round-robin
+/// to the gateways in rotation, and a gateway leaves the rotation (draining) before it stops.
 struct Fleet {
     live: Arc<Mutex<Vec<SocketAddr>>>,
-    gateways: Vec<RunningGateway>,
+    gateways: Vec<Option<GatewayProcess>>,
+    /// The log lines of every stopped gateway.
+    logs: Vec<String>,
 }
 
 impl Fleet {
-    async fn restart(&mut self, slot: usize, vars: &std::collections::HashMap<String, String>) {
-        let old = self.gateways[slot].addr;
-        self.live.lock().expect("lock").retain(|a| *a != old);
+    async fn start(vars: &HashMap<String, String>, size: usize) -> Fleet {
+        let mut gateways = Vec::new();
+        for _ in 0..size {
+            gateways.push(Some(GatewayProcess::start(vars).await));
+        }
+        let live = gateways.iter().flatten().map(|g| g.addr).collect();
+        Fleet {
+            live: Arc::new(Mutex::new(live)),
+            gateways,
+            logs: Vec::new(),
+        }
+    }
+
+    async fn restart(&mut self, slot: usize, vars: &HashMap<String, String>) {
+        let old = self.gateways[slot].take().expect("running");
+        self.live.lock().expect("lock").retain(|a| *a != old.addr);
         // Requests already sent finish (graceful shutdown); none is sent after the drain.
         tokio::time::sleep(Duration::from_millis(300)).await;
-        self.gateways[slot].stop().await;
-        let fresh = RunningGateway::start(config_from(vars))
-            .await
-            .expect("the restarted gateway starts");
+        self.logs.extend(old.stop().await);
+        let fresh = GatewayProcess::start(vars).await;
         self.live.lock().expect("lock").push(fresh.addr);
-        self.gateways[slot] = fresh;
+        self.gateways[slot] = Some(fresh);
+    }
+
+    async fn stop(mut self) -> Vec<String> {
+        for gateway in self.gateways.iter_mut().filter_map(Option::take) {
+            self.logs.extend(gateway.stop().await);
+        }
+        self.logs
     }
 }
 
@@ -113,6 +197,7 @@ struct Stream {
     done: Arc<AtomicUsize>,
     failures: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
+    stopped: Arc<AtomicBool>,
     writes: Arc<AtomicBool>,
 }
 
@@ -163,8 +248,18 @@ impl Stream {
                 }
                 turn += 1;
             }
+            this.stopped.store(true, Ordering::Release);
         });
         stream
+    }
+
+    /// Stop after the request in flight; returns every failure.
+    async fn finish(&self) -> Vec<String> {
+        self.stop.store(true, Ordering::Release);
+        while !self.stopped.load(Ordering::Acquire) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.failures.lock().expect("lock").clone()
     }
 
     /// Wait until the stream has completed `count` more actions.
@@ -177,10 +272,6 @@ impl Stream {
         })
         .await
         .expect("the stream of actions keeps flowing");
-    }
-
-    fn failures(&self) -> Vec<String> {
-        self.failures.lock().expect("lock").clone()
     }
 }
 
@@ -198,18 +289,12 @@ async fn a_fleet_rotates_its_key_while_serving_without_a_single_failed_action() 
     }
     setup.gateway.stop().await;
 
-    let first = RunningGateway::start(config_from(&setup.vars))
-        .await
-        .expect("first");
-    let second = RunningGateway::start(config_from(&setup.vars))
-        .await
-        .expect("second");
-    let live = Arc::new(Mutex::new(vec![first.addr, second.addr]));
-    let mut fleet = Fleet {
-        live: live.clone(),
-        gateways: vec![first, second],
-    };
-    let stream = Stream::start(live, accounts.clone(), setup.sim_token.clone());
+    let mut fleet = Fleet::start(&setup.vars, 2).await;
+    let stream = Stream::start(
+        fleet.live.clone(),
+        accounts.clone(),
+        setup.sim_token.clone(),
+    );
     stream.progress(20).await;
 
     // The new key reaches one ring only: rotate-key is refused and changes nothing (token
@@ -285,8 +370,14 @@ async fn a_fleet_rotates_its_key_while_serving_without_a_single_failed_action() 
         .expect("the old key alone no longer starts");
     assert!(err.to_string().contains("does not open"), "{err:#}");
 
-    stream.stop.store(true, Ordering::Release);
-    assert_eq!(stream.failures(), Vec::<String>::new());
+    let failures = stream.finish().await;
+    let logs = fleet.stop().await;
+    assert_eq!(failures, Vec::<String>::new());
+    assert!(logs.iter().any(|l| l.contains("shutting down")));
+    assert!(
+        !logs.iter().any(|l| l.contains("panicked")),
+        "no gateway panicked"
+    );
     assert!(stream.done.load(Ordering::Acquire) >= 220);
 }
 
