@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::cache::AccountCache;
 use crate::config::ACCOUNT_CAP;
-use crate::crypto::TokenCipher;
+use crate::crypto::KeyRing;
 use crate::error::{ApiError, FieldProblem};
 use crate::okta::{Connection, DomainPolicy, OktaClient, OktaDomain};
 use crate::params::{DefaultValue, Input, InputSchema, Kind, Param};
@@ -102,7 +102,7 @@ fn describe_rejection(error: &ApiError) -> String {
 pub struct Accounts {
     store: Arc<dyn AccountStore>,
     cache: Arc<AccountCache>,
-    cipher: TokenCipher,
+    cipher: KeyRing,
     okta: OktaClient,
     domains: DomainPolicy,
     create_schema: InputSchema,
@@ -112,7 +112,7 @@ pub struct Accounts {
 impl Accounts {
     pub fn new(
         store: Arc<dyn AccountStore>,
-        cipher: TokenCipher,
+        cipher: KeyRing,
         okta: OktaClient,
         domains: DomainPolicy,
     ) -> Accounts {

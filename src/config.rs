@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::crypto::KeyRing;
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/okta-gateway.db";
 /// The seed's limit on connected accounts.
 pub const ACCOUNT_CAP: u32 = 15;
@@ -68,7 +70,9 @@ pub struct Config {
     pub db_pool_size: u32,
     pub admin_keys: Vec<SecretString>,
     pub api_keys: Vec<SecretString>,
-    pub token_encryption_key: Option<SecretString>,
+    /// From `TOKEN_ENCRYPTION_KEYS` or `TOKEN_ENCRYPTION_KEY`; `None`: the embedded default's
+    /// key file (see [`crate::secrets`]).
+    pub token_encryption_keys: Option<KeyRing>,
     pub log_format: LogFormat,
     pub okta: OktaSettings,
     /// Requests served at once; beyond it the gateway sheds with 503.
@@ -107,7 +111,7 @@ impl Config {
             db_pool_size: parse_or(&get, "DB_POOL_SIZE", 10)?,
             admin_keys: keys(&get, "GATEWAY_ADMIN_KEYS")?,
             api_keys: keys(&get, "GATEWAY_API_KEYS")?,
-            token_encryption_key: get("TOKEN_ENCRYPTION_KEY").map(SecretString::from),
+            token_encryption_keys: token_keys(&get)?,
             log_format: match get("LOG_FORMAT").as_deref() {
                 None | Some("pretty") => LogFormat::Pretty,
                 Some("json") => LogFormat::Json,
@@ -177,8 +181,8 @@ impl Config {
             || self.database_url.starts_with("postgresql://")
     }
 
-    /// Where the embedded default keeps generated keys: the SQLite file's directory.
-    pub fn data_dir(&self) -> Option<PathBuf> {
+    /// The embedded database's file, as `DATABASE_URL` names it.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
         if self.is_postgres() {
             return None;
         }
@@ -186,8 +190,13 @@ impl Config {
             .database_url
             .trim_start_matches("sqlite://")
             .trim_start_matches("sqlite:");
-        let path = path.split('?').next().unwrap_or(path);
-        let parent = std::path::Path::new(path).parent()?;
+        Some(PathBuf::from(path.split('?').next().unwrap_or(path)))
+    }
+
+    /// Where the embedded default keeps generated keys: the SQLite file's directory.
+    pub fn data_dir(&self) -> Option<PathBuf> {
+        let path = self.sqlite_path()?;
+        let parent = path.parent()?;
         Some(if parent.as_os_str().is_empty() {
             PathBuf::from(".")
         } else {
@@ -310,6 +319,45 @@ fn proxy(get: &impl Fn(&str) -> Option<String>) -> Result<Option<ProxySettings>,
     }))
 }
 
+/// The token key ring: `TOKEN_ENCRYPTION_KEYS` (comma-separated, the first current) or its
+/// one-key form `TOKEN_ENCRYPTION_KEY`, never both.
+fn token_keys(get: &impl Fn(&str) -> Option<String>) -> Result<Option<KeyRing>, ConfigError> {
+    let (var, raw) = match (get("TOKEN_ENCRYPTION_KEYS"), get("TOKEN_ENCRYPTION_KEY")) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "TOKEN_ENCRYPTION_KEYS",
+                "set either TOKEN_ENCRYPTION_KEYS or TOKEN_ENCRYPTION_KEY, not both",
+            ));
+        }
+        (Some(raw), None) => ("TOKEN_ENCRYPTION_KEYS", raw),
+        (None, Some(raw)) => ("TOKEN_ENCRYPTION_KEY", raw),
+        (None, None) => return Ok(None),
+    };
+    let keys: Vec<&str> = if var == "TOKEN_ENCRYPTION_KEY" {
+        vec![raw.trim()]
+    } else {
+        raw.split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .collect()
+    };
+    // Never echo a key: problems name its position only.
+    KeyRing::from_base64(keys)
+        .map(Some)
+        .map_err(|(position, err)| {
+            let problem = match err {
+                crate::crypto::CryptoError::InvalidKey if var == "TOKEN_ENCRYPTION_KEY" => {
+                    "must be base64 of 32 random bytes (openssl rand -base64 32)".to_owned()
+                }
+                crate::crypto::CryptoError::InvalidKey => format!(
+                    "key {position} must be base64 of 32 random bytes (openssl rand -base64 32)"
+                ),
+                other => other.to_string(),
+            };
+            invalid(var, problem)
+        })
+}
+
 fn extra_hosts(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
     let Some(raw) = get("OKTA_EXTRA_HOSTS") else {
         return Ok(Vec::new());
@@ -424,6 +472,45 @@ mod tests {
         )])
         .unwrap();
         assert_eq!(ok.api_keys.len(), 2);
+    }
+
+    const KEY_A: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    const KEY_B: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
+
+    #[test]
+    fn the_key_ring_comes_from_either_variable_the_first_key_current() {
+        let one = config(&[("TOKEN_ENCRYPTION_KEY", KEY_A)]).unwrap();
+        let ring = one.token_encryption_keys.unwrap();
+        assert_eq!(ring.keys().len(), 1);
+        let two = config(&[("TOKEN_ENCRYPTION_KEYS", &format!(" {KEY_B} , {KEY_A},"))]).unwrap();
+        let ring2 = two.token_encryption_keys.unwrap();
+        assert_eq!(ring2.key_ids()[1], ring.key_ids()[0]);
+        assert_eq!(ring2.keys().len(), 2);
+        assert!(config(&[]).unwrap().token_encryption_keys.is_none());
+    }
+
+    #[test]
+    fn bad_key_rings_name_the_variable_and_never_the_key() {
+        let both = config(&[
+            ("TOKEN_ENCRYPTION_KEY", KEY_A),
+            ("TOKEN_ENCRYPTION_KEYS", KEY_B),
+        ]);
+        assert_eq!(both.unwrap_err().var, "TOKEN_ENCRYPTION_KEYS");
+        let short = "c2hvcnQta2V5";
+        for (var, value) in [
+            ("TOKEN_ENCRYPTION_KEY", short.to_owned()),
+            ("TOKEN_ENCRYPTION_KEYS", format!("{KEY_A},{short}")),
+            ("TOKEN_ENCRYPTION_KEYS", format!("{KEY_A},{KEY_B},{KEY_A}")),
+        ] {
+            let err = config(&[(var, &value)]).unwrap_err();
+            assert_eq!(err.var, var);
+            let text = err.to_string();
+            for key in [KEY_A, KEY_B, short] {
+                assert!(!text.contains(key), "{text}");
+            }
+        }
+        let dup = config(&[("TOKEN_ENCRYPTION_KEYS", &format!("{KEY_A},{KEY_A}"))]).unwrap_err();
+        assert!(dup.problem.contains("key 2"), "{}", dup.problem);
     }
 
     #[test]

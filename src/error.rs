@@ -481,9 +481,27 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// Seconds a caller is asked to wait when this gateway lacks the key of an account's token:
+/// typically a key rotation whose new key has not reached this gateway yet.
+const MISSING_KEY_RETRY_AFTER: u64 = 30;
+
 impl From<CryptoError> for ApiError {
     fn from(err: CryptoError) -> Self {
-        ApiError::internal(err)
+        match err {
+            // The key id goes to the log only; the caller learns what to do.
+            CryptoError::UnknownKey { key_id } => ApiError::new(ErrorStatus::ServiceUnavailable)
+                .with_message(
+                    "The account's token is encrypted under a key this gateway does not hold (a key rotation may be under way).",
+                )
+                .with_details(ErrorDetails {
+                    retry_after: Some(MISSING_KEY_RETRY_AFTER),
+                    ..ErrorDetails::default()
+                })
+                .with_internal(format!(
+                    "the stored token is under key id {key_id}, which this gateway's key ring lacks: add that key to its TOKEN_ENCRYPTION_KEYS"
+                )),
+            other => ApiError::internal(other),
+        }
     }
 }
 
@@ -585,6 +603,19 @@ mod tests {
             assert_eq!(status.http_status().as_u16(), http, "{name}");
             assert!(!status.how_to_fix().is_empty(), "{name}");
         }
+    }
+
+    #[test]
+    fn a_token_under_a_missing_key_is_unavailable_and_names_the_key_only_in_the_log() {
+        let err = ApiError::from(CryptoError::UnknownKey {
+            key_id: "0badf00d".into(),
+        });
+        assert_eq!(err.status, ErrorStatus::ServiceUnavailable);
+        assert_eq!(err.details.retry_after, Some(MISSING_KEY_RETRY_AFTER));
+        assert!(err.internal_cause().is_some_and(|c| c.contains("0badf00d")));
+        assert!(!err.body("r").to_string().contains("0badf00d"));
+        let corrupt = ApiError::from(CryptoError::Corrupt);
+        assert_eq!(corrupt.status, ErrorStatus::InternalError);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod http;
 pub mod metrics;
 pub mod okta;
 pub mod params;
+pub mod rotation;
 pub mod secrets;
 pub mod startup;
 pub mod state;

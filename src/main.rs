@@ -4,8 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use okta_gateway::config::Config;
 use okta_gateway::startup::Application;
-use okta_gateway::{secrets, store, telemetry};
-use secrecy::SecretString;
+use okta_gateway::{rotation, store, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -23,8 +22,8 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
-    /// Re-encrypt every stored Okta token under a new key (NEW_TOKEN_ENCRYPTION_KEY, or a
-    /// generated one when the embedded default's key file is in use).
+    /// Re-encrypt every stored Okta token to the current (first) key of TOKEN_ENCRYPTION_KEYS,
+    /// while gateways serve; with the embedded default's key file, to a newly generated key.
     RotateKey,
     /// Exit 0 if the gateway at BIND_ADDR answers `/readyz` with 200 (for container health
     /// checks; the image needs no curl).
@@ -67,12 +66,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::RotateKey => {
+            // The one-shot form of earlier versions: refuse rather than ignore it silently.
+            if std::env::var_os("NEW_TOKEN_ENCRYPTION_KEY").is_some() {
+                anyhow::bail!(
+                    "NEW_TOKEN_ENCRYPTION_KEY is no longer read: put the new key first in TOKEN_ENCRYPTION_KEYS, keeping the old one after it (see the README's key rotation). Nothing was changed"
+                );
+            }
             let store = store::connect(&config.database_url, 1).await?;
-            let new_key = std::env::var("NEW_TOKEN_ENCRYPTION_KEY")
-                .ok()
-                .filter(|k| !k.trim().is_empty())
-                .map(SecretString::from);
-            let summary = secrets::rotate_key(&config, store.as_ref(), new_key).await?;
+            let summary = rotation::rotate_key(&config, store.as_ref()).await?;
             println!("{summary}");
             Ok(())
         }

@@ -18,6 +18,8 @@ use crate::accounts::Accounts;
 use crate::actions::Catalog;
 use crate::config::Config;
 use crate::okta::{DomainPolicy, OktaClient};
+use crate::rotation::RingPresence;
+use crate::secrets::DatabaseLock;
 use crate::state::AppState;
 use crate::{http, secrets, store};
 
@@ -29,28 +31,39 @@ pub struct Application {
     router: Router,
     header_read_timeout: Duration,
     state: AppState,
+    /// This gateway's key ring as recorded in the database, withdrawn at shutdown.
+    presence: RingPresence,
+    /// Held while the gateway runs (embedded database only): keeps `rotate-key` out.
+    _database_lock: Option<DatabaseLock>,
 }
 
 impl Application {
-    /// Connect the database (running migrations), load keys, and bind the listener.
+    /// Connect the database (running migrations), load and check keys, and bind the listener.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         crate::metrics::handle();
         let store = store::connect(&config.database_url, config.db_pool_size)
             .await
             .context("connecting to the database")?;
-        let (cipher, source) = secrets::token_cipher(&config)?;
-        let cipher = secrets::check_stored_tokens(store.as_ref(), cipher, &source).await?;
+        let database_lock = secrets::lock_for_gateway(&config)?;
+        let (ring, _) = secrets::key_ring(&config)?;
         let keys = secrets::api_keys(&config)?;
         let okta = OktaClient::new(&config.okta).context("building the Okta HTTP client")?;
+        let listener = TcpListener::bind(config.bind_addr)
+            .await
+            .with_context(|| format!("binding {}", config.bind_addr))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        // Recorded before the check, so a `rotate-key` starting meanwhile sees this gateway.
+        let presence = RingPresence::announce(store.clone(), &ring, presence_label(addr)).await?;
+        if let Err(err) = secrets::check_key_ring(store.as_ref(), &ring).await {
+            presence.withdraw().await;
+            return Err(err);
+        }
         let domains = DomainPolicy {
             extra_hosts: config.okta.extra_hosts.clone(),
             allow_insecure_loopback: config.okta.allow_insecure_loopback,
         };
-        let accounts = Accounts::new(store.clone(), cipher, okta.clone(), domains);
+        let accounts = Accounts::new(store.clone(), ring, okta.clone(), domains);
         let catalog = Catalog::new();
-        let listener = TcpListener::bind(config.bind_addr)
-            .await
-            .with_context(|| format!("binding {}", config.bind_addr))?;
         let state = AppState {
             store,
             accounts: Arc::new(accounts),
@@ -70,6 +83,8 @@ impl Application {
             router,
             header_read_timeout: state.config.header_read_timeout,
             state,
+            presence,
+            _database_lock: database_lock,
         })
     }
 
@@ -133,8 +148,17 @@ impl Application {
         {
             tracing::warn!("in-flight requests did not finish in time");
         }
+        self.presence.withdraw().await;
         Ok(())
     }
+}
+
+/// How operators recognise a gateway in `rotate-key`'s messages.
+fn presence_label(addr: SocketAddr) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "unknown host".to_owned());
+    format!("{addr} (pid {} on {host})", std::process::id())
 }
 
 async fn shutdown_signal() {

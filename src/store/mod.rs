@@ -15,6 +15,7 @@ mod postgres;
 mod sqlite;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -65,6 +66,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("re-encryption failed for account '{account}': {reason}")]
     Reencrypt { account: String, reason: String },
+    /// The caller's key ring does not fit the stored key checks (start-up only).
+    #[error("{0}")]
+    KeyCheckRefused(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -106,6 +110,43 @@ fn is_connection_error(err: &sqlx::Error) -> bool {
 /// Re-encrypts one row during key rotation: given the row, returns its new ciphertext.
 pub type Reencrypt<'a> = &'a (dyn Fn(&AccountRecord) -> Result<Vec<u8>, String> + Sync);
 
+/// A stored key check: which key a key id stands for (see [`crate::crypto`]).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyCheckRecord {
+    /// Hex, as [`crate::crypto::TokenCipher::key_id_hex`] writes it.
+    pub key_id: String,
+    pub check_value: Vec<u8>,
+}
+
+/// Approves the stored key checks (or says why not) before a new one is added.
+pub type KeyCheckAccept<'a> = &'a (dyn Fn(&[KeyCheckRecord]) -> Result<(), String> + Sync);
+
+/// A gateway process's key ring, as its heartbeat records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRingRecord {
+    /// Unique per process start.
+    pub process_id: String,
+    /// For operators: address, process id and host.
+    pub label: String,
+    /// Hex key ids, the current one first.
+    pub key_ids: Vec<String>,
+    /// Seconds since the last heartbeat, by the database's clock.
+    pub seen_secs_ago: i64,
+}
+
+/// How `key_ids` are kept in one column.
+fn join_key_ids(key_ids: &[String]) -> String {
+    key_ids.join(",")
+}
+
+fn split_key_ids(joined: &str) -> Vec<String> {
+    joined
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 #[async_trait]
 pub trait AccountStore: Send + Sync + 'static {
     /// Insert in one transaction that checks the name and the cap, serialised across
@@ -127,8 +168,30 @@ pub trait AccountStore: Send + Sync + 'static {
         at: DateTime<Utc>,
         error: Option<&str>,
     ) -> Result<(), StoreError>;
-    /// Replace every row's ciphertext in one transaction; all or nothing.
-    async fn reencrypt_all(&self, f: Reencrypt<'_>) -> Result<usize, StoreError>;
+    /// Re-encrypt, in one transaction, up to `limit` rows whose token is under another key
+    /// than `key_id`; returns how many it re-encrypted (0: none is left).
+    async fn reencrypt_batch(
+        &self,
+        key_id: &str,
+        limit: u32,
+        f: Reencrypt<'_>,
+    ) -> Result<usize, StoreError>;
+    async fn key_checks(&self) -> Result<Vec<KeyCheckRecord>, StoreError>;
+    /// Serialised across processes: read the key checks, let `accept` approve them, then add
+    /// `new` unless its key id is stored already. A refusal changes nothing and comes back as
+    /// [`StoreError::KeyCheckRefused`].
+    async fn register_key_check(
+        &self,
+        new: KeyCheckRecord,
+        accept: KeyCheckAccept<'_>,
+    ) -> Result<(), StoreError>;
+    /// Delete every key check except `keep`'s (keys retired by a finished rotation).
+    async fn retire_key_checks(&self, keep: &str) -> Result<(), StoreError>;
+    /// Insert or refresh (heartbeat) a gateway's key ring; `seen_secs_ago` is ignored.
+    async fn record_key_ring(&self, ring: &KeyRingRecord) -> Result<(), StoreError>;
+    async fn forget_key_ring(&self, process_id: &str) -> Result<(), StoreError>;
+    /// The key rings heard from within `window`.
+    async fn live_key_rings(&self, window: Duration) -> Result<Vec<KeyRingRecord>, StoreError>;
     /// Cheap round-trip for readiness.
     async fn ping(&self) -> Result<(), StoreError>;
     fn backend(&self) -> Backend;

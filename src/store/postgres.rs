@@ -4,9 +4,8 @@
 //! lock before counting, so concurrent creates (from any process) are serialised and a 16th
 //! account can never slip in under READ COMMITTED.
 
-use std::time::Duration;
-
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -16,7 +15,8 @@ use sqlx::{PgPool, Row};
 use crate::cache::{AccountCache, HEARTBEAT, now_ms};
 
 use super::{
-    AccountChanges, AccountRecord, AccountStore, Backend, NewAccount, Reencrypt, StoreError,
+    AccountChanges, AccountRecord, AccountStore, Backend, KeyCheckAccept, KeyCheckRecord,
+    KeyRingRecord, NewAccount, Reencrypt, StoreError, join_key_ids, split_key_ids,
 };
 
 /// The channel the accounts trigger notifies (see migrations/postgres).
@@ -24,6 +24,8 @@ pub const CHANGES_CHANNEL: &str = "okta_gateway_accounts";
 
 /// Advisory lock key for account writes that must see a stable count ("okta-gw" as bytes).
 const ACCOUNTS_LOCK_KEY: i64 = 0x006f_6b74_612d_6777;
+/// Advisory lock key for registering key checks ("okta-kc" as bytes).
+const KEY_CHECKS_LOCK_KEY: i64 = 0x006f_6b74_612d_6b63;
 
 pub struct PostgresStore {
     pool: PgPool,
@@ -206,17 +208,24 @@ impl AccountStore for PostgresStore {
         Ok(())
     }
 
-    async fn reencrypt_all(&self, f: Reencrypt<'_>) -> Result<usize, StoreError> {
+    async fn reencrypt_batch(
+        &self,
+        key_id: &str,
+        limit: u32,
+        f: Reencrypt<'_>,
+    ) -> Result<usize, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(ACCOUNTS_LOCK_KEY)
-            .execute(&mut *tx)
-            .await?;
+        // Row locks only: gateways keep serving (and writing other rows) meanwhile, and a
+        // concurrent update of a locked row waits for this short transaction.
         let rows = sqlx::query_as::<_, AccountRecord>(concat!(
             "SELECT ",
             account_columns!(),
-            " FROM accounts FOR UPDATE"
+            " FROM accounts \
+             WHERE encode(substring(token_ciphertext from 2 for 4), 'hex') <> $1 \
+             ORDER BY name LIMIT $2 FOR UPDATE"
         ))
+        .bind(key_id)
+        .bind(i64::from(limit))
         .fetch_all(&mut *tx)
         .await?;
         for row in &rows {
@@ -232,6 +241,99 @@ impl AccountStore for PostgresStore {
         }
         tx.commit().await?;
         Ok(rows.len())
+    }
+
+    async fn key_checks(&self) -> Result<Vec<KeyCheckRecord>, StoreError> {
+        Ok(sqlx::query_as::<_, KeyCheckRecord>(
+            "SELECT key_id, check_value FROM key_checks ORDER BY created_at, key_id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn register_key_check(
+        &self,
+        new: KeyCheckRecord,
+        accept: KeyCheckAccept<'_>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(KEY_CHECKS_LOCK_KEY)
+            .execute(&mut *tx)
+            .await?;
+        let stored = sqlx::query_as::<_, KeyCheckRecord>(
+            "SELECT key_id, check_value FROM key_checks ORDER BY created_at, key_id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        accept(&stored).map_err(StoreError::KeyCheckRefused)?;
+        sqlx::query(
+            "INSERT INTO key_checks (key_id, check_value) VALUES ($1, $2) \
+             ON CONFLICT (key_id) DO NOTHING",
+        )
+        .bind(&new.key_id)
+        .bind(&new.check_value)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn retire_key_checks(&self, keep: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM key_checks WHERE key_id <> $1")
+            .bind(keep)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn record_key_ring(&self, ring: &KeyRingRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO gateway_key_rings (process_id, label, key_ids) VALUES ($1, $2, $3) \
+             ON CONFLICT (process_id) DO UPDATE \
+             SET label = EXCLUDED.label, key_ids = EXCLUDED.key_ids, seen_at = now()",
+        )
+        .bind(&ring.process_id)
+        .bind(&ring.label)
+        .bind(join_key_ids(&ring.key_ids))
+        .execute(&self.pool)
+        .await?;
+        // Rings of processes that died without saying goodbye, long irrelevant.
+        sqlx::query("DELETE FROM gateway_key_rings WHERE seen_at < now() - interval '1 day'")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn forget_key_ring(&self, process_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM gateway_key_rings WHERE process_id = $1")
+            .bind(process_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn live_key_rings(&self, window: Duration) -> Result<Vec<KeyRingRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT process_id, label, key_ids, \
+                    CAST(EXTRACT(EPOCH FROM now() - seen_at) AS BIGINT) AS seen_secs_ago \
+             FROM gateway_key_rings \
+             WHERE seen_at > now() - make_interval(secs => $1) \
+             ORDER BY started_at, process_id",
+        )
+        .bind(window.as_secs_f64())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(KeyRingRecord {
+                    process_id: row.try_get("process_id")?,
+                    label: row.try_get("label")?,
+                    key_ids: split_key_ids(row.try_get("key_ids")?),
+                    seen_secs_ago: row.try_get("seen_secs_ago")?,
+                })
+            })
+            .collect()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -15,7 +15,8 @@ use sqlx::{Row, SqlitePool};
 use crate::cache::AccountCache;
 
 use super::{
-    AccountChanges, AccountRecord, AccountStore, Backend, NewAccount, Reencrypt, StoreError,
+    AccountChanges, AccountRecord, AccountStore, Backend, KeyCheckAccept, KeyCheckRecord,
+    KeyRingRecord, NewAccount, Reencrypt, StoreError, join_key_ids, split_key_ids,
 };
 
 pub struct SqliteStore {
@@ -158,13 +159,21 @@ impl AccountStore for SqliteStore {
         Ok(())
     }
 
-    async fn reencrypt_all(&self, f: Reencrypt<'_>) -> Result<usize, StoreError> {
+    async fn reencrypt_batch(
+        &self,
+        key_id: &str,
+        limit: u32,
+        f: Reencrypt<'_>,
+    ) -> Result<usize, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let rows = sqlx::query_as::<_, AccountRecord>(concat!(
             "SELECT ",
             account_columns!(),
-            " FROM accounts"
+            " FROM accounts WHERE lower(hex(substr(token_ciphertext, 2, 4))) <> ? \
+             ORDER BY name LIMIT ?"
         ))
+        .bind(key_id)
+        .bind(i64::from(limit))
         .fetch_all(&mut *tx)
         .await?;
         for row in &rows {
@@ -180,6 +189,92 @@ impl AccountStore for SqliteStore {
         }
         tx.commit().await?;
         Ok(rows.len())
+    }
+
+    async fn key_checks(&self) -> Result<Vec<KeyCheckRecord>, StoreError> {
+        Ok(sqlx::query_as::<_, KeyCheckRecord>(
+            "SELECT key_id, check_value FROM key_checks ORDER BY created_at, key_id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn register_key_check(
+        &self,
+        new: KeyCheckRecord,
+        accept: KeyCheckAccept<'_>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let stored = sqlx::query_as::<_, KeyCheckRecord>(
+            "SELECT key_id, check_value FROM key_checks ORDER BY created_at, key_id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        accept(&stored).map_err(StoreError::KeyCheckRefused)?;
+        sqlx::query(
+            "INSERT INTO key_checks (key_id, check_value) VALUES (?, ?) \
+             ON CONFLICT (key_id) DO NOTHING",
+        )
+        .bind(&new.key_id)
+        .bind(&new.check_value)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn retire_key_checks(&self, keep: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM key_checks WHERE key_id <> ?")
+            .bind(keep)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn record_key_ring(&self, ring: &KeyRingRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO gateway_key_rings (process_id, label, key_ids) VALUES (?, ?, ?) \
+             ON CONFLICT (process_id) DO UPDATE \
+             SET label = excluded.label, key_ids = excluded.key_ids, seen_at = unixepoch()",
+        )
+        .bind(&ring.process_id)
+        .bind(&ring.label)
+        .bind(join_key_ids(&ring.key_ids))
+        .execute(&self.pool)
+        .await?;
+        sqlx::query("DELETE FROM gateway_key_rings WHERE seen_at < unixepoch() - 86400")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn forget_key_ring(&self, process_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM gateway_key_rings WHERE process_id = ?")
+            .bind(process_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn live_key_rings(&self, window: Duration) -> Result<Vec<KeyRingRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT process_id, label, key_ids, unixepoch() - seen_at AS seen_secs_ago \
+             FROM gateway_key_rings WHERE seen_at > unixepoch() - ? \
+             ORDER BY started_at, process_id",
+        )
+        .bind(window.as_secs() as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(KeyRingRecord {
+                    process_id: row.try_get("process_id")?,
+                    label: row.try_get("label")?,
+                    key_ids: split_key_ids(row.try_get("key_ids")?),
+                    seen_secs_ago: row.try_get("seen_secs_ago")?,
+                })
+            })
+            .collect()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -4,7 +4,7 @@ use base64::Engine;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{ADMIN_KEY, Backend, app, captured_logs};
+use crate::helpers::{ADMIN_KEY, Backend, RunningGateway, app, captured_logs, config_from};
 
 /// Every form in which a secret could leak.
 fn forms(secret: &str) -> Vec<String> {
@@ -138,4 +138,122 @@ mod postgres {
 
 fn run(backend: Backend) {
     secrets_never_appear_in_logs_or_bodies(backend);
+}
+
+/// Token encryption keys: in the environment (one or a ring), in the generated key file, and
+/// through start-up refusals, a 503 for a missing key, configuration errors and a rotation.
+async fn drive_key_paths() -> (Vec<String>, String) {
+    use okta_gateway::config::Config;
+    use okta_gateway::startup::Application;
+
+    let mut texts = Vec::new();
+    let app = app(Backend::Sqlite)
+        .var("TOKEN_ENCRYPTION_KEYS", RING_KEYS[0])
+        .without("TOKEN_ENCRYPTION_KEY")
+        .spawn()
+        .await;
+    assert_eq!(app.create_account("acme").await.status, 201);
+    let mut newer_vars = app.vars.clone();
+    newer_vars.insert(
+        "TOKEN_ENCRYPTION_KEYS".into(),
+        format!("{},{}", RING_KEYS[1], RING_KEYS[0]),
+    );
+    let mut newer = RunningGateway::start(config_from(&newer_vars))
+        .await
+        .expect("starts");
+    app.sim.handle().add_token(NEW_TOKEN, false);
+    let put = app
+        .http
+        .put(format!("http://{}/accounts/acme", newer.addr))
+        .bearer_auth(ADMIN_KEY)
+        .json(&json!({"apiToken": NEW_TOKEN}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(put.status(), 200);
+    let missing = app
+        .action("get_user", json!({"searchBy": "id", "searchValue": "x"}))
+        .await;
+    assert_eq!(missing.status, 503);
+    texts.push(format!("{:?} {}", missing.headers, missing.text));
+
+    let mut stranger = app.vars.clone();
+    stranger.insert("TOKEN_ENCRYPTION_KEYS".into(), RING_KEYS[2].into());
+    let refused = Application::build(config_from(&stranger)).await.err();
+    texts.push(format!("{:#}", refused.expect("refused")));
+    let bad_ring = format!("{},{},not-a-key", RING_KEYS[1], RING_KEYS[0]);
+    let config_error = Config::from_lookup(|k| match k {
+        "TOKEN_ENCRYPTION_KEYS" => Some(bad_ring.clone()),
+        _ => None,
+    })
+    .err();
+    texts.push(config_error.expect("invalid").to_string());
+
+    let mut app = app;
+    app.gateway.stop().await;
+    newer.stop().await;
+    let config = config_from(&newer_vars);
+    let store = okta_gateway::store::connect(&config.database_url, 1)
+        .await
+        .expect("store");
+    let summary = okta_gateway::rotation::rotate_key(&config, store.as_ref())
+        .await
+        .expect("rotates");
+    texts.push(summary);
+
+    // The embedded default's generated key file, rotated by the command's code path.
+    let generated = crate::helpers::app(Backend::Sqlite)
+        .without("TOKEN_ENCRYPTION_KEY")
+        .spawn()
+        .await;
+    assert_eq!(generated.create_account("acme").await.status, 201);
+    let file = generated
+        .db
+        .data_dir()
+        .expect("dir")
+        .join(okta_gateway::secrets::TOKEN_KEY_FILE);
+    let mut file_keys = std::fs::read_to_string(&file).expect("key file");
+    let mut generated = generated;
+    generated.gateway.stop().await;
+    let config = config_from(&generated.vars);
+    let store = okta_gateway::store::connect(&config.database_url, 1)
+        .await
+        .expect("store");
+    texts.push(
+        okta_gateway::rotation::rotate_key(&config, store.as_ref())
+            .await
+            .expect("rotates the file"),
+    );
+    file_keys.push_str(&std::fs::read_to_string(&file).expect("key file"));
+    (texts, file_keys)
+}
+
+/// Three keys for a ring (base64 of 32 bytes each).
+const RING_KEYS: [&str; 3] = [
+    "S2V5LW9uZS1rZXktb25lLWtleS1vbmUta2V5LW9uZSE=",
+    "S2V5LXR3by1rZXktdHdvLWtleS10d28ta2V5LXR3byE=",
+    "S2V5LXRocmVlLWtleS10aHJlZS1rZXktdGhyZWUta2U=",
+];
+
+#[test]
+fn token_encryption_keys_never_appear_in_logs_or_errors() {
+    let (logs, (texts, file_keys)) = captured_logs(false, drive_key_paths);
+    assert!(
+        logs.contains("key id"),
+        "the capture holds the key-related lines"
+    );
+    let mut secrets: Vec<String> = RING_KEYS.iter().map(|k| k.to_string()).collect();
+    secrets.extend(file_keys.lines().map(str::to_owned));
+    assert_eq!(secrets.len(), 5, "two generated keys from the file");
+    for secret in &secrets {
+        for form in forms(secret) {
+            assert!(!logs.contains(&form), "a log line contains {form:?}");
+            for text in &texts {
+                assert!(
+                    !text.contains(&form),
+                    "an error or answer contains {form:?}"
+                );
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@ mod conformance;
 mod contract;
 mod edge;
 mod helpers;
+mod keys;
 mod leaks;
 mod metrics;
 mod service;

@@ -4,18 +4,17 @@ use std::os::unix::fs::PermissionsExt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use okta_gateway::secrets;
 use okta_gateway::startup::Application;
+use okta_gateway::{rotation, secrets};
 use okta_sim::{Fault, FaultKind};
 use reqwest::Method;
-use secrecy::SecretString;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::backend_tests;
 use crate::helpers::{
-    ADMIN_KEY, Backend, DbProxy, RunningGateway, TestDb, TestResponse, app, base_vars, config_from,
-    postgres_addr, spawn_app,
+    ADMIN_KEY, Backend, DbProxy, RunningGateway, TEST_ENCRYPTION_KEY, TestDb, TestResponse, app,
+    base_vars, config_from, postgres_addr, spawn_app,
 };
 
 #[tokio::test]
@@ -127,21 +126,24 @@ async fn swapped_ciphertexts_fail_start_up(backend: Backend) {
 }
 
 async fn rotating_the_key_re_encrypts_every_token(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let mut app = spawn_app(backend).await;
     assert_eq!(app.create_account("one").await.status, 201);
     assert_eq!(app.create_account("two").await.status, 201);
+    app.gateway.stop().await;
     let new_key = "bmV3LWtleS1uZXcta2V5LW5ldy1rZXktbmV3LWtleSE=";
-    let config = config_from(&app.vars);
+    let mut vars = app.vars.clone();
+    vars.remove("TOKEN_ENCRYPTION_KEY");
+    vars.insert(
+        "TOKEN_ENCRYPTION_KEYS".into(),
+        format!("{new_key},{TEST_ENCRYPTION_KEY}"),
+    );
+    let config = config_from(&vars);
     let store = okta_gateway::store::connect(&config.database_url, 2)
         .await
         .expect("store");
-    let summary = secrets::rotate_key(
-        &config,
-        store.as_ref(),
-        Some(SecretString::from(new_key.to_owned())),
-    )
-    .await
-    .expect("rotates");
+    let summary = rotation::rotate_key(&config, store.as_ref())
+        .await
+        .expect("rotates");
     assert!(
         summary.contains("re-encrypted 2 account token(s)"),
         "{summary}"
@@ -151,8 +153,7 @@ async fn rotating_the_key_re_encrypts_every_token(backend: Backend) {
         Application::build(config_from(&app.vars)).await.is_err(),
         "old key no longer opens"
     );
-    let mut vars = app.vars.clone();
-    vars.insert("BIND_ADDR".into(), "127.0.0.1:0".into());
+    vars.remove("TOKEN_ENCRYPTION_KEYS");
     vars.insert("TOKEN_ENCRYPTION_KEY".into(), new_key.into());
     let rotated = Application::build(config_from(&vars))
         .await
@@ -169,11 +170,12 @@ async fn rotating_the_key_re_encrypts_every_token(backend: Backend) {
 
 #[tokio::test]
 async fn the_rotate_key_command_replaces_the_generated_key_file() {
-    let app = app(Backend::Sqlite)
+    let mut app = app(Backend::Sqlite)
         .without("TOKEN_ENCRYPTION_KEY")
         .spawn()
         .await;
     assert_eq!(app.create_account("acme").await.status, 201);
+    app.gateway.stop().await;
     let dir = app.db.data_dir().expect("dir");
     let before = std::fs::read_to_string(dir.join(secrets::TOKEN_KEY_FILE)).expect("key");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_okta-gateway"))
@@ -196,7 +198,11 @@ async fn the_rotate_key_command_replaces_the_generated_key_file() {
     );
     let after = std::fs::read_to_string(dir.join(secrets::TOKEN_KEY_FILE)).expect("key");
     assert_ne!(before, after);
-    assert!(!dir.join("token-encryption.key.new").exists());
+    assert_eq!(
+        after.lines().count(),
+        1,
+        "the old key is gone once finished"
+    );
     let mode = std::fs::metadata(dir.join(secrets::TOKEN_KEY_FILE))
         .expect("meta")
         .permissions()

@@ -1,0 +1,21 @@
+-- One key check per token encryption key in use: a fixed text sealed under the key. A gateway
+-- whose key ring cannot open every one holds different keys from the fleet and refuses to
+-- start, even while no account is stored.
+CREATE TABLE key_checks (
+    key_id      TEXT NOT NULL,
+    check_value BYTEA NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CONSTRAINT key_checks_pkey PRIMARY KEY (key_id)
+);
+
+-- The key ring of every running gateway (key ids only, the current one first), refreshed by a
+-- heartbeat; `rotate-key` refuses while a gateway heard from recently lacks its current key.
+-- Times are the database's clock, so gateways on different hosts agree.
+CREATE TABLE gateway_key_rings (
+    process_id TEXT NOT NULL,
+    label      TEXT NOT NULL,
+    key_ids    TEXT NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    seen_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CONSTRAINT gateway_key_rings_pkey PRIMARY KEY (process_id)
+);
