@@ -9,4 +9,5 @@ mod edge;
 mod helpers;
 mod leaks;
 mod metrics;
+mod ops;
 mod service;
