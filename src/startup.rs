@@ -35,9 +35,13 @@ impl Application {
     /// Connect the database (running migrations), load keys, and bind the listener.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         crate::metrics::handle();
-        let store = store::connect(&config.database_url, config.db_pool_size)
-            .await
-            .context("connecting to the database")?;
+        let store = store::connect_with(
+            &config.database_url,
+            config.db_pool_size,
+            config.db_busy_timeout,
+        )
+        .await
+        .context("connecting to the database")?;
         let (cipher, source) = secrets::token_cipher(&config)?;
         let cipher = secrets::check_stored_tokens(store.as_ref(), cipher, &source).await?;
         let keys = secrets::api_keys(&config)?;

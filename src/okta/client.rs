@@ -23,9 +23,15 @@ use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::Connection;
+use super::answer::{ReadError, check_outline, read_capped};
+use super::dns::GuardedResolver;
 use super::domain::OktaDomain;
 use super::errors::{OktaError, OktaErrorBody};
 use crate::config::OktaSettings;
+
+/// The account label of calls for an account that is not stored yet (a create's token
+/// check): it keys no per-account state, and its metrics are counted under it.
+pub const UNSTORED_ACCOUNT: &str = "-";
 
 pub const USER_AGENT: &str = concat!("okta-gateway/", env!("CARGO_PKG_VERSION"));
 
@@ -200,6 +206,7 @@ pub struct OktaClient {
     request_timeout: Duration,
     action_deadline: Duration,
     max_in_flight: usize,
+    max_response_bytes: usize,
     in_flight: Arc<Mutex<HashMap<Arc<str>, Arc<Semaphore>>>>,
 }
 
@@ -215,6 +222,10 @@ impl OktaClient {
             .connect_timeout(settings.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
+            .dns_resolver(Arc::new(GuardedResolver::new(
+                &settings.dns_overrides,
+                settings.allow_insecure_loopback,
+            )))
             .no_proxy()
             .build()?;
         Ok(OktaClient {
@@ -222,19 +233,25 @@ impl OktaClient {
             request_timeout: settings.request_timeout,
             action_deadline: settings.action_deadline,
             max_in_flight: settings.max_in_flight_per_account,
+            max_response_bytes: settings.max_response_bytes,
             in_flight: Arc::default(),
         })
     }
 
     /// Start one action's use of Okta for an account; the deadline starts now.
     pub fn session(&self, connection: Arc<Connection>) -> Session {
-        let limiter = self
-            .in_flight
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .entry(connection.name.clone())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.max_in_flight)))
-            .clone();
+        // A check for an account not stored yet gets a limiter of its own: nothing per name
+        // is kept for an account that may never exist.
+        let limiter = if *connection.name == *UNSTORED_ACCOUNT {
+            Arc::new(Semaphore::new(self.max_in_flight))
+        } else {
+            self.in_flight
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .entry(connection.name.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.max_in_flight)))
+                .clone()
+        };
         Session {
             client: self.clone(),
             connection,
@@ -242,6 +259,15 @@ impl OktaClient {
             limiter,
             request_ids: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Drop a deleted account's in-flight limiter: per-account state lives only as long as
+    /// the account (sessions still running keep their own handle on it).
+    pub fn forget(&self, account: &str) {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(account);
     }
 
     /// Check a token against an org with `GET /api/v1/users/me` (NOTES.md §11). Anything but a
@@ -412,7 +438,7 @@ impl Session {
                 Err(failure)
                     if request.retry == Retry::Idempotent
                         && transient_retries < MAX_TRANSIENT_RETRIES
-                        && !matches!(failure, Failure::Shed) =>
+                        && !matches!(failure, Failure::Shed | Failure::NotOkta(_)) =>
                 {
                     transient_retries += 1;
                     if !self.backoff(transient_retries).await {
@@ -559,13 +585,18 @@ impl Session {
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .push(id.to_owned());
         }
-        let body = response.bytes().await.map_err(|err| {
-            if err.is_timeout() {
-                Failure::Timeout
-            } else {
-                Failure::Broken(err.without_url().to_string())
-            }
-        })?;
+        let body = read_capped(response, self.client.max_response_bytes)
+            .await
+            .map_err(|err| match err {
+                ReadError::TooLarge(cap) => {
+                    Failure::NotOkta(format!("the answer is larger than {cap} bytes"))
+                }
+                ReadError::Timeout => Failure::Timeout,
+                ReadError::Broken(reason) => Failure::Broken(reason),
+            })?;
+        if (200..300).contains(&status) {
+            check_outline(&body).map_err(|reason| Failure::NotOkta(reason.to_owned()))?;
+        }
         Ok(OktaResponse {
             status,
             headers,
@@ -621,6 +652,8 @@ enum Failure {
     /// Too many calls in flight for this account.
     Shed,
     Invalid(String),
+    /// The answer is too large or not shaped like Okta's: repeating the call would not help.
+    NotOkta(String),
 }
 
 impl Failure {
@@ -641,6 +674,10 @@ impl Failure {
             },
             Failure::Shed => OktaError::InFlightLimit,
             Failure::Invalid(reason) => OktaError::Request(reason),
+            Failure::NotOkta(reason) => OktaError::NotOkta {
+                reason,
+                outcome_unknown,
+            },
         }
     }
 }
