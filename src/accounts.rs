@@ -13,6 +13,7 @@ use crate::cache::AccountCache;
 use crate::config::ACCOUNT_CAP;
 use crate::crypto::KeyRing;
 use crate::error::{ApiError, FieldProblem};
+use crate::okta::client::UNSTORED_ACCOUNT;
 use crate::okta::{Connection, DomainPolicy, OktaClient, OktaDomain};
 use crate::params::{DefaultValue, Input, InputSchema, Kind, Param};
 use crate::store::{AccountChanges, AccountRecord, AccountStore, NewAccount};
@@ -148,7 +149,10 @@ impl Accounts {
         let token = input
             .take_secret("apiToken")
             .ok_or_else(|| ApiError::internal("validated input lacks the token"))?;
-        let verified_at = self.verify(&name, &input, &domain, &token).await?;
+        // Checked as no stored account: a create that fails leaves no per-name state behind.
+        let verified_at = self
+            .verify(UNSTORED_ACCOUNT, &input, &domain, &token)
+            .await?;
         let new = NewAccount {
             token_ciphertext: self.cipher.encrypt(&name, &token)?,
             name,
@@ -225,6 +229,7 @@ impl Accounts {
         let deleted = self.store.delete(name).await;
         self.cache.invalidate(name);
         if deleted? {
+            self.okta.forget(name);
             Ok(())
         } else {
             Err(ApiError::account_not_found(name))

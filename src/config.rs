@@ -32,6 +32,11 @@ pub struct OktaSettings {
     pub request_timeout: Duration,
     pub action_deadline: Duration,
     pub max_in_flight_per_account: usize,
+    /// Okta answers larger than this are refused (502) without reading further.
+    pub max_response_bytes: usize,
+    /// Fixed answers for host names, used instead of DNS. Tests only (CI has no DNS): never
+    /// read from the environment.
+    pub dns_overrides: Vec<(String, SocketAddr)>,
     /// Calls that may wait for a slot per account once the in-flight limit is reached.
     pub queue_per_account: usize,
     /// The egress proxy Okta is reached through, if any.
@@ -48,6 +53,9 @@ pub struct ProxySettings {
     pub no_proxy: Option<String>,
 }
 
+/// The default cap on one Okta answer: far above Okta's largest page (200 log events).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
 impl Default for OktaSettings {
     fn default() -> Self {
         OktaSettings {
@@ -59,6 +67,8 @@ impl Default for OktaSettings {
             max_in_flight_per_account: 20,
             queue_per_account: 256,
             proxy: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            dns_overrides: Vec::new(),
         }
     }
 }
@@ -68,6 +78,8 @@ pub struct Config {
     pub bind_addr: SocketAddr,
     pub database_url: String,
     pub db_pool_size: u32,
+    /// How long a SQLite write waits for a lock held by another process.
+    pub db_busy_timeout: Duration,
     pub admin_keys: Vec<SecretString>,
     pub api_keys: Vec<SecretString>,
     /// From `TOKEN_ENCRYPTION_KEYS` or `TOKEN_ENCRYPTION_KEY`; `None`: the embedded default's
@@ -109,6 +121,11 @@ impl Config {
             bind_addr: parse_or(&get, "BIND_ADDR", "127.0.0.1:8080".parse().expect("valid"))?,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             db_pool_size: parse_or(&get, "DB_POOL_SIZE", 10)?,
+            db_busy_timeout: millis(
+                &get,
+                "DB_BUSY_TIMEOUT_MS",
+                crate::store::DEFAULT_BUSY_TIMEOUT,
+            )?,
             admin_keys: keys(&get, "GATEWAY_ADMIN_KEYS")?,
             api_keys: keys(&get, "GATEWAY_API_KEYS")?,
             token_encryption_keys: token_keys(&get)?,
@@ -139,6 +156,12 @@ impl Config {
                     defaults.queue_per_account,
                 )?,
                 proxy: proxy(&get)?,
+                max_response_bytes: parse_or(
+                    &get,
+                    "OKTA_MAX_RESPONSE_BYTES",
+                    defaults.max_response_bytes,
+                )?,
+                dns_overrides: Vec::new(),
             },
             max_concurrent_requests: parse_or(&get, "MAX_CONCURRENT_REQUESTS", 1024)?,
             request_timeout: millis(&get, "REQUEST_TIMEOUT_MS", Duration::from_secs(30))?,
@@ -156,6 +179,12 @@ impl Config {
             return Err(invalid(
                 "OKTA_MAX_IN_FLIGHT_PER_ACCOUNT",
                 "must be at least 1",
+            ));
+        }
+        if self.okta.max_response_bytes < 1024 {
+            return Err(invalid(
+                "OKTA_MAX_RESPONSE_BYTES",
+                "must be at least 1024 (an Okta error body must fit)",
             ));
         }
         if self.max_concurrent_requests == 0 {
@@ -406,6 +435,7 @@ mod tests {
         assert_eq!(c.okta.queue_per_account, 256);
         assert!(c.okta.proxy.is_none());
         assert!(!c.okta.allow_insecure_loopback);
+        assert_eq!(c.okta.max_response_bytes, 8 * 1024 * 1024);
     }
 
     #[test]
@@ -452,6 +482,12 @@ mod tests {
         assert_eq!(
             config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var,
             "DATABASE_URL"
+        );
+        assert_eq!(
+            config(&[("OKTA_MAX_RESPONSE_BYTES", "100")])
+                .unwrap_err()
+                .var,
+            "OKTA_MAX_RESPONSE_BYTES"
         );
         assert_eq!(
             config(&[("OKTA_EXTRA_HOSTS", "login.example.com,10.0.0.1")])

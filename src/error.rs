@@ -465,6 +465,10 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// `Retry-After` for a database that cannot serve: long enough for a restart or a failover to
+/// begin, short enough for a flow's retry loop.
+const DATABASE_RETRY_AFTER_SECS: u64 = 5;
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
@@ -473,9 +477,13 @@ impl From<StoreError> for ApiError {
                 .with_message(format!(
                     "The maximum of {cap} connected accounts has been reached."
                 )),
-            StoreError::Unavailable(cause) => ApiError::new(ErrorStatus::ServiceUnavailable)
-                .with_message("The gateway's database is unavailable.")
-                .with_internal(cause),
+            StoreError::Unavailable(_) | StoreError::Stalled | StoreError::FileReplaced(_) => {
+                let mut error = ApiError::new(ErrorStatus::ServiceUnavailable)
+                    .with_message("The gateway's database is unavailable.")
+                    .with_internal(err);
+                error.details.retry_after = Some(DATABASE_RETRY_AFTER_SECS);
+                error
+            }
             other => ApiError::internal(other),
         }
     }

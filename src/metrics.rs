@@ -11,7 +11,11 @@
 //! - `okta_rate_limited_total{account,family}`: 429s received from Okta.
 //! - `okta_calls_shed_total{account}`: calls refused by the per-account in-flight limit.
 //! - `okta_rate_limit_remaining{account,family}`: the last `X-Rate-Limit-Remaining` seen.
+//!
+//! `account` is a stored account's name, or `-` for the token check of an account being
+//! created (a failed create leaves no series behind).
 
+use std::collections::HashSet;
 use std::sync::{LazyLock, OnceLock};
 
 use metrics::SharedString;
@@ -83,9 +87,26 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
-/// The Prometheus text exposition of every metric.
-pub fn render() -> String {
+/// The Prometheus text exposition of every metric, leaving out the series of accounts that
+/// are not in `accounts` when it is given (deleted ones: the exporter cannot drop a series).
+/// Series labelled `account="-"` (checks for accounts not stored yet) are kept.
+pub fn render(accounts: Option<&HashSet<String>>) -> String {
     let handle = handle();
     handle.run_upkeep();
-    handle.render()
+    let text = handle.render();
+    let Some(accounts) = accounts else {
+        return text;
+    };
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let account = line
+            .split_once("account=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(value, _)| value);
+        if account.is_none_or(|name| name == "-" || accounts.contains(name)) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }

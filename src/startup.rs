@@ -41,9 +41,13 @@ impl Application {
     /// Connect the database (running migrations), load and check keys, and bind the listener.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         crate::metrics::handle();
-        let store = store::connect(&config.database_url, config.db_pool_size)
-            .await
-            .context("connecting to the database")?;
+        let store = store::connect_with(
+            &config.database_url,
+            config.db_pool_size,
+            config.db_busy_timeout,
+        )
+        .await
+        .context("connecting to the database")?;
         let database_lock = secrets::lock_for_gateway(&config)?;
         let (ring, _) = secrets::key_ring(&config)?;
         let keys = secrets::api_keys(&config)?;

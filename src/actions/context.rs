@@ -59,11 +59,12 @@ impl ActionContext {
         self.session.call(&request).await.map_err(|e| self.map(e))
     }
 
-    /// Send, require a 2xx answer and parse its JSON body.
+    /// Send, require a 2xx answer and parse its JSON body, which must be an object.
     pub async fn call_json(&self, request: OktaRequest) -> Result<Value, ApiError> {
         self.session
             .call_json(&request)
             .await
+            .and_then(|value| object(value, &request))
             .map_err(|e| self.map(e))
     }
 
@@ -100,9 +101,11 @@ impl ActionContext {
         request: OktaRequest,
         user_id: &str,
     ) -> Result<Value, ApiError> {
-        self.call_for_user(request, user_id)
-            .await?
+        let retry = request.retry;
+        let answer = self.call_for_user(request, user_id).await?;
+        answer
             .json()
+            .and_then(|value| object_for(value, retry))
             .map_err(|e| self.map(e))
     }
 
@@ -115,21 +118,27 @@ impl ActionContext {
                 .query("limit", 2);
             match self.session.call_json(&request).await {
                 Ok(Value::Array(mut users)) if !users.is_empty() => Ok(users.swap_remove(0)),
-                Ok(_) => {
+                Ok(Value::Array(_)) => {
                     return Err(ApiError::not_found(
                         "user",
                         "Okta has no user with this login.",
                     ));
                 }
+                Ok(_) => Err(OktaError::NotOkta {
+                    reason: "a user search answered without a list".into(),
+                    outcome_unknown: false,
+                }),
                 Err(err) => Err(err),
             }
         } else {
             let path = OktaPath::new("/api/v1/users")
                 .value(reference)
                 .map_err(|e| self.map(e))?;
+            let request = OktaRequest::get(path, "users/{id}");
             self.session
-                .call_json(&OktaRequest::get(path, "users/{id}"))
+                .call_json(&request)
                 .await
+                .and_then(|value| object(value, &request))
         };
         result.map_err(|err| {
             to_api_error(
@@ -251,6 +260,23 @@ impl ActionContext {
         RawValue::from_string(out)
             .map(Output::Raw)
             .map_err(|err| self.not_okta(&err, false))
+    }
+}
+
+/// An Okta answer that must be one object (a user, a group, an assignment): anything else
+/// is not Okta's answer, and to a request that may have acted its outcome is unknown.
+pub fn object(value: Value, request: &OktaRequest) -> Result<Value, OktaError> {
+    object_for(value, request.retry)
+}
+
+fn object_for(value: Value, retry: Retry) -> Result<Value, OktaError> {
+    if value.is_object() {
+        Ok(value)
+    } else {
+        Err(OktaError::NotOkta {
+            reason: "the answer is not the JSON object the action expects".into(),
+            outcome_unknown: retry == Retry::Once,
+        })
     }
 }
 

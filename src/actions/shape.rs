@@ -146,8 +146,11 @@ fn write_shaped(
         return Ok(());
     };
     if !raw.get().starts_with('{') {
-        out.push_str(raw.get());
-        return Ok(());
+        // Relaying a list or a scalar where Okta sends an object would pass off a broken
+        // answer as success.
+        return Err(serde::de::Error::custom(
+            "the answer is not the JSON object the action expects",
+        ));
     }
     let members: BTreeMap<Cow<'_, str>, &RawValue> = serde_json::from_str(raw.get())?;
     let deep = kind == ShapeKind::Okta;

@@ -4,6 +4,7 @@ use reqwest::Method;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 
+use super::context::object;
 use super::{
     Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
     sample, shape, shape_response, user_reference, value,
@@ -304,7 +305,12 @@ fn update_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
         // POST is Okta's partial update; PUT would delete every profile field not sent.
         let request = OktaRequest::new(Method::POST, ctx.user_path(&segment)?, "users/{id}")
             .json(json!({ "profile": profile }));
-        match ctx.session.call_json(&request).await {
+        match ctx
+            .session
+            .call_json(&request)
+            .await
+            .and_then(|v| object(v, &request))
+        {
             Ok(user) => Ok(shape_response(user, &UPDATE_USER.responses[0])),
             // A DEPROVISIONED (E0000038) or still activating (E0000112) user.
             Err(err) => Err(ctx.with_user_status(ctx.map(err), &segment).await),
@@ -509,7 +515,12 @@ async fn lifecycle(
     if let Some(send_email) = send_email {
         request = request.query("sendEmail", send_email);
     }
-    match ctx.session.call_json(&request).await {
+    match ctx
+        .session
+        .call_json(&request)
+        .await
+        .and_then(|v| object(v, &request))
+    {
         Ok(body) => Ok((id, body)),
         Err(err) => Err(ctx
             .with_user_status(ctx.map_with(err, e0000001_is_state), &id)
@@ -814,7 +825,12 @@ fn change_password(ctx: &ActionContext, mut input: Input) -> ActionFuture<'_> {
             "oldPassword": {"value": old.expose_secret()},
             "newPassword": {"value": new.expose_secret()},
         }));
-        match ctx.session.call_json(&request).await {
+        match ctx
+            .session
+            .call_json(&request)
+            .await
+            .and_then(|v| object(v, &request))
+        {
             Ok(credentials) => {
                 let template = sample(&CHANGE_PASSWORD.responses[0]);
                 Ok(json!({"credentials": shape(credentials, &template["credentials"])}))

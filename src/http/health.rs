@@ -1,5 +1,8 @@
 //! Liveness and readiness probes; no authentication.
 
+use std::collections::HashSet;
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::Method;
@@ -7,8 +10,9 @@ use serde_json::{Value, json};
 
 use super::RouteSpec;
 use crate::auth::Scope;
-use crate::error::{ApiError, ErrorStatus};
+use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::StoreError;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
@@ -19,14 +23,23 @@ pub fn routes() -> Vec<RouteSpec> {
     ]
 }
 
-/// Prometheus metrics (admin scope: they name accounts and routes).
-async fn metrics() -> ([(axum::http::HeaderName, &'static str); 1], String) {
+/// Prometheus metrics (admin scope: they name accounts and routes), for stored accounts only.
+/// While the database is down every series is shown: metrics matter most then.
+async fn metrics(
+    State(state): State<AppState>,
+) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    let accounts = state.store.list().await.ok().map(|accounts| {
+        accounts
+            .into_iter()
+            .map(|account| account.name)
+            .collect::<HashSet<_>>()
+    });
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        crate::metrics::render(),
+        crate::metrics::render(accounts.as_ref()),
     )
 }
 
@@ -43,12 +56,15 @@ async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The process can serve: its database answers.
+/// How long `/readyz` waits for the database: the probe runs outside the request timeout.
+const READY_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The process can serve: its database answers (and, for SQLite, is still the file at its
+/// path).
 async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state.store.ping().await.map_err(|err| {
-        ApiError::new(ErrorStatus::ServiceUnavailable)
-            .with_message("The gateway's database is unavailable.")
-            .with_internal(err)
-    })?;
-    Ok(Json(json!({"status": "ready"})))
+    match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => Ok(Json(json!({"status": "ready"}))),
+        Ok(Err(err)) => Err(err.into()),
+        Err(_) => Err(StoreError::Stalled.into()),
+    }
 }

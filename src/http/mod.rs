@@ -65,13 +65,25 @@ pub fn route_table() -> Vec<RouteSpec> {
         .collect()
 }
 
-/// All routes, with authentication per scope.
+/// The probes: served past the concurrency limit, the load shedder and the request timeout, so
+/// an orchestrator still gets an answer from a saturated gateway.
+pub const PROBES: [&str; 2] = ["/healthz", "/readyz"];
+
+/// All routes but the probes, with authentication per scope.
 pub fn router(state: AppState) -> Router {
+    routes(&state, |route| !PROBES.contains(&route.path.as_str()))
+        .fallback(actions::unknown_route)
+        .method_not_allowed_fallback(|| async { ApiError::new(ErrorStatus::MethodNotAllowed) })
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .with_state(state)
+}
+
+fn routes(state: &AppState, include: impl Fn(&RouteSpec) -> bool) -> Router<AppState> {
     let mut router = Router::new();
     for scope in [None, Some(Scope::Admin), Some(Scope::Action)] {
         let routes: Vec<RouteSpec> = route_table()
             .into_iter()
-            .filter(|r| r.scope == scope)
+            .filter(|r| r.scope == scope && include(r))
             .collect();
         if routes.is_empty() {
             continue;
@@ -90,27 +102,33 @@ pub fn router(state: AppState) -> Router {
         router = router.merge(group);
     }
     router
-        .fallback(actions::unknown_route)
-        .method_not_allowed_fallback(|| async { ApiError::new(ErrorStatus::MethodNotAllowed) })
-        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
-        .with_state(state)
 }
 
 /// The router behind the process-wide layers: edge (request id, error envelope, log line),
-/// panic capture, load shedding past `max_concurrent` requests, and a request timeout.
+/// panic capture, and, for everything but the probes, load shedding past `max_concurrent`
+/// requests and a request timeout.
 pub fn app(state: AppState, max_concurrent: usize, timeout: Duration) -> Router {
-    router(state).layer(
-        ServiceBuilder::new()
-            .layer(from_fn(edge::edge))
-            .layer(CatchPanicLayer::custom(|_panic| {
-                ApiError::internal("handler panicked").into_response()
-            }))
-            .layer(HandleErrorLayer::new(overloaded))
-            .load_shed()
-            // Global: `Router::layer` applies a layer per route, and the limit is process-wide.
-            .layer(GlobalConcurrencyLimitLayer::new(max_concurrent))
-            .timeout(timeout),
-    )
+    let probes = routes(&state, |route| PROBES.contains(&route.path.as_str()))
+        .method_not_allowed_fallback(|| async { ApiError::new(ErrorStatus::MethodNotAllowed) })
+        .with_state(state.clone());
+    router(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(overloaded))
+                .load_shed()
+                // Global: `Router::layer` applies a layer per route, and the limit is
+                // process-wide.
+                .layer(GlobalConcurrencyLimitLayer::new(max_concurrent))
+                .timeout(timeout),
+        )
+        .merge(probes)
+        .layer(
+            ServiceBuilder::new()
+                .layer(from_fn(edge::edge))
+                .layer(CatchPanicLayer::custom(|_panic| {
+                    ApiError::internal("handler panicked").into_response()
+                })),
+        )
 }
 
 async fn overloaded(err: BoxError) -> Response {
@@ -120,8 +138,9 @@ async fn overloaded(err: BoxError) -> Response {
         ("capacity", "The gateway is at capacity; retry shortly.")
     };
     metrics::counter!("gateway_requests_shed_total", "reason" => reason).increment(1);
-    ApiError::new(ErrorStatus::ServiceUnavailable)
+    let mut error = ApiError::new(ErrorStatus::ServiceUnavailable)
         .with_message(message)
-        .with_internal(err)
-        .into_response()
+        .with_internal(err);
+    error.details.retry_after = Some(1);
+    error.into_response()
 }

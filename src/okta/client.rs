@@ -24,9 +24,15 @@ use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::Connection;
+use super::answer::{ReadError, check_outline, read_capped};
+use super::dns::GuardedResolver;
 use super::domain::OktaDomain;
 use super::errors::{OktaError, OktaErrorBody};
 use crate::config::{OktaSettings, ProxySettings};
+
+/// The account label of calls for an account that is not stored yet (a create's token
+/// check): it keys no per-account state, and its metrics are counted under it.
+pub const UNSTORED_ACCOUNT: &str = "-";
 
 pub const USER_AGENT: &str = concat!("okta-gateway/", env!("CARGO_PKG_VERSION"));
 
@@ -212,6 +218,7 @@ pub struct OktaClient {
     action_deadline: Duration,
     max_in_flight: usize,
     queue: usize,
+    max_response_bytes: usize,
     in_flight: Arc<Mutex<HashMap<Arc<str>, Arc<Limiter>>>>,
 }
 
@@ -224,6 +231,14 @@ struct Limiter {
 }
 
 impl Limiter {
+    fn new(max_in_flight: usize, queue: usize) -> Limiter {
+        Limiter {
+            slots: Arc::new(Semaphore::new(max_in_flight)),
+            waiting: AtomicUsize::new(0),
+            queue,
+        }
+    }
+
     /// A slot, waiting at most `patience`; `None` when the queue is full or the wait ran out.
     async fn acquire(&self, patience: Duration) -> Option<OwnedSemaphorePermit> {
         if let Ok(permit) = self.slots.clone().try_acquire_owned() {
@@ -255,6 +270,10 @@ impl OktaClient {
             .connect_timeout(settings.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
+            .dns_resolver(Arc::new(GuardedResolver::new(
+                &settings.dns_overrides,
+                settings.allow_insecure_loopback,
+            )))
             // Only the configured proxy: the client never reads the environment by itself.
             .no_proxy();
         let http = match &settings.proxy {
@@ -268,25 +287,25 @@ impl OktaClient {
             action_deadline: settings.action_deadline,
             max_in_flight: settings.max_in_flight_per_account,
             queue: settings.queue_per_account,
+            max_response_bytes: settings.max_response_bytes,
             in_flight: Arc::default(),
         })
     }
 
     /// Start one action's use of Okta for an account; the deadline starts now.
     pub fn session(&self, connection: Arc<Connection>) -> Session {
-        let limiter = self
-            .in_flight
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .entry(connection.name.clone())
-            .or_insert_with(|| {
-                Arc::new(Limiter {
-                    slots: Arc::new(Semaphore::new(self.max_in_flight)),
-                    waiting: AtomicUsize::new(0),
-                    queue: self.queue,
-                })
-            })
-            .clone();
+        // A check for an account not stored yet gets a limiter of its own: nothing per name
+        // is kept for an account that may never exist.
+        let limiter = if *connection.name == *UNSTORED_ACCOUNT {
+            Arc::new(Limiter::new(self.max_in_flight, self.queue))
+        } else {
+            self.in_flight
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .entry(connection.name.clone())
+                .or_insert_with(|| Arc::new(Limiter::new(self.max_in_flight, self.queue)))
+                .clone()
+        };
         Session {
             client: self.clone(),
             connection,
@@ -294,6 +313,15 @@ impl OktaClient {
             limiter,
             request_ids: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Drop a deleted account's in-flight limiter: per-account state lives only as long as
+    /// the account (sessions still running keep their own handle on it).
+    pub fn forget(&self, account: &str) {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(account);
     }
 
     /// Check a token against an org with `GET /api/v1/users/me` (NOTES.md §11). Anything but a
@@ -486,7 +514,7 @@ impl Session {
                 Err(failure)
                     if request.retry == Retry::Idempotent
                         && transient_retries < MAX_TRANSIENT_RETRIES
-                        && !matches!(failure, Failure::Shed) =>
+                        && !matches!(failure, Failure::Shed | Failure::NotOkta(_)) =>
                 {
                     transient_retries += 1;
                     if !self.backoff(transient_retries).await {
@@ -644,13 +672,18 @@ impl Session {
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .push(id.to_owned());
         }
-        let body = response.bytes().await.map_err(|err| {
-            if err.is_timeout() {
-                Failure::Timeout
-            } else {
-                Failure::Broken(err.without_url().to_string())
-            }
-        })?;
+        let body = read_capped(response, self.client.max_response_bytes)
+            .await
+            .map_err(|err| match err {
+                ReadError::TooLarge(cap) => {
+                    Failure::NotOkta(format!("the answer is larger than {cap} bytes"))
+                }
+                ReadError::Timeout => Failure::Timeout,
+                ReadError::Broken(reason) => Failure::Broken(reason),
+            })?;
+        if (200..300).contains(&status) {
+            check_outline(&body).map_err(|reason| Failure::NotOkta(reason.to_owned()))?;
+        }
         Ok(OktaResponse {
             status,
             headers,
@@ -706,6 +739,8 @@ enum Failure {
     /// Too many calls in flight for this account.
     Shed,
     Invalid(String),
+    /// The answer is too large or not shaped like Okta's: repeating the call would not help.
+    NotOkta(String),
 }
 
 impl Failure {
@@ -726,6 +761,10 @@ impl Failure {
             },
             Failure::Shed => OktaError::InFlightLimit,
             Failure::Invalid(reason) => OktaError::Request(reason),
+            Failure::NotOkta(reason) => OktaError::NotOkta {
+                reason,
+                outcome_unknown,
+            },
         }
     }
 }
@@ -780,11 +819,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_limiter_queues_up_to_its_bound_and_only_within_the_patience() {
-        let limiter = Arc::new(Limiter {
-            slots: Arc::new(Semaphore::new(1)),
-            waiting: AtomicUsize::new(0),
-            queue: 1,
-        });
+        let limiter = Arc::new(Limiter::new(1, 1));
         let held = limiter.acquire(Duration::ZERO).await.expect("a free slot");
         // The wait would pass the deadline: no slot.
         assert!(limiter.acquire(Duration::from_millis(20)).await.is_none());

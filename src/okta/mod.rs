@@ -1,6 +1,8 @@
 //! Everything that talks to Okta: domain validation, the shared HTTP client, and Okta's errors.
 
+pub mod answer;
 pub mod client;
+pub mod dns;
 pub mod domain;
 pub mod errors;
 

@@ -60,6 +60,13 @@ pub enum StoreError {
     LimitReached { cap: u32 },
     #[error("the database is unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
+    /// The database did not answer in time (a stalled connection).
+    #[error("the database did not answer in time")]
+    Stalled,
+    /// The SQLite file at the configured path is no longer the file the gateway opened
+    /// (removed or replaced): writes through the open handle would be lost.
+    #[error("the database file was removed or replaced: {0}")]
+    FileReplaced(String),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -98,13 +105,28 @@ fn is_connection_error(err: &sqlx::Error) -> bool {
         | sqlx::Error::WorkerCrashed
         | sqlx::Error::Protocol(_) => true,
         sqlx::Error::Database(db) => {
-            // Postgres class 08 (connection exception) and 57P (operator intervention, e.g.
-            // admin shutdown) are transient.
-            db.code()
-                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P"))
+            if let Some(sqlite) = db.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+                return sqlite_unavailable(sqlite);
+            }
+            // Postgres class 08 (connection exception), 53 (insufficient resources, e.g. too
+            // many connections), 57P (operator intervention, e.g. admin shutdown) and 3D000
+            // (the database was dropped) are the server's state, not the query's fault.
+            db.code().is_some_and(|c| {
+                c.starts_with("08") || c.starts_with("53") || c.starts_with("57P") || c == "3D000"
+            })
         }
         _ => false,
     }
+}
+
+/// SQLite's primary codes for a database that cannot be used right now: BUSY (5) and LOCKED
+/// (6) past the busy timeout, IOERR (10), CANTOPEN (14); and READONLY_DBMOVED (1032), the file
+/// was removed or renamed under the open handle.
+fn sqlite_unavailable(err: &sqlx::sqlite::SqliteError) -> bool {
+    use sqlx::error::DatabaseError;
+    err.code()
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| matches!(code & 0xff, 5 | 6 | 10 | 14) || code == 1032)
 }
 
 /// Re-encrypts one row during key rotation: given the row, returns its new ciphertext.
@@ -206,11 +228,23 @@ pub enum Backend {
     Postgres,
 }
 
+/// How long a SQLite write waits for another writer's lock before it answers 503.
+pub const DEFAULT_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Connect to the database named by `url` and run its migrations.
 pub async fn connect(url: &str, pool_size: u32) -> Result<Arc<dyn AccountStore>, StoreError> {
+    connect_with(url, pool_size, DEFAULT_BUSY_TIMEOUT).await
+}
+
+/// [`connect`], with SQLite's busy timeout.
+pub async fn connect_with(
+    url: &str,
+    pool_size: u32,
+    busy_timeout: std::time::Duration,
+) -> Result<Arc<dyn AccountStore>, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PostgresStore::connect(url, pool_size).await?))
     } else {
-        Ok(Arc::new(SqliteStore::connect(url).await?))
+        Ok(Arc::new(SqliteStore::connect(url, busy_timeout).await?))
     }
 }

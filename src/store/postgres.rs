@@ -165,7 +165,7 @@ impl AccountStore for PostgresStore {
                  domain = COALESCE($1, domain), \
                  token_ciphertext = COALESCE($2, token_ciphertext), \
                  last_verified_at = COALESCE($3, last_verified_at), \
-                 last_error = NULL, \
+                 last_error = CASE WHEN $3 IS NULL THEN last_error END, \
                  updated_at = $4 \
              WHERE name = $5 \
              RETURNING ",

@@ -4,6 +4,8 @@
 //! `BEGIN IMMEDIATE`, so two creates can never both count 14 and insert; waiting writers queue
 //! on SQLite's busy timeout instead of failing with "database is locked".
 
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -21,35 +23,66 @@ use super::{
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The opened file's path and (device, inode); `None` for an in-memory database.
+    file: Option<(PathBuf, (u64, u64))>,
+}
+
+fn identity(path: &Path) -> std::io::Result<(u64, u64)> {
+    std::fs::metadata(path).map(|m| (m.dev(), m.ino()))
 }
 
 impl SqliteStore {
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str, busy_timeout: Duration) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(StoreError::Database)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(15));
+            .busy_timeout(busy_timeout);
         if let Some(dir) = options.get_filename().parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(e.into()))?;
         }
+        let path = options.get_filename().to_path_buf();
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .acquire_timeout(Duration::from_secs(20))
+            // Past the busy timeout: a write waiting on the lock fails as busy, not as a
+            // pool timeout.
+            .acquire_timeout(busy_timeout + Duration::from_secs(5))
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        // The pool holds the file open from here on, so this is the file every write goes to.
+        let file = identity(&path).ok().map(|id| (path, id));
+        Ok(SqliteStore { pool, file })
+    }
+
+    /// A removed or replaced file keeps working through the open handle, but what is written
+    /// there is gone at the next start: refuse instead of reporting it stored.
+    fn check_file(&self) -> Result<(), StoreError> {
+        let Some((path, opened)) = &self.file else {
+            return Ok(());
+        };
+        match identity(path) {
+            Ok(current) if current == *opened => Ok(()),
+            Ok(_) => Err(StoreError::FileReplaced(format!(
+                "{} is another file than the one opened",
+                path.display()
+            ))),
+            Err(err) => Err(StoreError::FileReplaced(format!(
+                "{}: {err}",
+                path.display()
+            ))),
+        }
     }
 }
 
 #[async_trait]
 impl AccountStore for SqliteStore {
     async fn create(&self, new: NewAccount, cap: u32) -> Result<AccountRecord, StoreError> {
+        self.check_file()?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let exists = sqlx::query("SELECT 1 FROM accounts WHERE name = ?")
             .bind(&new.name)
@@ -109,16 +142,17 @@ impl AccountStore for SqliteStore {
         name: &str,
         changes: AccountChanges,
     ) -> Result<Option<AccountRecord>, StoreError> {
-        // A new token or domain invalidates the last check's error; a verified change records
-        // the time, an unverified one keeps the previous verification time.
+        self.check_file()?;
+        // Only a verified change clears the last check's error and records the time; an
+        // unverified one keeps both (the stored token may be the one that failed).
         Ok(sqlx::query_as::<_, AccountRecord>(concat!(
             "UPDATE accounts SET \
-                 domain = COALESCE(?, domain), \
-                 token_ciphertext = COALESCE(?, token_ciphertext), \
-                 last_verified_at = COALESCE(?, last_verified_at), \
-                 last_error = NULL, \
-                 updated_at = ? \
-             WHERE name = ? \
+                 domain = COALESCE(?1, domain), \
+                 token_ciphertext = COALESCE(?2, token_ciphertext), \
+                 last_verified_at = COALESCE(?3, last_verified_at), \
+                 last_error = CASE WHEN ?3 IS NULL THEN last_error END, \
+                 updated_at = ?4 \
+             WHERE name = ?5 \
              RETURNING ",
             account_columns!()
         ))
@@ -132,6 +166,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn delete(&self, name: &str) -> Result<bool, StoreError> {
+        self.check_file()?;
         let done = sqlx::query("DELETE FROM accounts WHERE name = ?")
             .bind(name)
             .execute(&self.pool)
@@ -145,6 +180,7 @@ impl AccountStore for SqliteStore {
         at: DateTime<Utc>,
         error: Option<&str>,
     ) -> Result<(), StoreError> {
+        self.check_file()?;
         let query = match error {
             None => sqlx::query(
                 "UPDATE accounts SET last_verified_at = ?, last_error = NULL WHERE name = ?",
@@ -278,6 +314,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
+        self.check_file()?;
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }

@@ -10,4 +10,5 @@ mod helpers;
 mod keys;
 mod leaks;
 mod metrics;
+mod ops;
 mod service;
