@@ -5,11 +5,16 @@
 //! The key id is derived from the key, so a row written under another key is recognised as
 //! such instead of failing as "corrupt". The account name is the associated data, so a row's
 //! ciphertext cannot be moved to another account.
+//!
+//! The same key also yields, by derivation, the key that signs paging cursors
+//! ([`CursorSigner`]), so every gateway process that shares the token key accepts the cursors
+//! the others issued.
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use ring::hmac;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
@@ -18,6 +23,8 @@ const KEY_ID_LEN: usize = 4;
 const NONCE_LEN: usize = 12;
 const HEADER_LEN: usize = 1 + KEY_ID_LEN + NONCE_LEN;
 const AAD_PREFIX: &[u8] = b"okta-gateway/account-token/v1\0";
+/// What the cursor key is derived for (HMAC-SHA256 of this label under the token key).
+const CURSOR_KEY_LABEL: &[u8] = b"okta-gateway/paging-cursor/v1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
@@ -36,6 +43,7 @@ pub enum CryptoError {
 pub struct TokenCipher {
     cipher: Aes256Gcm,
     key_id: [u8; KEY_ID_LEN],
+    cursors: CursorSigner,
 }
 
 impl std::fmt::Debug for TokenCipher {
@@ -66,7 +74,13 @@ impl TokenCipher {
         TokenCipher {
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)),
             key_id,
+            cursors: CursorSigner::derive(key),
         }
+    }
+
+    /// The signer of paging cursors, under a key derived from this one.
+    pub fn cursor_signer(&self) -> CursorSigner {
+        self.cursors.clone()
     }
 
     /// A fresh random key, returned with its base64 form for storing.
@@ -131,6 +145,50 @@ impl TokenCipher {
     }
 }
 
+/// Signs and checks the gateway's paging cursors (HMAC-SHA256), so a cursor cannot be altered
+/// or moved to another account or action.
+#[derive(Clone)]
+pub struct CursorSigner {
+    key: hmac::Key,
+}
+
+impl std::fmt::Debug for CursorSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CursorSigner").finish_non_exhaustive()
+    }
+}
+
+impl CursorSigner {
+    fn derive(token_key: &[u8; 32]) -> Self {
+        let derived = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, token_key),
+            CURSOR_KEY_LABEL,
+        );
+        CursorSigner {
+            key: hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()),
+        }
+    }
+
+    /// The tag of `parts`, each length-prefixed so that no two lists of parts sign alike.
+    pub fn sign(&self, parts: &[&[u8]]) -> Vec<u8> {
+        hmac::sign(&self.key, &framed(parts)).as_ref().to_vec()
+    }
+
+    /// Whether `tag` is the tag of `parts` (compared in constant time).
+    pub fn verify(&self, parts: &[&[u8]], tag: &[u8]) -> bool {
+        hmac::verify(&self.key, &framed(parts), tag).is_ok()
+    }
+}
+
+fn framed(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.len() + 8).sum());
+    for part in parts {
+        out.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        out.extend_from_slice(part);
+    }
+    out
+}
+
 fn associated_data(account: &str) -> Vec<u8> {
     let mut aad = AAD_PREFIX.to_vec();
     aad.extend_from_slice(account.as_bytes());
@@ -193,6 +251,21 @@ mod tests {
             cipher.decrypt("acme", &[1, 2, 3]),
             Err(CryptoError::Corrupt)
         ));
+    }
+
+    #[test]
+    fn cursor_tags_depend_on_the_key_and_on_every_part() {
+        let (a, _) = TokenCipher::generate();
+        let (b, _) = TokenCipher::generate();
+        let signer = a.cursor_signer();
+        let tag = signer.sign(&[b"acme", b"list_groups", b"q"]);
+        assert!(signer.verify(&[b"acme", b"list_groups", b"q"], &tag));
+        assert!(!signer.verify(&[b"acmel", b"ist_groups", b"q"], &tag));
+        assert!(!signer.verify(&[b"other", b"list_groups", b"q"], &tag));
+        assert!(
+            !b.cursor_signer()
+                .verify(&[b"acme", b"list_groups", b"q"], &tag)
+        );
     }
 
     #[test]

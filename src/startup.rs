@@ -46,6 +46,7 @@ impl Application {
             extra_hosts: config.okta.extra_hosts.clone(),
             allow_insecure_loopback: config.okta.allow_insecure_loopback,
         };
+        let cursors = cipher.cursor_signer();
         let accounts = Accounts::new(store.clone(), cipher, okta.clone(), domains);
         let catalog = Catalog::new();
         let listener = TcpListener::bind(config.bind_addr)
@@ -58,6 +59,7 @@ impl Application {
             okta,
             catalog_json: http::actions::catalog_bytes(&catalog),
             catalog: Arc::new(catalog),
+            cursors,
             config: Arc::new(config),
         };
         let router = http::app(

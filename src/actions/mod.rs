@@ -7,6 +7,7 @@ mod context;
 mod factors;
 mod groups;
 mod logs;
+mod paging;
 mod shape;
 mod users;
 
@@ -17,8 +18,9 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 pub use context::ActionContext;
+pub use paging::NEXT_CURSOR_HEADER;
 pub use shape::{
-    Output, RawList, element_template, response_schema, shape, shape_raw, shape_response,
+    Output, Page, RawList, element_template, response_schema, shape, shape_raw, shape_response,
 };
 
 use crate::error::ApiError;
