@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use crate::roles::AdminRole;
 use crate::util;
 
 /// A short, stable, non-reversible label for a token.
@@ -14,17 +15,11 @@ pub fn token_label(token: &str) -> String {
     format!("tok-{}", &hex[..8])
 }
 
-/// What a token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    Admin,
-    ReadOnly,
-}
-
-/// An accepted token: its access and the id Okta shows in `transaction.detail.requestApiTokenId`.
+/// An accepted token: its owner's role and the id Okta shows in
+/// `transaction.detail.requestApiTokenId`.
 #[derive(Debug, Clone)]
 pub(crate) struct TokenInfo {
-    pub access: Access,
+    pub role: AdminRole,
     pub token_id: String,
 }
 
@@ -35,16 +30,12 @@ pub(crate) struct Tokens {
 }
 
 impl Tokens {
-    pub fn add(&mut self, token: &str, read_only: bool) {
-        let access = if read_only {
-            Access::ReadOnly
-        } else {
-            Access::Admin
-        };
+    /// Accepts `token` for an admin with `role` (replacing the role of a known token).
+    pub fn add(&mut self, token: &str, role: AdminRole) {
         self.tokens.insert(
             token.to_string(),
             TokenInfo {
-                access,
+                role,
                 token_id: util::derived_id("00T", token),
             },
         );

@@ -1,8 +1,11 @@
 //! How a simulator is configured: tokens, seed data and rate limits.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use crate::roles::AdminRole;
 
 /// Which data a fresh (or reset) org contains.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +17,10 @@ pub enum Seed {
     Demo,
     /// Only the admin user and the apps.
     Empty,
+    /// A busy org: the demo org plus enough users, groups (the built-in `Everyone`, APP_GROUPs,
+    /// OKTA_GROUPs with custom attributes) and 90 days of System Log events that ordering
+    /// and paging bugs show (see [`crate::large`]).
+    Large,
 }
 
 impl std::str::FromStr for Seed {
@@ -23,7 +30,10 @@ impl std::str::FromStr for Seed {
         match s.to_ascii_lowercase().as_str() {
             "demo" => Ok(Seed::Demo),
             "empty" => Ok(Seed::Empty),
-            other => Err(format!("unknown seed '{other}' (expected demo or empty)")),
+            "large" => Ok(Seed::Large),
+            other => Err(format!(
+                "unknown seed '{other}' (expected demo, empty or large)"
+            )),
         }
     }
 }
@@ -104,13 +114,19 @@ impl RateLimits {
     }
 }
 
+/// How long an activation stays in progress by default (strict, as a real org).
+pub const DEFAULT_TRANSITION: Duration = Duration::from_millis(100);
+/// Okta's SMS and voice-call resend throttle.
+pub const DEFAULT_FACTOR_RESEND_THROTTLE: Duration = Duration::from_secs(30);
+
 /// Configuration of one simulator.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
-    /// The admin SSWS token (all writes allowed).
+    /// The admin SSWS token (its owner is a SUPER_ADMIN).
     pub token: String,
-    /// An optional second token that may only read (writes get 403 E0000006).
-    pub read_only_token: Option<String>,
+    /// More accepted tokens, each with its owner's role (calls outside the role get 403
+    /// E0000006).
+    pub extra_tokens: Vec<(String, AdminRole)>,
     /// Use Okta's published rate limits instead of generous ones.
     pub okta_rate_limits: bool,
     /// Initial data.
@@ -121,18 +137,26 @@ pub struct SimConfig {
     pub public_url: Option<String>,
     /// How many requests the request log keeps (oldest dropped first).
     pub request_log_capacity: usize,
+    /// How long an activation (and a `Prefer: respond-async` deactivation or delete) stays
+    /// in progress, showing `transitioningToStatus`; zero makes them synchronous.
+    pub transition: Duration,
+    /// Okta's resend throttle: a second SMS (or voice call) to the same user within this
+    /// time gets 429 E0000109 (E0000133).
+    pub factor_resend_throttle: Duration,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
             token: "sim-admin-token".to_string(),
-            read_only_token: None,
+            extra_tokens: Vec::new(),
             okta_rate_limits: false,
             seed: Seed::Demo,
             rate_limits: None,
             public_url: None,
             request_log_capacity: 100_000,
+            transition: DEFAULT_TRANSITION,
+            factor_resend_throttle: DEFAULT_FACTOR_RESEND_THROTTLE,
         }
     }
 }

@@ -5,6 +5,8 @@
 //! Errors are `{"error": "…"}` with 400 or 404. Every route maps onto a [`SimHandle`]
 //! method, so in-process tests and external tools see the same behaviour.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::{Method, StatusCode};
 use percent_encoding::percent_decode_str;
@@ -16,7 +18,8 @@ use crate::apps::AppSeed;
 use crate::config::{RateLimits, Seed};
 use crate::faults::Fault;
 use crate::http::Reply;
-use crate::sim::{SimHandle, UserSeed};
+use crate::roles::AdminRole;
+use crate::sim::{GroupSeed, SimHandle, UserSeed};
 
 /// A refused control request: status and message (kept small so `Result`s stay cheap).
 struct Fail(StatusCode, String);
@@ -63,23 +66,33 @@ struct BulkIn {
 }
 
 #[derive(Deserialize)]
-struct GroupIn {
-    name: String,
-    #[serde(default)]
-    description: Option<String>,
-}
-
-#[derive(Deserialize)]
 struct StatusIn {
     status: String,
 }
 
+/// Unknown fields are refused so a caller still sending the old `readOnly` flag learns
+/// that it no longer exists instead of getting a super admin token.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct TokenIn {
     token: String,
     #[serde(default)]
-    read_only: bool,
+    role: AdminRole,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LifecycleIn {
+    transition_ms: u64,
+}
+
+#[derive(Deserialize)]
+struct TokenOut {
+    token: String,
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Handles one control request.
@@ -148,8 +161,8 @@ fn route(sim: &SimHandle, method: &Method, segs: &[&str], body: &Bytes) -> Resul
             ok(Value::Array(sim.factors(&id)))
         }
         ("POST", ["groups"]) => {
-            let input: GroupIn = parse(body)?;
-            sim.try_seed_group(&input.name, input.description.as_deref())
+            let input: GroupSeed = parse(body)?;
+            sim.try_seed_group_with(input)
                 .map(|g| Reply::ok(&g))
                 .map_err(|e| bad_request(e.0))
         }
@@ -203,15 +216,22 @@ fn route(sim: &SimHandle, method: &Method, segs: &[&str], body: &Bytes) -> Resul
             if input.token.trim().is_empty() {
                 return Err(bad_request("token must not be empty"));
             }
-            sim.add_token(&input.token, input.read_only);
-            ok(
-                json!({ "tokenLabel": crate::auth::token_label(&input.token), "readOnly": input.read_only }),
-            )
+            sim.add_token(&input.token, input.role);
+            ok(json!({ "tokenLabel": crate::auth::token_label(&input.token), "role": input.role }))
         }
         ("DELETE", ["tokens"]) => {
-            let input: TokenIn = parse(body)?;
+            let input: TokenOut = parse(body)?;
             sim.remove_token(&input.token);
             Ok(Reply::no_content())
+        }
+        ("GET", ["lifecycle"]) => ok(json!({ "transitionMs": millis(sim.transition()) })),
+        ("PUT", ["lifecycle"]) => {
+            let input: LifecycleIn = parse(body)?;
+            if input.transition_ms > 3_600_000 {
+                return Err(bad_request("transitionMs must be at most 3600000"));
+            }
+            sim.set_transition(Duration::from_millis(input.transition_ms));
+            ok(json!({ "transitionMs": input.transition_ms }))
         }
         ("GET", ["rate-limits"]) => ok(json!(sim.rate_limits())),
         ("PUT", ["rate-limits"]) => {

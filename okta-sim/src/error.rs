@@ -144,6 +144,16 @@ impl ApiError {
         )
     }
 
+    /// E0000060: an operation Okta does not support on this object (membership changes of
+    /// the built-in `Everyone` group).
+    pub fn unsupported_operation() -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "E0000060",
+            "Unsupported operation.",
+        )
+    }
+
     /// E0000041: credentials on an app whose scheme takes none.
     pub fn credentials_not_allowed() -> Self {
         let text = "Credentials should not be set on this resource based on the scheme.";
@@ -263,6 +273,16 @@ impl ApiError {
         )
     }
 
+    /// E0000112: a change to a user whose activation (or asynchronous deactivation or
+    /// delete) is still in progress.
+    pub fn user_in_transition() -> Self {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "E0000112",
+            "Cannot update this user because they are still being activated. Please try again in a few minutes.",
+        )
+    }
+
     /// E0000047: rate limit exhausted.
     pub fn rate_limited() -> Self {
         ApiError::new(
@@ -311,11 +331,13 @@ mod tests {
             (ApiError::method_not_allowed(), 405, "E0000022"),
             (ApiError::already_assigned(), 409, "E0000062"),
             (ApiError::rate_limited(), 429, "E0000047"),
+            (ApiError::user_in_transition(), 409, "E0000112"),
             (ApiError::log_query("x"), 400, "E0000053"),
             (ApiError::invalid_search("x"), 400, "E0000031"),
             (ApiError::search_and_filter(), 400, "E0000033"),
             (ApiError::invalid_phone(), 400, "E0000098"),
             (ApiError::credentials_not_allowed(), 400, "E0000041"),
+            (ApiError::unsupported_operation(), 400, "E0000060"),
             (ApiError::unsupported_media_type(), 400, "E0000021"),
         ];
         for (err, status, code) in cases {

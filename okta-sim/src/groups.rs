@@ -1,8 +1,13 @@
 //! Groups and memberships: `/api/v1/groups…` and `/api/v1/users/{id}/groups`.
 //!
-//! Only `OKTA_GROUP`s exist here, and their names are unique (case-insensitive), as for
-//! groups created through the API. Listing with `q` is a starts-with on the name and does
-//! not page; `search`/`filter` and plain listing page with an `after` cursor (a group id).
+//! Three types exist, as in Okta: `OKTA_GROUP` (created through the API; its profile may carry
+//! custom attributes and `PUT` replaces the whole profile), `APP_GROUP` (imported from an app
+//! such as Active Directory: its profile and memberships are the import's, so the API refuses
+//! to change them with 403 E0000006) and `BUILT_IN` (`Everyone`, holding every user: 403
+//! E0000006 for profile changes and deletion, 400 E0000060 "Unsupported operation." for
+//! membership changes). Names are unique (case-insensitive). Listing with `q` is a
+//! starts-with on the name and does not page; `search`/`filter` and plain listing page with
+//! an `after` cursor (a group id).
 
 use std::collections::BTreeSet;
 use std::ops::Bound;
@@ -19,10 +24,39 @@ use crate::store::Ctx;
 use crate::users;
 use crate::util;
 
+/// Okta's group types.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum GroupType {
+    #[default]
+    Okta,
+    App,
+    BuiltIn,
+}
+
+impl GroupType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupType::Okta => "OKTA_GROUP",
+            GroupType::App => "APP_GROUP",
+            GroupType::BuiltIn => "BUILT_IN",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GroupType> {
+        match s.to_ascii_uppercase().as_str() {
+            "OKTA_GROUP" => Some(GroupType::Okta),
+            "APP_GROUP" => Some(GroupType::App),
+            "BUILT_IN" => Some(GroupType::BuiltIn),
+            _ => None,
+        }
+    }
+}
+
 /// One group.
 #[derive(Debug, Clone)]
 pub(crate) struct Group {
     pub id: String,
+    pub group_type: GroupType,
     pub created: DateTime<Utc>,
     pub last_updated: DateTime<Utc>,
     pub last_membership_updated: DateTime<Utc>,
@@ -40,6 +74,7 @@ impl Group {
         }
         Group {
             id,
+            group_type: GroupType::Okta,
             created: now,
             last_updated: now,
             last_membership_updated: now,
@@ -59,6 +94,14 @@ impl Group {
         Target::new(&self.id, "UserGroup", self.name(), self.name())
     }
 
+    /// Imported app groups are directory principals (Okta's Active Directory example).
+    fn object_class(&self) -> &'static str {
+        match self.group_type {
+            GroupType::App => "okta:windows_security_principal",
+            GroupType::Okta | GroupType::BuiltIn => "okta:user_group",
+        }
+    }
+
     /// The group as Okta returns it; `stats` adds `_embedded.stats`.
     pub fn to_json(&self, base: &str, stats: bool) -> Value {
         let me = format!("{base}/api/v1/groups/{}", self.id);
@@ -67,8 +110,8 @@ impl Group {
             "created": util::ts(&self.created),
             "lastUpdated": util::ts(&self.last_updated),
             "lastMembershipUpdated": util::ts(&self.last_membership_updated),
-            "objectClass": ["okta:user_group"],
-            "type": "OKTA_GROUP",
+            "objectClass": [self.object_class()],
+            "type": self.group_type.as_str(),
             "profile": Value::Object(self.profile.clone()),
             "_links": {
                 "logo": [
@@ -117,6 +160,16 @@ fn profile_from_body(ctx: &Ctx) -> Result<Map<String, Value>, ApiError> {
             return Err(ApiError::malformed_body());
         }
     }
+    // Custom attributes of the group profile schema are scalars here (Okta's schema also
+    // allows arrays of scalars; nothing in this project needs them).
+    if let Some((key, _)) = profile.iter().find(|(_, v)| v.is_object() || v.is_array()) {
+        return Err(ApiError::validation(
+            key,
+            vec![format!(
+                "{key}: Property must be a string, number or boolean"
+            )],
+        ));
+    }
     let name = profile
         .get("name")
         .and_then(Value::as_str)
@@ -139,11 +192,31 @@ fn profile_from_body(ctx: &Ctx) -> Result<Map<String, Value>, ApiError> {
     Ok(out)
 }
 
-fn find(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
-    if ctx.org.groups.contains_key(id) {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(Resource::UserGroup, id))
+fn find(ctx: &Ctx, id: &str) -> Result<GroupType, ApiError> {
+    ctx.org
+        .groups
+        .get(id)
+        .map(|g| g.group_type)
+        .ok_or_else(|| ApiError::not_found(Resource::UserGroup, id))
+}
+
+/// Only OKTA_GROUP profiles can be changed through the API ("You only can modify profiles
+/// for groups of the `OKTA_GROUP` type", replaceGroup).
+fn profile_editable(t: GroupType) -> Result<(), ApiError> {
+    match t {
+        GroupType::Okta => Ok(()),
+        GroupType::App | GroupType::BuiltIn => Err(ApiError::access_denied()),
+    }
+}
+
+/// Only OKTA_GROUP memberships can be changed through the API: an APP_GROUP's belong to its
+/// import (403 E0000006, even for a super admin: terraform-provider-okta#118), and
+/// `Everyone`'s to Okta itself ("Unsupported operation.", terraform-provider-okta#903).
+fn membership_editable(t: GroupType) -> Result<(), ApiError> {
+    match t {
+        GroupType::Okta => Ok(()),
+        GroupType::App => Err(ApiError::access_denied()),
+        GroupType::BuiltIn => Err(ApiError::unsupported_operation()),
     }
 }
 
@@ -185,7 +258,7 @@ pub(crate) fn get(ctx: &mut Ctx, id: &str) -> Result<Reply, ApiError> {
 
 /// `PUT /api/v1/groups/{id}`: a full replace of the profile.
 pub(crate) fn replace(ctx: &mut Ctx, id: &str) -> Result<Reply, ApiError> {
-    find(ctx, id)?;
+    profile_editable(find(ctx, id)?)?;
     let profile = profile_from_body(ctx)?;
     let new_name = profile
         .get("name")
@@ -215,6 +288,10 @@ pub(crate) fn replace(ctx: &mut Ctx, id: &str) -> Result<Reply, ApiError> {
 
 /// `DELETE /api/v1/groups/{id}`.
 pub(crate) fn delete(ctx: &mut Ctx, id: &str) -> Result<Reply, ApiError> {
+    // OKTA_GROUPs and APP_GROUPs can be deleted (deleteGroup); the built-in group cannot.
+    if find(ctx, id)? == GroupType::BuiltIn {
+        return Err(ApiError::access_denied());
+    }
     let group = ctx
         .org
         .remove_group(id)
@@ -343,7 +420,7 @@ pub(crate) fn members(ctx: &mut Ctx, id: &str) -> Result<Reply, ApiError> {
 
 /// `PUT /api/v1/groups/{groupId}/users/{userId}`.
 pub(crate) fn add_member(ctx: &mut Ctx, gid: &str, uid_key: &str) -> Result<Reply, ApiError> {
-    find(ctx, gid)?;
+    membership_editable(find(ctx, gid)?)?;
     let uid = users::resolve_id(ctx.org, uid_key)?;
     if ctx.org.add_member(gid, &uid) {
         let targets = [
@@ -364,7 +441,7 @@ pub(crate) fn add_member(ctx: &mut Ctx, gid: &str, uid_key: &str) -> Result<Repl
 
 /// `DELETE /api/v1/groups/{groupId}/users/{userId}`.
 pub(crate) fn remove_member(ctx: &mut Ctx, gid: &str, uid_key: &str) -> Result<Reply, ApiError> {
-    find(ctx, gid)?;
+    membership_editable(find(ctx, gid)?)?;
     let uid = users::resolve_id(ctx.org, uid_key)?;
     if ctx.org.remove_member(gid, &uid) {
         let targets = [

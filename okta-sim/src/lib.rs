@@ -26,6 +26,7 @@ mod groups;
 mod http;
 mod logs;
 mod ratelimit;
+mod roles;
 mod router;
 mod scim;
 mod seed;
@@ -37,11 +38,20 @@ mod util;
 
 pub use apps::AppSeed;
 pub use auth::token_label;
-pub use config::{RateLimits, Seed, SimConfig};
+pub use config::{DEFAULT_FACTOR_RESEND_THROTTLE, DEFAULT_TRANSITION, RateLimits, Seed, SimConfig};
 pub use factors::SIM_PASSCODE;
 pub use faults::{Fault, FaultError, FaultKind, RecordedRequest};
+pub use roles::AdminRole;
 pub use router::implemented_operations;
-pub use sim::{OktaSim, SeedError, SimHandle, UserSeed};
+pub use sim::{GroupSeed, OktaSim, SeedError, SimHandle, UserSeed};
+
+/// Counts and ids of the large seed (`Seed::Large`), which also holds the whole demo org.
+pub mod large {
+    pub use crate::seed::large::{
+        ACTIVE_USERS, APP_GROUP_ID, APP_GROUP_NAME, APP_GROUPS, COST_CENTER_GROUP_ID,
+        COST_CENTER_GROUP_NAME, EVERYONE_GROUP_ID, GROUPS, LOG_DAYS, LOG_EVENTS, USERS,
+    };
+}
 
 /// Ids, logins and passwords of the demo seed.
 pub mod demo {

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::Parser;
-use okta_sim::{OktaSim, Seed, SimConfig};
+use okta_sim::{AdminRole, OktaSim, Seed, SimConfig};
 
 /// An Okta org simulator for tests and demos of okta-gateway.
 #[derive(Debug, Parser)]
@@ -18,18 +18,34 @@ struct Cli {
     /// The admin SSWS token.
     #[arg(long, env = "OKTA_SIM_TOKEN")]
     token: String,
-    /// An optional read-only token (writes get 403 E0000006).
-    #[arg(long)]
-    read_only_token: Option<String>,
+    /// Another accepted token and its owner's role, as TOKEN:ROLE (ROLE is SUPER_ADMIN,
+    /// ORG_ADMIN, HELP_DESK_ADMIN or READ_ONLY_ADMIN); repeatable.
+    #[arg(long, value_name = "TOKEN:ROLE", value_parser = token_with_role)]
+    extra_token: Vec<(String, AdminRole)>,
     /// Use Okta's published rate limits instead of generous ones.
     #[arg(long)]
     okta_rate_limits: bool,
-    /// Initial data: demo or empty.
+    /// Initial data: demo, empty or large.
     #[arg(long, default_value = "demo")]
     seed: Seed,
+    /// How long an activation (and a `Prefer: respond-async` deactivation or delete) stays
+    /// in progress, in milliseconds; 0 makes them synchronous.
+    #[arg(long, default_value_t = 100)]
+    transition_ms: u64,
     /// Base URL to use in links (defaults to http://HOST:PORT).
     #[arg(long)]
     public_url: Option<String>,
+}
+
+/// `TOKEN:ROLE`, split at the last colon (a role never contains one).
+fn token_with_role(s: &str) -> Result<(String, AdminRole), String> {
+    let (token, role) = s
+        .rsplit_once(':')
+        .ok_or_else(|| format!("'{s}' is not TOKEN:ROLE"))?;
+    if token.trim().is_empty() {
+        return Err("the token must not be empty".into());
+    }
+    Ok((token.to_string(), role.parse()?))
 }
 
 #[tokio::main]
@@ -46,7 +62,8 @@ async fn main() -> std::io::Result<()> {
         })?;
     let config = SimConfig {
         token: cli.token,
-        read_only_token: cli.read_only_token,
+        extra_tokens: cli.extra_token,
+        transition: std::time::Duration::from_millis(cli.transition_ms),
         okta_rate_limits: cli.okta_rate_limits,
         seed: cli.seed,
         public_url: cli.public_url,

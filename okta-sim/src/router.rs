@@ -12,11 +12,12 @@ use http::{HeaderValue, Method, StatusCode, header};
 use percent_encoding::percent_decode_str;
 use serde_json::json;
 
-use crate::auth::{Access, ssws_token};
+use crate::auth::ssws_token;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, Reply, html_page};
 use crate::logs::Target;
 use crate::ratelimit::{RateEvent, RateHeaders};
+use crate::roles::AdminRole;
 use crate::sim::{Shared, lock};
 use crate::store::Ctx;
 use crate::{apps, factors, groups, logs, users};
@@ -352,7 +353,7 @@ pub(crate) fn process(
             template,
         );
     }
-    let reply = match authorised(shared, req, info.access, &info.token_id, resolution) {
+    let reply = match authorised(shared, req, info.role, &info.token_id, resolution) {
         Ok(reply) => reply,
         Err(err) => err.into(),
     };
@@ -367,11 +368,13 @@ fn with_rate(mut reply: Reply, headers: RateHeaders) -> Reply {
 fn authorised(
     shared: &Shared,
     req: &ApiRequest,
-    access: Access,
+    role: AdminRole,
     token_id: &str,
     resolution: Resolution,
 ) -> Result<Reply, ApiError> {
-    if access == Access::ReadOnly && !matches!(req.method, Method::GET | Method::HEAD) {
+    let writes = !matches!(req.method, Method::GET | Method::HEAD);
+    // A read-only admin's write is refused before routing, whatever the path.
+    if role == AdminRole::ReadOnlyAdmin && writes {
         return Err(ApiError::access_denied());
     }
     let (route, template, raw_params) = match resolution {
@@ -390,6 +393,9 @@ fn authorised(
         }
         Resolution::NotFound => return Err(ApiError::path_not_found()),
     };
+    if !role.permits(route) {
+        return Err(ApiError::access_denied());
+    }
     // A `/` inside a user segment (sent as %2F) cannot be routed by Okta: 405 (NOTES §5).
     if template.starts_with("/api/v1/users/{")
         && raw_params
@@ -407,11 +413,24 @@ fn authorised(
     }
     let params: Vec<String> = raw_params.iter().map(|p| decode(p)).collect();
     let p = |i: usize| params.get(i).map(String::as_str).unwrap_or_default();
+    let settings = *lock(&shared.settings);
     let mut org = lock(&shared.org);
+    org.settle();
+    // Only a super admin changes another administrator (here: the org's admin user).
+    if writes
+        && !role.may_change_admins()
+        && template.starts_with("/api/v1/users/{")
+        && params.first().is_some_and(|key| {
+            key == "me" || org.find_user(key).is_some_and(|id| id == org.admin_id)
+        })
+    {
+        return Err(ApiError::access_denied());
+    }
     let mut ctx = Ctx {
         org: &mut org,
         req,
         token_id,
+        settings,
     };
     use Route::*;
     match route {

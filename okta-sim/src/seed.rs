@@ -1,4 +1,4 @@
-//! The deterministic seed data (`demo` and `empty`) and bulk user generation.
+//! The deterministic seed data (`demo`, `empty` and `large`) and bulk user generation.
 //!
 //! The demo org uses the ids of the product documentation's samples so docs and examples
 //! can use them verbatim. Timestamps of users, groups and apps are fixed; log events are
@@ -16,6 +16,8 @@ use crate::logs::{NewEvent, Target};
 use crate::store::Org;
 use crate::users::{Status, User, seed_profile};
 use crate::util::{self, parse_ts};
+
+pub(crate) mod large;
 
 /// The admin user every token acts as (`GET /api/v1/users/me`).
 pub const ADMIN_ID: &str = "00uadmin0SIMULATOR01";
@@ -315,7 +317,25 @@ pub(crate) fn build(seed: Seed, base_url: &str) -> Org {
         .insert("phoneNumber".into(), json!("+15551234567"));
     org.factors.insert(JORDAN_ID.into(), vec![totp, sms]);
 
-    // A few recent events so log queries return something in a fresh demo org.
+    let mut events = demo_events(jordan_target, priya_target, admin_target, eng_target);
+    if seed == Seed::Large {
+        events.extend(large::build(&mut org));
+    }
+    // Persistence order follows publication, as in Okta.
+    events.sort_by_key(|e| e.published);
+    for e in events {
+        org.logs.append_event(e);
+    }
+    org
+}
+
+/// The demo's few recent events, so log queries return something in a fresh demo org.
+fn demo_events(
+    jordan_target: Target,
+    priya_target: Target,
+    admin_target: Option<Target>,
+    eng_target: Target,
+) -> Vec<NewEvent<'static>> {
     let now = util::now();
     let web_client = json!({
         "userAgent": {"rawUserAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)", "os": "Mac OS X", "browser": "CHROME"},
@@ -360,8 +380,10 @@ pub(crate) fn build(seed: Seed, base_url: &str) -> Org {
             targets: vec![jordan_target],
         },
     ];
-    for (i, e) in events.into_iter().enumerate() {
-        org.logs.append_event(NewEvent {
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| NewEvent {
             event_type: e.event_type,
             display: e.display,
             actor: e.actor,
@@ -371,9 +393,8 @@ pub(crate) fn build(seed: Seed, base_url: &str) -> Org {
             uuid: Some(format!("5e1d0000-0000-4000-8000-{:012}", i + 1)),
             severity: "INFO",
             client: Some(web_client.clone()),
-        });
-    }
-    org
+        })
+        .collect()
 }
 
 /// Adds `n` ACTIVE users with distinct logins (`bulk.user.N@example.com`).

@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -17,9 +18,10 @@ use crate::apps::{App, AppSeed};
 use crate::auth::Tokens;
 use crate::config::{RateLimits, Seed, SimConfig};
 use crate::faults::{Fault, FaultError, FaultQueue, RecordedRequest, RequestLog};
-use crate::groups::Group;
+use crate::groups::{Group, GroupType};
 use crate::ratelimit::{Concurrency, RateLimiter};
-use crate::store::Org;
+use crate::roles::AdminRole;
+use crate::store::{Org, Settings};
 use crate::users::{Status, User, seed_profile};
 use crate::{seed, server, util};
 
@@ -36,6 +38,7 @@ pub(crate) struct Shared {
     pub faults: Mutex<FaultQueue>,
     pub requests: Mutex<RequestLog>,
     pub limiter: Mutex<RateLimiter>,
+    pub settings: Mutex<Settings>,
     pub concurrency: Concurrency,
     pub base_url: String,
 }
@@ -97,6 +100,71 @@ impl UserSeed {
     }
 }
 
+/// A group to seed through the handle or `POST /__sim/groups`: any type, with custom
+/// profile attributes.
+///
+/// ```
+/// use okta_sim::GroupSeed;
+/// use serde_json::json;
+/// let g = GroupSeed::new("Payroll").description("Pays people").attribute("costCenter", json!("CC-1"));
+/// assert_eq!(g.group_type, "OKTA_GROUP");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupSeed {
+    /// Fixed id (`00g…`, 20 characters); random when `None`.
+    #[serde(default)]
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `OKTA_GROUP` (default), `APP_GROUP` or `BUILT_IN`.
+    #[serde(default = "okta_group", rename = "type")]
+    pub group_type: String,
+    /// Custom profile attributes (scalars) besides `name` and `description`.
+    #[serde(default)]
+    pub profile: serde_json::Map<String, Value>,
+}
+
+fn okta_group() -> String {
+    "OKTA_GROUP".into()
+}
+
+impl GroupSeed {
+    /// An OKTA_GROUP with this name.
+    pub fn new(name: &str) -> Self {
+        GroupSeed {
+            id: None,
+            name: name.into(),
+            description: None,
+            group_type: okta_group(),
+            profile: serde_json::Map::new(),
+        }
+    }
+
+    pub fn id(mut self, id: &str) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    pub fn description(mut self, description: &str) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// `OKTA_GROUP`, `APP_GROUP` or `BUILT_IN`.
+    pub fn group_type(mut self, group_type: &str) -> Self {
+        self.group_type = group_type.into();
+        self
+    }
+
+    /// A custom profile attribute such as `costCenter`.
+    pub fn attribute(mut self, name: &str, value: Value) -> Self {
+        self.profile.insert(name.into(), value);
+        self
+    }
+}
+
 /// Why a seed or state change was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeedError(pub String);
@@ -116,15 +184,34 @@ pub struct SimHandle {
 }
 
 impl SimHandle {
+    /// The org with every due asynchronous operation completed, so the handle shows what
+    /// the API would.
+    fn org(&self) -> MutexGuard<'_, Org> {
+        let mut org = lock(&self.shared.org);
+        org.settle();
+        org
+    }
+
     /// Replaces all org data with a fresh seed (tokens, faults, limits and the request log stay).
     pub fn reset(&self, seed: Seed) {
         let org = seed::build(seed, &self.shared.base_url);
         *lock(&self.shared.org) = org;
     }
 
-    /// Accepts another token (admin or read-only).
-    pub fn add_token(&self, token: &str, read_only: bool) {
-        lock(&self.shared.tokens).add(token, read_only);
+    /// Accepts another token whose owner holds `role` (replaces the role of a known token).
+    pub fn add_token(&self, token: &str, role: AdminRole) {
+        lock(&self.shared.tokens).add(token, role);
+    }
+
+    /// How long an activation (and a `Prefer: respond-async` deactivation or delete) stays
+    /// in progress; zero makes them synchronous.
+    pub fn set_transition(&self, duration: Duration) {
+        lock(&self.shared.settings).transition = duration;
+    }
+
+    /// The current transition time.
+    pub fn transition(&self) -> Duration {
+        lock(&self.shared.settings).transition
     }
 
     /// Stops accepting a token (later requests with it get 401 E0000011).
@@ -180,7 +267,7 @@ impl SimHandle {
                 user.activated = user.status_changed;
             }
         }
-        let mut org = lock(&self.shared.org);
+        let mut org = self.org();
         org.insert_user(user).map_err(|c| {
             SeedError(match c {
                 crate::store::Conflict::Id => format!("user id {id} already exists"),
@@ -197,7 +284,7 @@ impl SimHandle {
 
     /// Adds `n` distinct ACTIVE users (`bulk.user.N@example.com`), fast.
     pub fn seed_users(&self, n: usize) {
-        seed::bulk_users(&mut lock(&self.shared.org), n);
+        seed::bulk_users(&mut self.org(), n);
     }
 
     /// Adds an OKTA_GROUP; returns it as GET would, or `{"error": …}` on a duplicate name.
@@ -211,14 +298,66 @@ impl SimHandle {
         name: &str,
         description: Option<&str>,
     ) -> Result<Value, SeedError> {
-        if name.trim().is_empty() {
+        let mut seed = GroupSeed::new(name);
+        seed.description = description.map(str::to_string);
+        self.try_seed_group_with(seed)
+    }
+
+    /// Adds a group of any type with custom attributes; returns it as GET would, or
+    /// `{"error": …}` if refused.
+    pub fn seed_group_with(&self, g: GroupSeed) -> Value {
+        self.try_seed_group_with(g)
+            .unwrap_or_else(|e| json!({ "error": e.0 }))
+    }
+
+    /// Adds a group, or explains why not (duplicate name or id, bad type, id or attribute).
+    /// A BUILT_IN group seeded into an org without one becomes its `Everyone`: it gets
+    /// every user, and every later user joins it.
+    pub fn try_seed_group_with(&self, g: GroupSeed) -> Result<Value, SeedError> {
+        let name = g.name.trim();
+        if name.is_empty() {
             return Err(SeedError("name must not be empty".into()));
         }
-        let group = Group::new(util::new_id("00g"), name.trim(), description);
-        let id = group.id.clone();
-        let mut org = lock(&self.shared.org);
-        org.insert_group(group)
-            .map_err(|_| SeedError(format!("a group named {name} already exists")))?;
+        let group_type = GroupType::parse(&g.group_type).ok_or_else(|| {
+            SeedError(format!(
+                "unknown group type '{}' (expected OKTA_GROUP, APP_GROUP or BUILT_IN)",
+                g.group_type
+            ))
+        })?;
+        let id = match g.id {
+            Some(id) if id.len() == 20 && id.chars().all(|c| c.is_ascii_alphanumeric()) => id,
+            Some(id) => {
+                return Err(SeedError(format!(
+                    "group id '{id}' must be 20 alphanumeric characters"
+                )));
+            }
+            None => util::new_id("00g"),
+        };
+        let mut group = Group::new(id.clone(), name, g.description.as_deref());
+        group.group_type = group_type;
+        for (key, value) in g.profile {
+            if matches!(key.as_str(), "name" | "description") {
+                continue;
+            }
+            if value.is_object() || value.is_array() {
+                return Err(SeedError(format!("attribute {key} must be a scalar")));
+            }
+            group.profile.insert(key, value);
+        }
+        let mut org = self.org();
+        org.insert_group(group).map_err(|c| {
+            SeedError(match c {
+                crate::store::Conflict::Id => format!("group id {id} already exists"),
+                _ => format!("a group named {name} already exists"),
+            })
+        })?;
+        if group_type == GroupType::BuiltIn && org.everyone_id.is_none() {
+            org.everyone_id = Some(id.clone());
+            let users: Vec<String> = org.users.keys().cloned().collect();
+            for uid in users {
+                org.add_member(&id, &uid);
+            }
+        }
         let base = org.base_url.clone();
         Ok(org
             .groups
@@ -235,7 +374,7 @@ impl SimHandle {
 
     pub fn try_seed_app(&self, a: AppSeed) -> Result<Value, SeedError> {
         let app = App::from_seed(&a).map_err(SeedError)?;
-        let mut org = lock(&self.shared.org);
+        let mut org = self.org();
         if org.apps.contains_key(&app.id) {
             return Err(SeedError(format!("app id {} already exists", app.id)));
         }
@@ -251,7 +390,7 @@ impl SimHandle {
         let Some(status) = Status::parse(status) else {
             return false;
         };
-        let mut org = lock(&self.shared.org);
+        let mut org = self.org();
         let Some(id) = org.find_user(user_id) else {
             return false;
         };
@@ -279,7 +418,7 @@ impl SimHandle {
     /// Adds a membership directly (idempotent, like `PUT /groups/{g}/users/{u}`); `false` only
     /// if the group or the user (by id) does not exist.
     pub fn add_member(&self, group_id: &str, user_id: &str) -> bool {
-        let mut org = lock(&self.shared.org);
+        let mut org = self.org();
         if !org.users.contains_key(user_id) {
             return false;
         }
@@ -294,20 +433,20 @@ impl SimHandle {
 
     /// A user by id, login or shortname, as `GET /api/v1/users/{id}` returns it.
     pub fn user(&self, id_or_login: &str) -> Option<Value> {
-        let org = lock(&self.shared.org);
+        let org = self.org();
         let id = org.find_user(id_or_login)?;
         org.users.get(&id).map(|u| u.to_json(&org.base_url, true))
     }
 
     /// A group as `GET /api/v1/groups/{id}` returns it.
     pub fn group(&self, id: &str) -> Option<Value> {
-        let org = lock(&self.shared.org);
+        let org = self.org();
         org.groups.get(id).map(|g| g.to_json(&org.base_url, false))
     }
 
     /// Member user ids of a group, in id order.
     pub fn group_member_ids(&self, group_id: &str) -> Vec<String> {
-        lock(&self.shared.org)
+        self.org()
             .groups
             .get(group_id)
             .map(|g| g.members.iter().cloned().collect())
@@ -316,7 +455,7 @@ impl SimHandle {
 
     /// User ids assigned to an app, in id order.
     pub fn app_user_ids(&self, app_id: &str) -> Vec<String> {
-        lock(&self.shared.org)
+        self.org()
             .apps
             .get(app_id)
             .map(|a| a.users.keys().cloned().collect())
@@ -325,7 +464,7 @@ impl SimHandle {
 
     /// A user's factors as `GET /api/v1/users/{id}/factors` returns them.
     pub fn factors(&self, user_id: &str) -> Vec<Value> {
-        let org = lock(&self.shared.org);
+        let org = self.org();
         org.factors
             .get(user_id)
             .map(|fs| {
@@ -338,7 +477,7 @@ impl SimHandle {
 
     /// Every System Log event, oldest first.
     pub fn log_events(&self) -> Vec<Value> {
-        lock(&self.shared.org).logs.all()
+        self.org().logs.all()
     }
 
     /// Injects a fault; an invalid one (bad regex, count 0) is ignored with a warning on stderr.
@@ -384,7 +523,7 @@ impl SimHandle {
     /// Checks every index against the data (login, shortname, group name, memberships,
     /// assignments); `Err` describes the first inconsistency.
     pub fn verify_indexes(&self) -> Result<(), String> {
-        lock(&self.shared.org).verify_indexes()
+        self.org().verify_indexes()
     }
 
     /// The base URL (`http://127.0.0.1:PORT`).
@@ -418,9 +557,9 @@ impl OktaSim {
             .map(|u| u.trim_end_matches('/').to_string())
             .unwrap_or_else(|| format!("http://{addr}"));
         let mut tokens = Tokens::default();
-        tokens.add(&config.token, false);
-        if let Some(ro) = &config.read_only_token {
-            tokens.add(ro, true);
+        tokens.add(&config.token, AdminRole::SuperAdmin);
+        for (token, role) in &config.extra_tokens {
+            tokens.add(token, *role);
         }
         let shared = Arc::new(Shared {
             org: Mutex::new(seed::build(config.seed, &base_url)),
@@ -428,6 +567,10 @@ impl OktaSim {
             faults: Mutex::new(FaultQueue::default()),
             requests: Mutex::new(RequestLog::new(config.request_log_capacity)),
             limiter: Mutex::new(RateLimiter::new(config.effective_rate_limits())),
+            settings: Mutex::new(Settings {
+                transition: config.transition,
+                factor_resend: config.factor_resend_throttle,
+            }),
             concurrency: Concurrency::default(),
             base_url,
         });

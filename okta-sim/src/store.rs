@@ -7,13 +7,14 @@
 //! go through the methods here, and [`Org::verify_indexes`] checks them against the data.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
 
 use crate::apps::{App, AppUser};
 use crate::factors::Factor;
 use crate::groups::Group;
 use crate::http::ApiRequest;
 use crate::logs::{LogStore, Target};
-use crate::users::User;
+use crate::users::{Pending, Transition, User};
 
 /// Why a write conflicts with the data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,10 @@ pub(crate) struct Org {
     user_apps: HashMap<String, BTreeSet<String>>,
     pub factors: HashMap<String, Vec<Factor>>,
     pub logs: LogStore,
+    /// The built-in `Everyone` group, which every user joins (only orgs seeded with one).
+    pub everyone_id: Option<String>,
+    /// Users with an asynchronous operation in progress.
+    transitioning: BTreeSet<String>,
     /// Next suffix for bulk-seeded logins, so repeated bulk seeds never collide.
     pub bulk_counter: u64,
 }
@@ -71,6 +76,8 @@ impl Org {
             user_apps: HashMap::new(),
             factors: HashMap::new(),
             logs: LogStore::default(),
+            everyone_id: None,
+            transitioning: BTreeSet::new(),
             bulk_counter: 0,
         }
     }
@@ -115,7 +122,11 @@ impl Org {
             return Err(Conflict::Login);
         }
         self.index_login(&user.id, &login);
-        self.users.insert(user.id.clone(), user);
+        let id = user.id.clone();
+        self.users.insert(id.clone(), user);
+        if let Some(everyone) = self.everyone_id.clone() {
+            self.add_member(&everyone, &id);
+        }
         Ok(())
     }
 
@@ -196,6 +207,61 @@ impl Org {
             .get(user_id)
             .map(|s| s.iter().cloned().collect())
             .unwrap_or_default()
+    }
+
+    // ---------------------------------------------------------------- transitions
+
+    /// Starts an asynchronous operation on a user that completes after `duration`
+    /// (immediately when zero).
+    pub fn begin_transition(&mut self, id: &str, pending: Pending, duration: Duration) {
+        if duration.is_zero() {
+            self.complete(id, pending);
+            return;
+        }
+        if let Some(user) = self.users.get_mut(id) {
+            user.transition = Some(Transition {
+                pending,
+                until: Instant::now() + duration,
+            });
+            self.transitioning.insert(id.to_string());
+        }
+    }
+
+    /// Completes every asynchronous operation whose time has come. Called before anything
+    /// reads or changes the org, so the API and the handle see the same state.
+    pub fn settle(&mut self) {
+        if self.transitioning.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let due: Vec<(String, Pending)> = self
+            .transitioning
+            .iter()
+            .filter_map(|id| {
+                let t = self.users.get(id).and_then(|u| u.transition)?;
+                (t.until <= now).then(|| (id.clone(), t.pending))
+            })
+            .collect();
+        for (id, pending) in due {
+            self.complete(&id, pending);
+        }
+        let users = &self.users;
+        self.transitioning
+            .retain(|id| users.get(id).is_some_and(|u| u.transition.is_some()));
+    }
+
+    fn complete(&mut self, id: &str, pending: Pending) {
+        match pending {
+            Pending::Status(status) => {
+                if let Some(user) = self.users.get_mut(id) {
+                    user.transition = None;
+                    user.set_status(status);
+                }
+            }
+            Pending::Delete => {
+                self.remove_user(id);
+            }
+        }
     }
 
     // ---------------------------------------------------------------- groups
@@ -429,12 +495,23 @@ impl Org {
     }
 }
 
+/// Timing settings that survive resets (control API `/__sim/lifecycle` and `/__sim/throttle`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Settings {
+    /// How long an activation or a `Prefer: respond-async` deactivation or delete takes.
+    pub transition: Duration,
+    /// Minimum time between two SMS (or two voice calls) to the same user.
+    pub factor_resend: Duration,
+}
+
 /// Everything a handler needs: the org, the request and who is calling.
 pub(crate) struct Ctx<'a> {
     pub org: &'a mut Org,
     pub req: &'a ApiRequest,
     /// The token's id, shown as `transaction.detail.requestApiTokenId` in log events.
     pub token_id: &'a str,
+    /// The org's timing settings (transition time, factor resend throttle).
+    pub settings: Settings,
 }
 
 impl Ctx<'_> {

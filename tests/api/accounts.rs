@@ -213,7 +213,9 @@ async fn accounts_can_be_listed_read_updated_and_deleted(backend: Backend) {
     assert_eq!(one.json["domain"], app.sim.base_url());
 
     let new_token = "00rotated-token-for-alpha";
-    app.sim.handle().add_token(new_token, false);
+    app.sim
+        .handle()
+        .add_token(new_token, okta_sim::AdminRole::SuperAdmin);
     let updated = app
         .admin(
             Method::PUT,

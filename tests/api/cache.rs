@@ -56,7 +56,9 @@ async fn a_change_through_the_gateway_takes_effect_at_once() {
     let client = crate::helpers::client();
     assert_eq!(get_jordan(&client, &app.gateway).await.status, 200);
     let rotated = "00rotated-token-value-2";
-    app.sim.handle().add_token(rotated, false);
+    app.sim
+        .handle()
+        .add_token(rotated, okta_sim::AdminRole::SuperAdmin);
     let update = app
         .admin(
             Method::PUT,
@@ -92,7 +94,8 @@ async fn another_gateways_change_is_seen_within_a_second() {
         .expect("second");
     let sim = OktaSim::start(SimConfig::default()).await.expect("sim");
     let (old_token, new_token) = (SimConfig::default().token, "00rotated-token-value-2");
-    sim.handle().add_token(new_token, false);
+    sim.handle()
+        .add_token(new_token, okta_sim::AdminRole::SuperAdmin);
     let client = crate::helpers::client();
     let admin = |method: Method, path: &str, body: serde_json::Value| {
         client

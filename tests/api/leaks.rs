@@ -26,8 +26,12 @@ const WRONG_TOKEN: &str = "00Leak+Wrong/Secret=Value-3";
 /// Drives success and error paths; returns every response (headers and body) as text.
 async fn drive_account_api(backend: Backend) -> Vec<String> {
     let app = app(backend).spawn().await;
-    app.sim.handle().add_token(TOKEN, false);
-    app.sim.handle().add_token(NEW_TOKEN, false);
+    app.sim
+        .handle()
+        .add_token(TOKEN, okta_sim::AdminRole::SuperAdmin);
+    app.sim
+        .handle()
+        .add_token(NEW_TOKEN, okta_sim::AdminRole::SuperAdmin);
     let domain = app.sim.base_url();
 
     let mut bodies = Vec::new();

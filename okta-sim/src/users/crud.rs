@@ -6,7 +6,7 @@ use super::validate::{
     PASSWORD_REQUIREMENTS, duplicate_login, fill_base_profile, object_field, password_problem,
     password_value, profile_causes, recovery_question, validation_error,
 };
-use super::{Status, User, resolve, resolve_id, single, user_mut};
+use super::{Pending, Status, User, resolve, resolve_id, single, user_mut};
 use crate::error::{ApiError, Resource};
 use crate::http::Reply;
 use crate::store::Ctx;
@@ -153,6 +153,7 @@ pub(crate) fn update(ctx: &mut Ctx, key: &str, replace: bool) -> Result<Reply, A
         .users
         .get(&id)
         .ok_or_else(|| ApiError::not_found(Resource::User, key))?;
+    user.ensure_settled()?;
     if user.status == Status::Deprovisioned {
         return Err(ApiError::wrong_status());
     }
@@ -226,17 +227,33 @@ pub(crate) fn update(ctx: &mut Ctx, key: &str, replace: bool) -> Result<Reply, A
     single(ctx.org, &id)
 }
 
-/// `DELETE /api/v1/users/{id}`: the first call deactivates, the second deletes.
+/// Whether the request asks for asynchronous processing (`Prefer: respond-async`).
+pub(super) fn respond_async(ctx: &Ctx) -> bool {
+    ctx.req.header("prefer").is_some_and(|p| {
+        p.split(',')
+            .any(|v| v.trim().eq_ignore_ascii_case("respond-async"))
+    })
+}
+
+/// `DELETE /api/v1/users/{id}`: the first call deactivates, the second deletes; with
+/// `Prefer: respond-async` either runs asynchronously.
 pub(crate) fn delete(ctx: &mut Ctx, key: &str) -> Result<Reply, ApiError> {
     ctx.req.bool_param("sendEmail", false)?;
     let id = resolve(ctx.org, key)?;
+    let asynchronous = respond_async(ctx);
     let user = user_mut(ctx.org, &id)?;
+    user.ensure_settled()?;
     if user.status != Status::Deprovisioned {
-        deactivate_user(ctx, &id);
+        deactivate_user(ctx, &id, asynchronous);
         return Ok(Reply::no_content());
     }
     let target = user.as_target();
-    ctx.org.remove_user(&id);
+    let wait = if asynchronous {
+        ctx.settings.transition
+    } else {
+        std::time::Duration::ZERO
+    };
+    ctx.org.begin_transition(&id, Pending::Delete, wait);
     ctx.log(
         "user.lifecycle.delete.initiated",
         "Delete Okta user initiated",
@@ -250,12 +267,19 @@ pub(crate) fn delete(ctx: &mut Ctx, key: &str) -> Result<Reply, ApiError> {
     Ok(Reply::no_content())
 }
 
-pub(super) fn deactivate_user(ctx: &mut Ctx, id: &str) {
-    let Some(user) = ctx.org.users.get_mut(id) else {
+/// Deactivates a user; `asynchronous` (`Prefer: respond-async`) leaves the status change
+/// in progress for the transition time (app assignments go at once either way).
+pub(super) fn deactivate_user(ctx: &mut Ctx, id: &str, asynchronous: bool) {
+    let Some(target) = ctx.org.users.get(id).map(User::as_target) else {
         return;
     };
-    user.set_status(Status::Deprovisioned);
-    let target = user.as_target();
+    let wait = if asynchronous {
+        ctx.settings.transition
+    } else {
+        std::time::Duration::ZERO
+    };
+    ctx.org
+        .begin_transition(id, Pending::Status(Status::Deprovisioned), wait);
     ctx.log(
         "user.lifecycle.deactivate",
         "Deactivate Okta user",
@@ -292,6 +316,7 @@ pub(crate) fn change_password(ctx: &mut Ctx, key: &str) -> Result<Reply, ApiErro
     let old = value("oldPassword")?;
     let new = value("newPassword")?;
     let user = user_mut(ctx.org, &id)?;
+    user.ensure_settled()?;
     let Some(current) = user.password.clone() else {
         return Err(ApiError::change_password_not_allowed());
     };

@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use super::crud::deactivate_user;
-use super::{Status, resolve, single, user_mut};
+use super::crud::{deactivate_user, respond_async};
+use super::{Pending, Status, resolve, single, user_mut};
 use crate::error::{ApiError, Resource};
 use crate::http::Reply;
 use crate::store::Ctx;
@@ -21,12 +21,13 @@ fn activation_body(base: &str) -> Value {
 pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, ApiError> {
     let id = resolve(ctx.org, key)?;
     let base = ctx.org.base_url.clone();
-    let status = ctx
+    let user = ctx
         .org
         .users
         .get(&id)
-        .map(|u| u.status)
         .ok_or_else(|| ApiError::not_found(Resource::User, key))?;
+    user.ensure_settled()?;
+    let status = user.status;
     match op {
         "activate" => {
             let send_email = ctx.req.bool_param("sendEmail", true)?;
@@ -41,8 +42,10 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
             } else {
                 Status::Provisioned
             };
-            user.set_status(next);
             let target = user.as_target();
+            // Activation is asynchronous: `transitioningToStatus` until it completes.
+            ctx.org
+                .begin_transition(&id, Pending::Status(next), ctx.settings.transition);
             ctx.log(
                 "user.lifecycle.activate",
                 "Activate Okta user",
@@ -76,7 +79,7 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
             if status == Status::Deprovisioned {
                 return Err(ApiError::wrong_status());
             }
-            deactivate_user(ctx, &id);
+            deactivate_user(ctx, &id, respond_async(ctx));
             Ok(Reply::empty_object())
         }
         "suspend" => {

@@ -10,6 +10,8 @@ mod lifecycle;
 mod list;
 mod validate;
 
+use std::time::Instant;
+
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
@@ -80,6 +82,23 @@ impl Status {
     }
 }
 
+/// What an asynchronous operation still in progress will do when it completes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pending {
+    /// Move to this status (shown as `transitioningToStatus`).
+    Status(Status),
+    /// Delete the (DEPROVISIONED) user.
+    Delete,
+}
+
+/// An asynchronous operation in progress: activation, or a `Prefer: respond-async`
+/// deactivation or delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Transition {
+    pub pending: Pending,
+    pub until: Instant,
+}
+
 /// One user.
 #[derive(Debug, Clone)]
 pub(crate) struct User {
@@ -96,6 +115,8 @@ pub(crate) struct User {
     pub recovery_question: Option<(String, String)>,
     pub provider: (String, String),
     pub type_id: String,
+    /// The asynchronous operation in progress, if any (changes get 409 E0000112 meanwhile).
+    pub transition: Option<Transition>,
 }
 
 fn opt_ts(t: &Option<DateTime<Utc>>) -> Value {
@@ -129,6 +150,7 @@ impl User {
             recovery_question: None,
             provider: ("OKTA".into(), "OKTA".into()),
             type_id: DEFAULT_USER_TYPE.into(),
+            transition: None,
         }
     }
 
@@ -284,7 +306,7 @@ impl User {
 
     /// The user as Okta returns it: `full` for a single user, collection form otherwise.
     pub fn to_json(&self, base: &str, full: bool) -> Value {
-        json!({
+        let mut v = json!({
             "id": self.id,
             "status": self.status.as_str(),
             "created": util::ts(&self.created),
@@ -297,7 +319,27 @@ impl User {
             "profile": Value::Object(self.profile.clone()),
             "credentials": self.credentials_json(),
             "_links": self.links(base, full),
-        })
+        });
+        // "Only returned if the user's state is transitioning" (the spec's User schema).
+        if let (
+            Some(Transition {
+                pending: Pending::Status(to),
+                ..
+            }),
+            Some(map),
+        ) = (self.transition, v.as_object_mut())
+        {
+            map.insert("transitioningToStatus".into(), json!(to.as_str()));
+        }
+        v
+    }
+
+    /// Refuses a change while an asynchronous operation is in progress (409 E0000112).
+    pub fn ensure_settled(&self) -> Result<(), ApiError> {
+        match self.transition {
+            Some(_) => Err(ApiError::user_in_transition()),
+            None => Ok(()),
+        }
     }
 }
 

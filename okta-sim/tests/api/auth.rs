@@ -1,6 +1,6 @@
 //! SSWS authentication, read-only tokens, token rotation and the headers on every response.
 
-use okta_sim::{SimConfig, demo};
+use okta_sim::{AdminRole, SimConfig, demo};
 use reqwest::Method;
 use serde_json::json;
 
@@ -72,9 +72,9 @@ async fn users_me_returns_the_admin_behind_the_token() {
 }
 
 #[tokio::test]
-async fn a_read_only_token_can_read_but_not_write() {
+async fn a_read_only_admin_token_can_read_but_not_write() {
     let t = spawn_with(SimConfig {
-        read_only_token: Some("reader".into()),
+        extra_tokens: vec![("reader".into(), AdminRole::ReadOnlyAdmin)],
         ..SimConfig::default()
     })
     .await;
@@ -118,7 +118,7 @@ async fn tokens_can_be_added_and_revoked_at_run_time() {
         .call_as(Some("rotated"), Method::GET, "/api/v1/users/me", None)
         .await;
     assert_eq!(before.status, 401);
-    h.add_token("rotated", false);
+    h.add_token("rotated", AdminRole::SuperAdmin);
     let during = t
         .call_as(Some("rotated"), Method::GET, "/api/v1/users/me", None)
         .await;
@@ -128,7 +128,7 @@ async fn tokens_can_be_added_and_revoked_at_run_time() {
         .call_as(Some("rotated"), Method::GET, "/api/v1/users/me", None)
         .await;
     after.assert_error(401, "E0000011", "Invalid token provided");
-    h.add_token("ro2", true);
+    h.add_token("ro2", AdminRole::ReadOnlyAdmin);
     let ro = t
         .call_as(
             Some("ro2"),

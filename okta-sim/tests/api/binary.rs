@@ -23,8 +23,8 @@ async fn the_binary_prints_its_base_url_and_serves_the_api() {
             "0",
             "--token",
             "bin-token",
-            "--read-only-token",
-            "bin-reader",
+            "--extra-token",
+            "bin-reader:READ_ONLY_ADMIN",
             "--seed",
             "empty",
         ])

@@ -361,6 +361,24 @@ fn the_allowlist_is_narrow() {
         )),
         "app-user-already-assigned"
     );
+    assert_eq!(
+        rule(&exchange(
+            "DELETE",
+            "/api/v1/groups/{groupId}/users/{userId}",
+            400,
+            Some(&error("E0000060"))
+        )),
+        "built-in-group-membership"
+    );
+    assert_eq!(
+        rule(&exchange(
+            "POST",
+            "/api/v1/users/{id}/lifecycle/suspend",
+            409,
+            Some(&error("E0000112"))
+        )),
+        "user-in-transition"
+    );
     let mut length = exchange("POST", "/api/v1/users/{id}/lifecycle/suspend", 411, None);
     length.response_body = Some("<html></html>".into());
     length.response_content_type = Some("text/html".into());
@@ -381,6 +399,24 @@ fn the_allowlist_is_narrow() {
     );
     assert_rejected(
         &exchange("POST", "/api/v1/groups", 409, Some(&error("E0000062"))),
+        "no spec response and no allowlist rule",
+    );
+    assert_rejected(
+        &exchange(
+            "PUT",
+            "/api/v1/groups/{groupId}/users/{userId}",
+            400,
+            Some(&error("E0000001")),
+        ),
+        "not one of",
+    );
+    assert_rejected(
+        &exchange(
+            "DELETE",
+            "/api/v1/groups/{groupId}",
+            400,
+            Some(&error("E0000060")),
+        ),
         "no spec response and no allowlist rule",
     );
     let mut get_411 = length.clone();
@@ -625,6 +661,8 @@ fn captured_exchanges_conform() {
 /// Drives every implemented operation (and common failures) once, like a client would.
 async fn drive_every_operation(t: &TestSim) {
     let h = t.handle();
+    // One call after another on the same users: activation must not still be running.
+    h.set_transition(std::time::Duration::ZERO);
     let ok = |r: &crate::helpers::Resp, status: u16| {
         assert_eq!(r.status, status, "{}", r.text);
     };

@@ -172,13 +172,14 @@ async fn tokens_can_be_managed_over_http() {
         .control(
             Method::POST,
             "/tokens",
-            Some(json!({"token": "ci-token", "readOnly": true})),
+            Some(json!({"token": "ci-token", "role": "READ_ONLY_ADMIN"})),
         )
         .await;
     assert_eq!(
         added.json()["tokenLabel"],
         okta_sim::token_label("ci-token")
     );
+    assert_eq!(added.json()["role"], "READ_ONLY_ADMIN");
     let read = t
         .call_as(Some("ci-token"), Method::GET, "/api/v1/groups", None)
         .await;

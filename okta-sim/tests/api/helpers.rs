@@ -95,6 +95,16 @@ pub async fn spawn() -> TestSim {
     spawn_with(SimConfig::default()).await
 }
 
+/// A simulator whose asynchronous operations complete at once, for tests about something
+/// else than timing (the status machine, response shapes).
+pub async fn spawn_synchronous() -> TestSim {
+    spawn_with(SimConfig {
+        transition: std::time::Duration::ZERO,
+        ..SimConfig::default()
+    })
+    .await
+}
+
 pub async fn spawn_with(config: SimConfig) -> TestSim {
     let token = config.token.clone();
     let sim = OktaSim::start(config).await.expect("simulator starts");

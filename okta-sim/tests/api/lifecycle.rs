@@ -3,7 +3,7 @@
 use okta_sim::{UserSeed, demo};
 use serde_json::json;
 
-use crate::helpers::{TestSim, assert_okta_ts, spawn};
+use crate::helpers::{TestSim, assert_okta_ts, spawn, spawn_synchronous};
 
 const STATUSES: [&str; 8] = [
     "STAGED",
@@ -63,7 +63,7 @@ async fn user_in(t: &TestSim, status: &str, n: usize) -> String {
 
 #[tokio::test]
 async fn every_lifecycle_operation_follows_okta_s_status_table() {
-    let t = spawn().await;
+    let t = spawn_synchronous().await;
     let mut n = 0;
     for op in [
         "activate",
@@ -189,7 +189,7 @@ async fn lifecycle_operations_accept_a_login_in_the_path() {
 
 #[tokio::test]
 async fn activation_returns_a_token_unless_an_email_is_sent() {
-    let t = spawn().await;
+    let t = spawn_synchronous().await;
     let staged = t.create_user("staged@example.com", false, None).await;
     let id = staged["id"].as_str().expect("id");
     let resp = t
@@ -472,7 +472,7 @@ async fn deleting_a_user_takes_two_deletes() {
 
 #[tokio::test]
 async fn deactivation_removes_app_assignments_but_keeps_groups() {
-    let t = spawn().await;
+    let t = spawn_synchronous().await;
     let resp = t
         .post_empty(&format!(
             "/api/v1/users/{}/lifecycle/deactivate",

@@ -71,7 +71,8 @@ async fn requests_are_recorded_raw_with_the_token_replaced_by_its_label() {
 #[tokio::test]
 async fn different_tokens_get_different_labels_and_bad_tokens_are_recorded() {
     let t = spawn().await;
-    t.handle().add_token("second-token", false);
+    t.handle()
+        .add_token("second-token", okta_sim::AdminRole::SuperAdmin);
     t.call_as(Some("second-token"), Method::GET, "/api/v1/users/me", None)
         .await;
     t.call_as(Some("wrong"), Method::GET, "/api/v1/users/me", None)

@@ -84,7 +84,9 @@ async fn a_token_revoked_during_an_action_is_recorded_and_a_test_after_restoring
         "a refusal is not a verification"
     );
 
-    app.sim.handle().add_token(&app.sim_token, false);
+    app.sim
+        .handle()
+        .add_token(&app.sim_token, okta_sim::AdminRole::SuperAdmin);
     app.forget_requests();
     let tested = test_account(&app).await;
 

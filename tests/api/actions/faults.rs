@@ -810,7 +810,9 @@ async fn a_body_slower_than_the_action_deadline_answers_504() {
 async fn a_read_only_token_may_read_but_writing_is_resource_access_denied() {
     let app = app(Backend::Sqlite).spawn().await;
     let read_only = "00sim-read-only-token-for-faults";
-    app.sim.handle().add_token(read_only, true);
+    app.sim
+        .handle()
+        .add_token(read_only, okta_sim::AdminRole::ReadOnlyAdmin);
     let mut account = app.account_body(ACCOUNT);
     account["apiToken"] = json!(read_only);
     let created = app.admin(Method::POST, "/accounts", Some(account)).await;

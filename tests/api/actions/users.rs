@@ -1721,7 +1721,9 @@ async fn a_revoked_token_is_an_authentication_failure() {
 async fn a_read_only_token_cannot_change_a_user() {
     let app = spawn_with_account().await;
     let token = "00readonly-token-for-users";
-    app.sim.handle().add_token(token, true);
+    app.sim
+        .handle()
+        .add_token(token, okta_sim::AdminRole::ReadOnlyAdmin);
     let account = json!({"name": "readonly", "domain": app.sim.base_url(), "apiToken": token});
     let created = app
         .admin(reqwest::Method::POST, "/accounts", Some(account))
