@@ -287,6 +287,30 @@ mod tests {
     }
 
     #[test]
+    fn a_system_log_next_link_keeps_its_whole_query() {
+        // The example of Okta's System Log query guide ("Next link response header").
+        let logs = Listing {
+            fixed: &["since", "until", "filter", "sortOrder"],
+            query: &["since", "until", "filter", "q", "sortOrder"],
+            okta_page: None,
+            single_page_with: &[],
+        };
+        let link = headers(&[
+            "<https://example.okta.com/api/v1/logs?q=&sortOrder=DESCENDING&limit=20&until=2017-09-17T15%3A41%3A12.994Z&after=349996bd-5091-45dc-a39f-d357867a30d7&since=2017-06-10T00%3A00%3A00%2B00%3A00>; rel=\"next\"",
+        ]);
+        assert_eq!(
+            next_query(&link, &OktaPath::new("/api/v1/logs"), &logs).unwrap(),
+            Some(vec![
+                ("q", String::new()),
+                ("sortOrder", "DESCENDING".to_owned()),
+                ("until", "2017-09-17T15:41:12.994Z".to_owned()),
+                ("after", "349996bd-5091-45dc-a39f-d357867a30d7".to_owned()),
+                ("since", "2017-06-10T00:00:00+00:00".to_owned()),
+            ])
+        );
+    }
+
+    #[test]
     fn a_next_link_elsewhere_or_with_unknown_parameters_is_not_okta() {
         let path = OktaPath::new("/api/v1/groups");
         for link in [

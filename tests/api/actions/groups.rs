@@ -675,7 +675,7 @@ async fn a_list_groups_limit_out_of_range_or_not_an_integer_is_refused_before_an
 }
 
 /// An app whose simulator writes links naming another host than the account's domain.
-async fn spawn_with_foreign_links() -> TestApp {
+pub(super) async fn spawn_with_foreign_links() -> TestApp {
     crate::helpers::init_test_logs();
     let sim_token = format!("00sim{}", uuid::Uuid::new_v4().simple());
     let sim = OktaSim::start(SimConfig {

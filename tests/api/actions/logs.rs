@@ -306,3 +306,38 @@ async fn a_filter_okta_refuses_is_an_invalid_field_with_oktas_details() {
     let response = app.action("get_audit_logs", json!({"filter": ""})).await;
     assert_refused(&app, &response, &["filter"]);
 }
+
+#[tokio::test]
+async fn the_sort_order_is_sent_as_asked_and_only_okta_s_two_values_are_taken() {
+    let app = spawn_with_account().await;
+    let until = iso(Utc::now() + Duration::minutes(1));
+    let response = app
+        .action(
+            "get_audit_logs",
+            json!({"until": until, "sortOrder": "ASCENDING"}),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(
+        app.okta_calls(),
+        [format!(
+            "GET /api/v1/logs?until={}&sortOrder=ASCENDING&limit=100",
+            encoded(&until)
+        )]
+    );
+    let mut expected: Vec<String> = uuids(&Value::Array(app.sim.handle().log_events()));
+    assert_eq!(uuids(&response.json), expected, "oldest first");
+    expected.reverse();
+    let response = app
+        .action("get_audit_logs", json!({"sortOrder": null}))
+        .await;
+    assert_eq!(uuids(&response.json), expected, "null is the default");
+
+    for bad in [json!("descending"), json!("DESC"), json!(true)] {
+        app.forget_requests();
+        let response = app
+            .action("get_audit_logs", json!({"sortOrder": bad}))
+            .await;
+        assert_refused(&app, &response, &["sortOrder"]);
+    }
+}

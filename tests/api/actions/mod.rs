@@ -8,5 +8,6 @@ mod factors;
 mod faults;
 mod groups;
 mod logs;
+mod paging;
 mod support;
 mod users;
