@@ -85,9 +85,13 @@ const LOGS_LISTING: Listing = Listing {
 };
 
 fn check(input: &Input) -> Vec<FieldProblem> {
-    let mut problems = check_range(input);
-    problems.extend(LOGS_LISTING.check(input));
-    problems
+    // With a cursor the range is the cursor's: a since or until sent with it is the problem.
+    let fixed = LOGS_LISTING.check(input);
+    if fixed.is_empty() {
+        check_range(input)
+    } else {
+        fixed
+    }
 }
 
 fn check_range(input: &Input) -> Vec<FieldProblem> {

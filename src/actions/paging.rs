@@ -21,7 +21,7 @@ pub const AFTER: Param = Param::new(
     "after",
     Kind::String {
         min: 1,
-        max: 8192,
+        max: 16384,
         pattern: None,
     },
     "The nextCursor (or X-Next-Cursor header) of the previous page, passed back unchanged, to read the next page. It fixes the query, so send it only with limit and paged.",
