@@ -676,11 +676,16 @@ async fn a_list_groups_limit_out_of_range_or_not_an_integer_is_refused_before_an
 
 /// An app whose simulator writes links naming another host than the account's domain.
 pub(super) async fn spawn_with_foreign_links() -> TestApp {
+    spawn_with_links_to("https://attacker.example").await
+}
+
+/// An app whose simulator writes links under `public_url` instead of its own address.
+pub(super) async fn spawn_with_links_to(public_url: &str) -> TestApp {
     crate::helpers::init_test_logs();
     let sim_token = format!("00sim{}", uuid::Uuid::new_v4().simple());
     let sim = OktaSim::start(SimConfig {
         token: sim_token.clone(),
-        public_url: Some("https://attacker.example".to_owned()),
+        public_url: Some(public_url.to_owned()),
         ..SimConfig::default()
     })
     .await

@@ -10,7 +10,7 @@ use okta_sim::large::{EVERYONE_GROUP_ID, GROUPS, LOG_EVENTS, USERS};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::groups::spawn_with_foreign_links;
+use super::groups::{spawn_with_foreign_links, spawn_with_links_to};
 use super::support::{assert_refused, header, received};
 use crate::helpers::{ACTION_KEY, TestApp, TestResponse, spawn_with_account};
 
@@ -466,4 +466,19 @@ async fn a_cursor_is_followed_on_the_accounts_host_even_when_oktas_links_name_an
         assert_eq!(header(request, "host"), Some(host.as_str()));
         assert_eq!(request.path, "/api/v1/groups");
     }
+}
+
+#[tokio::test]
+async fn a_next_link_to_another_endpoint_is_not_followed_and_answers_502() {
+    let app = spawn_with_links_to("https://attacker.example/steal").await;
+    let response = app.action("list_groups", json!({"limit": 1})).await;
+
+    let error = response.assert_error("UPSTREAM_UNAVAILABLE", 502);
+    assert!(response.headers.get("x-next-cursor").is_none());
+    assert!(
+        error["details"].get("fields").is_none(),
+        "{}",
+        response.text
+    );
+    assert_eq!(app.okta_calls(), ["GET /api/v1/groups?limit=1"]);
 }
