@@ -404,7 +404,7 @@ static GET_PENDING_APPROVALS: Action = Action {
     resource: "group",
     mutating: false,
     carries_credentials: false,
-    check: None,
+    check: Some(check_pending_approvals),
     responses: &[ResponseShape {
         label: "the group's users",
         sample: r#"[
@@ -441,6 +441,10 @@ const MEMBERS_LISTING: Listing = Listing {
     okta_page: Some(PAGE_SIZE),
     single_page_with: &[],
 };
+
+fn check_pending_approvals(input: &Input) -> Vec<FieldProblem> {
+    MEMBERS_LISTING.check(input)
+}
 
 fn get_pending_approvals(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     Box::pin(async move {

@@ -280,6 +280,28 @@ mod tests {
     }
 
     #[test]
+    fn every_list_action_takes_limit_after_and_paged_together() {
+        let mut lists = Vec::new();
+        for action in ACTIONS.iter() {
+            let names: Vec<&str> = action.params.iter().map(|p| p.name).collect();
+            let paging = ["limit", "after", "paged"].map(|name| names.contains(&name));
+            if paging.contains(&true) {
+                assert_eq!(paging, [true; 3], "{}", action.name);
+                assert!(
+                    action.check.is_some(),
+                    "{}: refuses what a cursor fixes",
+                    action.name
+                );
+                lists.push(action.name);
+            }
+        }
+        assert_eq!(
+            lists,
+            ["list_groups", "get_audit_logs", "get_pending_approvals"]
+        );
+    }
+
+    #[test]
     fn every_description_and_parameter_is_documented() {
         for action in ACTIONS.iter() {
             assert!(!action.label.is_empty() && !action.description.is_empty());
