@@ -11,11 +11,16 @@
 //! A key check is a fixed text sealed under one key (with its own associated data, so it can
 //! never pass for a token): the database keeps one per key in use, and a gateway whose ring
 //! cannot open them holds different keys from the rest of the fleet.
+//!
+//! Each key also yields, by derivation, a key that signs paging cursors ([`CursorSigner`]):
+//! the ring's current key signs, any key of the ring verifies, so every gateway sharing the
+//! ring accepts the cursors the others issued, also while a rotation is under way.
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use ring::hmac;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
@@ -26,6 +31,8 @@ const HEADER_LEN: usize = 1 + KEY_ID_LEN + NONCE_LEN;
 const AAD_PREFIX: &[u8] = b"okta-gateway/account-token/v1\0";
 const KEY_CHECK_AAD: &[u8] = b"okta-gateway/key-check/v1\0";
 const KEY_CHECK_TEXT: &str = "okta-gateway key check";
+/// What the cursor key is derived for (HMAC-SHA256 of this label under the token key).
+const CURSOR_KEY_LABEL: &[u8] = b"okta-gateway/paging-cursor/v1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
@@ -48,6 +55,7 @@ pub enum CryptoError {
 pub struct TokenCipher {
     cipher: Aes256Gcm,
     key_id: [u8; KEY_ID_LEN],
+    cursors: CursorSigner,
 }
 
 impl std::fmt::Debug for TokenCipher {
@@ -78,7 +86,13 @@ impl TokenCipher {
         TokenCipher {
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)),
             key_id,
+            cursors: CursorSigner::derive(key),
         }
+    }
+
+    /// The signer of paging cursors, under a key derived from this one.
+    pub fn cursor_signer(&self) -> CursorSigner {
+        self.cursors.clone()
     }
 
     /// A fresh random key, returned with its base64 form for storing.
@@ -201,6 +215,17 @@ impl KeyRing {
     }
 
     /// The key ids, current first.
+    /// The cursor signer of the ring: the current key signs, every key verifies.
+    pub fn cursor_signer(&self) -> CursorSigner {
+        CursorSigner {
+            keys: self
+                .keys
+                .iter()
+                .flat_map(|key| key.cursors.keys.iter().cloned())
+                .collect(),
+        }
+    }
+
     pub fn key_ids(&self) -> Vec<String> {
         self.keys.iter().map(TokenCipher::key_id_hex).collect()
     }
@@ -226,6 +251,54 @@ pub fn key_id_of(stored: &[u8]) -> Option<String> {
     (stored.len() > HEADER_LEN && stored[0] == VERSION).then(|| hex(&stored[1..1 + KEY_ID_LEN]))
 }
 
+/// Signs and checks the gateway's paging cursors (HMAC-SHA256), so a cursor cannot be altered
+/// or moved to another account or action.
+#[derive(Clone)]
+pub struct CursorSigner {
+    /// The first signs; every one verifies.
+    keys: Vec<hmac::Key>,
+}
+
+impl std::fmt::Debug for CursorSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CursorSigner").finish_non_exhaustive()
+    }
+}
+
+impl CursorSigner {
+    fn derive(token_key: &[u8; 32]) -> Self {
+        let derived = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, token_key),
+            CURSOR_KEY_LABEL,
+        );
+        CursorSigner {
+            keys: vec![hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref())],
+        }
+    }
+
+    /// The tag of `parts`, each length-prefixed so that no two lists of parts sign alike.
+    pub fn sign(&self, parts: &[&[u8]]) -> Vec<u8> {
+        hmac::sign(&self.keys[0], &framed(parts)).as_ref().to_vec()
+    }
+
+    /// Whether `tag` is the tag of `parts` under any of the keys (compared in constant time).
+    pub fn verify(&self, parts: &[&[u8]], tag: &[u8]) -> bool {
+        let framed = framed(parts);
+        self.keys
+            .iter()
+            .any(|key| hmac::verify(key, &framed, tag).is_ok())
+    }
+}
+
+fn framed(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.len() + 8).sum());
+    for part in parts {
+        out.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        out.extend_from_slice(part);
+    }
+    out
+}
+
 fn associated_data(account: &str) -> Vec<u8> {
     let mut aad = AAD_PREFIX.to_vec();
     aad.extend_from_slice(account.as_bytes());
@@ -246,6 +319,21 @@ mod tests {
 
     fn ring(keys: &[&TokenCipher]) -> KeyRing {
         KeyRing::new(keys.iter().map(|k| (*k).clone()).collect()).unwrap()
+    }
+
+    #[test]
+    fn cursors_signed_before_a_rotation_verify_with_the_ring_that_follows_it() {
+        let (old, _) = TokenCipher::generate();
+        let (new, _) = TokenCipher::generate();
+        let parts: [&[u8]; 2] = [b"acme", b"{}"];
+        let tag = ring(&[&old]).cursor_signer().sign(&parts);
+        assert!(ring(&[&new, &old]).cursor_signer().verify(&parts, &tag));
+        assert!(!ring(&[&new]).cursor_signer().verify(&parts, &tag));
+        let fresh = ring(&[&new, &old]).cursor_signer().sign(&parts);
+        assert!(
+            new.cursor_signer().verify(&parts, &fresh),
+            "the current key signs"
+        );
     }
 
     #[test]
@@ -332,6 +420,21 @@ mod tests {
             ring.decrypt("acme", &[1, 2, 3]),
             Err(CryptoError::Corrupt)
         ));
+    }
+
+    #[test]
+    fn cursor_tags_depend_on_the_key_and_on_every_part() {
+        let (a, _) = TokenCipher::generate();
+        let (b, _) = TokenCipher::generate();
+        let signer = a.cursor_signer();
+        let tag = signer.sign(&[b"acme", b"list_groups", b"q"]);
+        assert!(signer.verify(&[b"acme", b"list_groups", b"q"], &tag));
+        assert!(!signer.verify(&[b"acmel", b"ist_groups", b"q"], &tag));
+        assert!(!signer.verify(&[b"other", b"list_groups", b"q"], &tag));
+        assert!(
+            !b.cursor_signer()
+                .verify(&[b"acme", b"list_groups", b"q"], &tag)
+        );
     }
 
     #[test]

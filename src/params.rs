@@ -354,6 +354,7 @@ impl InputSchema {
             return Err(problems);
         }
         let mut secrets = HashMap::new();
+        let mut defaulted = Vec::new();
         for param in self.params {
             if param.is_secret() {
                 if let Some(value) = values.remove(param.name) {
@@ -369,9 +370,14 @@ impl InputSchema {
                 }
             } else if let (None, Some(default)) = (values.get(param.name), param.default) {
                 values.insert(param.name.to_owned(), default.to_json());
+                defaulted.push(param.name);
             }
         }
-        Ok(Input { values, secrets })
+        Ok(Input {
+            values,
+            secrets,
+            defaulted,
+        })
     }
 
     fn param(&self, name: &str) -> Option<&'static Param> {
@@ -447,6 +453,8 @@ pub fn parse_datetime(value: &str) -> Option<DateTime<FixedOffset>> {
 pub struct Input {
     values: Map<String, Value>,
     secrets: HashMap<&'static str, SecretString>,
+    /// The parameters whose value is their default, not the caller's.
+    defaulted: Vec<&'static str>,
 }
 
 impl Input {
@@ -468,6 +476,11 @@ impl Input {
 
     pub fn has(&self, name: &str) -> bool {
         self.values.contains_key(name) || self.secrets.contains_key(name)
+    }
+
+    /// Whether the caller sent this parameter (a default does not count).
+    pub fn given(&self, name: &str) -> bool {
+        self.has(name) && !self.defaulted.contains(&name)
     }
 
     pub fn take_secret(&mut self, name: &str) -> Option<SecretString> {
@@ -512,6 +525,7 @@ mod tests {
         assert_eq!(input.str("name"), Some("acme"));
         assert_eq!(input.int("limit"), Some(200));
         assert_eq!(input.bool("flag"), Some(false));
+        assert!(input.given("name") && !input.given("limit") && !input.given("flag"));
         assert!(!input.has("since"));
         assert_eq!(
             input.take_secret("token").unwrap().expose_secret(),

@@ -66,6 +66,7 @@ impl Application {
             extra_hosts: config.okta.extra_hosts.clone(),
             allow_insecure_loopback: config.okta.allow_insecure_loopback,
         };
+        let cursors = ring.cursor_signer();
         let accounts = Accounts::new(store.clone(), ring, okta.clone(), domains);
         let catalog = Catalog::new();
         let state = AppState {
@@ -75,6 +76,7 @@ impl Application {
             okta,
             catalog_json: http::actions::catalog_bytes(&catalog),
             catalog: Arc::new(catalog),
+            cursors,
             config: Arc::new(config),
         };
         let router = http::app(

@@ -8,6 +8,7 @@ use crate::accounts::Accounts;
 use crate::actions::Catalog;
 use crate::auth::ApiKeys;
 use crate::config::Config;
+use crate::crypto::CursorSigner;
 use crate::okta::OktaClient;
 use crate::store::AccountStore;
 
@@ -19,6 +20,8 @@ pub struct AppState {
     pub keys: Arc<ApiKeys>,
     pub okta: OktaClient,
     pub catalog: Arc<Catalog>,
+    /// Signs the list actions' paging cursors.
+    pub cursors: CursorSigner,
     /// `GET /actions`, rendered once.
     pub catalog_json: Bytes,
 }

@@ -169,6 +169,16 @@ def _okta_profile_refusal(error: dict) -> bool:
     return _okta_code(error) == "E0000001" and bool(causes) and set(causes) <= OKTA_PROFILE_CAUSES
 
 
+def _cursor_refusal(fixed: set[str]):
+    """`after` that is no cursor of this action and account, or sent with what it fixes."""
+
+    def rule(error: dict, body) -> bool:
+        sent = isinstance(body, dict) and body.get("after") is not None
+        return sent and bool(_fields(error)) and _fields(error) <= {"after"} | fixed
+
+    return rule
+
+
 SEMANTIC_400S = [
     # The accepted org hosts depend on OKTA_EXTRA_HOSTS and OKTA_ALLOW_INSECURE_LOOPBACK.
     (("POST", "/accounts"), lambda e, b: _fields(e) == {"domain"}),
@@ -199,6 +209,15 @@ SEMANTIC_400S = [
         lambda e, b: (_fields(e) and _fields(e) <= {"since", "until"})
         or (_okta_code(e) in ("E0000001", "E0000053") and not _fields(e)),
     ),
+    # A cursor is only one the gateway issued (signed), and it fixes the rest of the query.
+    *[
+        (("POST", f"/accounts/{{name}}/actions/{action}"), _cursor_refusal(fixed))
+        for action, fixed in (
+            ("list_groups", {"q"}),
+            ("get_pending_approvals", set()),
+            ("get_audit_logs", {"since", "until", "filter", "sortOrder"}),
+        )
+    ],
 ]
 
 

@@ -4,10 +4,13 @@
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::{Action, Output, RawList, ResponseShape, element_template, shape_raw};
+use super::paging::{self, Listing};
+use super::{Action, Output, Page, RawList, ResponseShape, element_template, shape_raw};
+use crate::crypto::CursorSigner;
 use crate::error::{ApiError, ErrorStatus};
 use crate::okta::client::{OktaPath, OktaRequest, OktaResponse, Retry, Session};
 use crate::okta::errors::{ErrorContext, OktaError, to_api_error};
+use crate::params::Input;
 
 /// Okta's page size for the paged actions: its recommended maximum (NOTES.md §8).
 pub const PAGE_SIZE: i64 = 200;
@@ -15,6 +18,8 @@ pub const PAGE_SIZE: i64 = 200;
 pub struct ActionContext {
     pub session: Session,
     pub action: &'static Action,
+    /// Signs and checks the paging cursors of list actions.
+    cursors: CursorSigner,
 }
 
 /// Okta's refusals because of the user's status (NOTES.md §3, §6).
@@ -35,8 +40,12 @@ fn needs_search(reference: &str) -> bool {
 }
 
 impl ActionContext {
-    pub fn new(session: Session, action: &'static Action) -> Self {
-        ActionContext { session, action }
+    pub fn new(session: Session, action: &'static Action, cursors: CursorSigner) -> Self {
+        ActionContext {
+            session,
+            action,
+            cursors,
+        }
     }
 
     /// Map an Okta failure in this action's context.
@@ -219,47 +228,95 @@ impl ActionContext {
         })
     }
 
-    /// A list of up to `limit` Okta objects, shaped like `response`'s elements: following
-    /// `rel="next"` in pages of up to 200 when `follow` is set, one call otherwise.
-    pub async fn list_shaped(
+    /// One page of a list action (the paging contract, README "Paging"): the first page as
+    /// `first` asks for it, or the page the cursor in `after` names; up to `limit` items,
+    /// following Okta's next links in pages of `listing.okta_page`; and the cursor of the
+    /// page after it while Okta has more.
+    pub async fn list_page(
         &self,
-        request: OktaRequest,
-        limit: i64,
-        follow: bool,
+        first: OktaRequest,
+        input: &Input,
+        listing: &Listing,
         response: &ResponseShape,
     ) -> Result<Output, ApiError> {
+        let limit = input.int("limit").unwrap_or(PAGE_SIZE);
+        let account = self.session.account();
+        let mut query = match input.str("after") {
+            Some(cursor) => paging::open(
+                &self.cursors,
+                account,
+                self.action.name,
+                &first.path,
+                cursor,
+                listing,
+            )
+            .map_err(|problem| ApiError::invalid_fields(vec![problem]))?,
+            None => first.query.clone(),
+        };
+        let one_call = listing.okta_page.is_none()
+            || query
+                .iter()
+                .any(|(name, _)| listing.single_page_with.contains(name));
         let template = element_template(response);
         let mut out = String::new();
         let mut list = RawList::new(&mut out);
-        let mut after: Option<String> = None;
-        loop {
+        let next = loop {
             let remaining = limit - list.len() as i64;
-            let page_size = if follow {
-                remaining.min(PAGE_SIZE)
-            } else {
-                remaining
+            let page_size = match listing.okta_page {
+                Some(size) if !one_call => remaining.min(size),
+                _ => remaining,
             };
-            let mut page = request.clone().query("limit", page_size);
-            if let Some(cursor) = &after {
-                page = page.query("after", cursor);
-            }
-            let answer = self.call(page).await?;
+            let mut request = first.clone();
+            request.query = query.clone();
+            let answer = self.call(request.query("limit", page_size)).await?;
             let items: Vec<&RawValue> =
                 serde_json::from_slice(&answer.body).map_err(|err| self.not_okta(&err, false))?;
-            let exhausted = items.is_empty();
-            for item in items.into_iter().take(remaining.max(0) as usize) {
+            // Dropping items would make the next cursor skip them.
+            if items.len() as i64 > page_size {
+                return Err(self.map(OktaError::NotOkta {
+                    reason: format!("Okta answered {} items to limit={page_size}", items.len()),
+                    outcome_unknown: false,
+                }));
+            }
+            let empty = items.is_empty();
+            for item in items {
                 list.push(item, template, response.kind)
                     .map_err(|err| self.not_okta(&err, false))?;
             }
-            after = answer.next_cursor(&request.path);
-            if !follow || exhausted || after.is_none() || list.len() as i64 >= limit {
-                break;
+            let next =
+                paging::next_query(&answer.headers, &first.path, listing).map_err(|reason| {
+                    self.map(OktaError::NotOkta {
+                        reason,
+                        outcome_unknown: false,
+                    })
+                })?;
+            match next {
+                // An empty page ends the walk: a System Log polling query has a next link on
+                // every page, even when nothing is left to read (NOTES.md §9).
+                Some(next) if !empty => {
+                    if one_call || list.len() as i64 >= limit {
+                        break Some(next);
+                    }
+                    query = next;
+                }
+                _ => break None,
             }
-        }
+        };
         list.finish();
-        RawValue::from_string(out)
-            .map(Output::Raw)
-            .map_err(|err| self.not_okta(&err, false))
+        let items = RawValue::from_string(out).map_err(|err| self.not_okta(&err, false))?;
+        Ok(Output::Page(Page {
+            items,
+            next_cursor: next.map(|query| {
+                paging::seal(
+                    &self.cursors,
+                    account,
+                    self.action.name,
+                    &first.path,
+                    &query,
+                )
+            }),
+            paged: input.bool("paged") == Some(true),
+        }))
     }
 }
 

@@ -3,12 +3,14 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use super::context::PAGE_SIZE;
+use super::paging::{AFTER, Listing, PAGED};
 use super::users::dry_run;
 use super::{
     Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
     reference, shape, shape_response, user_reference, value,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldProblem};
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
 use crate::params::{DefaultValue, Input, Kind, NON_BLANK, Param};
 
@@ -216,7 +218,7 @@ fn delete_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
 static LIST_GROUPS: Action = Action {
     name: "list_groups",
     label: "List Groups",
-    description: "Lists the org's groups, optionally only those whose name starts with q. Without q, pages are followed until limit groups are returned; with q Okta answers one page.",
+    description: "Lists the org's groups, optionally only those whose name starts with q: one page of at most limit groups (following Okta's pages), and the cursor of the next page (see paged and after). With q, Okta answers one page only.",
     params: &[
         Param::new(
             "q",
@@ -228,11 +230,13 @@ static LIST_GROUPS: Action = Action {
             "Only groups whose name starts with this text.",
         ),
         limit(200, "The maximum number of groups to return."),
+        AFTER,
+        PAGED,
     ],
     resource: "group",
     mutating: false,
     carries_credentials: false,
-    check: None,
+    check: Some(check_list_groups),
     responses: &[ResponseShape {
         label: "the groups",
         sample: r#"[
@@ -259,22 +263,26 @@ static LIST_GROUPS: Action = Action {
     handler: list_groups,
 };
 
+/// `GET /api/v1/groups` (NOTES.md §2.17): `q` cannot page, so with it one call asks for all.
+const GROUPS_LISTING: Listing = Listing {
+    fixed: &["q"],
+    query: &["q", "search", "filter", "expand", "sortBy", "sortOrder"],
+    okta_page: Some(PAGE_SIZE),
+    single_page_with: &["q"],
+};
+
+fn check_list_groups(input: &Input) -> Vec<FieldProblem> {
+    GROUPS_LISTING.check(input)
+}
+
 fn list_groups(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     Box::pin(async move {
-        let limit = input.int("limit").unwrap_or(200);
-        let request = OktaRequest::get(OktaPath::new("/api/v1/groups"), "groups");
-        match input.str("q") {
-            // `q` cannot page (NOTES.md §8): one call.
-            Some(q) => {
-                let request = request.query("q", q);
-                ctx.list_shaped(request, limit, false, &LIST_GROUPS.responses[0])
-                    .await
-            }
-            None => {
-                ctx.list_shaped(request, limit, true, &LIST_GROUPS.responses[0])
-                    .await
-            }
+        let mut request = OktaRequest::get(OktaPath::new("/api/v1/groups"), "groups");
+        if let Some(q) = input.str("q") {
+            request = request.query("q", q);
         }
+        ctx.list_page(request, &input, &GROUPS_LISTING, &LIST_GROUPS.responses[0])
+            .await
     })
 }
 
@@ -391,15 +399,17 @@ fn remove_user_from_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_>
 static GET_PENDING_APPROVALS: Action = Action {
     name: "get_pending_approvals",
     label: "Get Pending Approvals",
-    description: "Lists the users in a group (useful when a group is an approval queue), following pages until limit users are returned.",
+    description: "Lists the users in a group (useful when a group is an approval queue): one page of at most limit users (following Okta's pages), and the cursor of the next page (see paged and after).",
     params: &[
         reference("groupId", "The group whose members to list."),
         limit(200, "The maximum number of users to return."),
+        AFTER,
+        PAGED,
     ],
     resource: "group",
     mutating: false,
     carries_credentials: false,
-    check: None,
+    check: Some(check_pending_approvals),
     responses: &[ResponseShape {
         label: "the group's users",
         sample: r#"[
@@ -428,12 +438,29 @@ static GET_PENDING_APPROVALS: Action = Action {
     handler: get_pending_approvals,
 };
 
+/// `GET /api/v1/groups/{id}/users`: only `after` and `limit`; the group is in the path, which
+/// the cursor is bound to.
+const MEMBERS_LISTING: Listing = Listing {
+    fixed: &[],
+    query: &[],
+    okta_page: Some(PAGE_SIZE),
+    single_page_with: &[],
+};
+
+fn check_pending_approvals(input: &Input) -> Vec<FieldProblem> {
+    MEMBERS_LISTING.check(input)
+}
+
 fn get_pending_approvals(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     Box::pin(async move {
-        let limit = input.int("limit").unwrap_or(200);
         let path = group_path(ctx, &input)?.fixed("users");
         let request = OktaRequest::get(path, "groups/{id}/users");
-        ctx.list_shaped(request, limit, true, &GET_PENDING_APPROVALS.responses[0])
-            .await
+        ctx.list_page(
+            request,
+            &input,
+            &MEMBERS_LISTING,
+            &GET_PENDING_APPROVALS.responses[0],
+        )
+        .await
     })
 }

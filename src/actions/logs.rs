@@ -2,6 +2,7 @@
 
 use chrono::{Duration, Utc};
 
+use super::paging::{AFTER, Listing, PAGED};
 use super::{Action, ActionContext, ActionFuture, ResponseShape, ShapeKind};
 use crate::error::FieldProblem;
 use crate::okta::client::{OktaPath, OktaRequest};
@@ -15,7 +16,7 @@ const MAX_SINCE_DAYS: i64 = 180;
 static GET_AUDIT_LOGS: Action = Action {
     name: "get_audit_logs",
     label: "Get Audit Logs",
-    description: "Reads System Log events, optionally within a date range and matching a filter expression. One page of at most limit events (Okta keeps 90 days of events).",
+    description: "Reads System Log events, newest first unless sortOrder is ASCENDING, optionally within a date range and matching a filter expression: one page of at most limit events, and the cursor of the next page (see paged and after). Okta keeps 90 days of events; an ASCENDING query without until polls: its empty page means caught up.",
     params: &[
         Param::new(
             "since",
@@ -42,11 +43,19 @@ static GET_AUDIT_LOGS: Action = Action {
             "The maximum number of events to return.",
         )
         .default(DefaultValue::Int(100)),
+        Param::new(
+            "sortOrder",
+            Kind::Enum(&["DESCENDING", "ASCENDING"]),
+            "DESCENDING: newest first. ASCENDING: oldest first; without until it is a polling query (Okta orders it by when events were stored, and its next page always exists: an empty page means you have caught up).",
+        )
+        .default(DefaultValue::Str("DESCENDING")),
+        AFTER,
+        PAGED,
     ],
     resource: "log",
     mutating: false,
     carries_credentials: false,
-    check: Some(check_range),
+    check: Some(check),
     responses: &[ResponseShape {
         label: "the events",
         sample: r#"[
@@ -65,6 +74,25 @@ static GET_AUDIT_LOGS: Action = Action {
     example: r#"{"filter": "eventType eq \"group.user_membership.add\"", "limit": 10}"#,
     handler: get_audit_logs,
 };
+
+/// `GET /api/v1/logs` (NOTES.md §9): one call of up to 1000 events, Okta's maximum, so the
+/// action's limit is never split.
+const LOGS_LISTING: Listing = Listing {
+    fixed: &["since", "until", "filter", "sortOrder"],
+    query: &["since", "until", "filter", "q", "sortOrder"],
+    okta_page: None,
+    single_page_with: &[],
+};
+
+fn check(input: &Input) -> Vec<FieldProblem> {
+    // With a cursor the range is the cursor's: a since or until sent with it is the problem.
+    let fixed = LOGS_LISTING.check(input);
+    if fixed.is_empty() {
+        check_range(input)
+    } else {
+        fixed
+    }
+}
 
 fn check_range(input: &Input) -> Vec<FieldProblem> {
     let since = input.str("since").and_then(parse_datetime);
@@ -92,9 +120,10 @@ fn get_audit_logs(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
                 request = request.query(name, value);
             }
         }
-        // One bounded call: a polling query's `next` never ends (NOTES.md §9).
-        let limit = input.int("limit").unwrap_or(100);
-        ctx.list_shaped(request, limit, false, &GET_AUDIT_LOGS.responses[0])
+        // Always sent: Okta's own default is ASCENDING, which buries the newest events.
+        let order = input.str("sortOrder").unwrap_or("DESCENDING");
+        request = request.query("sortOrder", order);
+        ctx.list_page(request, &input, &LOGS_LISTING, &GET_AUDIT_LOGS.responses[0])
             .await
     })
 }

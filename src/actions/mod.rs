@@ -7,6 +7,7 @@ mod context;
 mod factors;
 mod groups;
 mod logs;
+mod paging;
 mod shape;
 mod users;
 
@@ -17,8 +18,9 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 pub use context::ActionContext;
+pub use paging::NEXT_CURSOR_HEADER;
 pub use shape::{
-    Output, RawList, element_template, response_schema, shape, shape_raw, shape_response,
+    Output, Page, RawList, element_template, response_schema, shape, shape_raw, shape_response,
 };
 
 use crate::error::ApiError;
@@ -297,6 +299,28 @@ mod tests {
                 assert!(problems.is_empty(), "{}: {problems:?}", action.name);
             }
         }
+    }
+
+    #[test]
+    fn every_list_action_takes_limit_after_and_paged_together() {
+        let mut lists = Vec::new();
+        for action in ACTIONS.iter() {
+            let names: Vec<&str> = action.params.iter().map(|p| p.name).collect();
+            let paging = ["limit", "after", "paged"].map(|name| names.contains(&name));
+            if paging.contains(&true) {
+                assert_eq!(paging, [true; 3], "{}", action.name);
+                assert!(
+                    action.check.is_some(),
+                    "{}: refuses what a cursor fixes",
+                    action.name
+                );
+                lists.push(action.name);
+            }
+        }
+        assert_eq!(
+            lists,
+            ["list_groups", "get_audit_logs", "get_pending_approvals"]
+        );
     }
 
     #[test]

@@ -36,11 +36,24 @@ pub fn shape_response(value: Value, response: &ResponseShape) -> Value {
     }
 }
 
-/// An action's success body: built by the gateway, or Okta's JSON shaped as text.
+/// An action's success body: built by the gateway, Okta's JSON shaped as text, or one page of
+/// a list.
 #[derive(Debug)]
 pub enum Output {
     Value(Value),
     Raw(Box<RawValue>),
+    Page(Page),
+}
+
+/// One page of a list action.
+#[derive(Debug)]
+pub struct Page {
+    /// The shaped items, as a JSON array.
+    pub items: Box<RawValue>,
+    /// The cursor of the next page; `None` on the last one.
+    pub next_cursor: Option<String>,
+    /// Whether the caller asked for `{items, nextCursor}` rather than the bare array.
+    pub paged: bool,
 }
 
 impl From<Value> for Output {
@@ -50,11 +63,17 @@ impl From<Value> for Output {
 }
 
 impl Output {
-    /// The JSON text of the body.
-    pub fn into_json(self) -> String {
+    /// The JSON text of the body, and for a list the cursor of its next page.
+    pub fn into_parts(self) -> (String, Option<String>) {
         match self {
-            Output::Value(value) => value.to_string(),
-            Output::Raw(raw) => Box::<str>::from(raw).into_string(),
+            Output::Value(value) => (value.to_string(), None),
+            Output::Raw(raw) => (Box::<str>::from(raw).into_string(), None),
+            Output::Page(page) if page.paged => {
+                let next = Value::from(page.next_cursor.clone()).to_string();
+                let body = format!(r#"{{"items":{},"nextCursor":{next}}}"#, page.items.get());
+                (body, page.next_cursor)
+            }
+            Output::Page(page) => (Box::<str>::from(page.items).into_string(), page.next_cursor),
         }
     }
 }
@@ -243,11 +262,36 @@ fn template(response: &ResponseShape) -> &'static Value {
 /// there are several).
 pub fn response_schema(action: &Action) -> Value {
     let mut schemas: Vec<Value> = action.responses.iter().map(shape_schema).collect();
+    // A list action that takes `paged` answers its list either bare or inside a page.
+    if action
+        .params
+        .iter()
+        .any(|p| p.name == super::paging::PAGED.name)
+        && let Some(list) = schemas.first().cloned()
+    {
+        schemas.push(json!({
+            "type": "object",
+            "description": format!("with paged: {}, and the cursor of the next page", response_label(action)),
+            "required": ["items", "nextCursor"],
+            "properties": {
+                "items": list,
+                "nextCursor": {
+                    "type": ["string", "null"],
+                    "description": "Pass it as after to read the next page; null on the last page."
+                },
+            },
+            "additionalProperties": false,
+        }));
+    }
     if schemas.len() == 1 {
         schemas.remove(0)
     } else {
         json!({ "oneOf": schemas })
     }
+}
+
+fn response_label(action: &Action) -> &'static str {
+    action.responses.first().map_or("the items", |r| r.label)
 }
 
 fn shape_schema(response: &ResponseShape) -> Value {

@@ -6,14 +6,14 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
 
 use super::RouteSpec;
 use super::edge::ActionLog;
 use super::extract::JsonBody;
 use crate::accounts::AccountOut;
-use crate::actions::{ACTIONS, Action, ActionContext};
+use crate::actions::{ACTIONS, Action, ActionContext, NEXT_CURSOR_HEADER};
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ErrorDetails, ErrorStatus};
 use crate::state::AppState;
@@ -100,7 +100,7 @@ async fn execute(
     let targets = targets(action, &input);
     let connection = state.accounts.connection(name).await?;
     let session = state.okta.session(connection);
-    let context = ActionContext::new(session, action);
+    let context = ActionContext::new(session, action, state.cursors.clone());
     let outcome = (action.handler)(&context, input).await;
     log.okta_request_ids = context.session.request_ids();
 
@@ -126,11 +126,18 @@ async fn execute(
             "action"
         );
     }
+    let (body, next_cursor) = outcome?.into_parts();
     let mut response = (
         [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-        outcome?.into_json(),
+        body,
     )
         .into_response();
+    // A list's next page, in both response forms; absent on the last page.
+    if let Some(cursor) = next_cursor.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(NEXT_CURSOR_HEADER), cursor);
+    }
     if action.carries_credentials {
         response
             .headers_mut()

@@ -66,6 +66,14 @@ fn operation(action: &Action, response_example: Option<&Value>) -> Value {
             }
         });
     }
+    if action.params.iter().any(|p| p.name == "after") {
+        success["headers"] = json!({
+            "X-Next-Cursor": {
+                "description": "The cursor of the next page: pass it as after. Absent on the last page (README, Paging).",
+                "schema": {"type": "string"}
+            }
+        });
+    }
     let mut responses = json!({
         "200": success,
         "400": {"$ref": "#/components/responses/InvalidFieldValue"},

@@ -188,26 +188,6 @@ impl OktaResponse {
             outcome_unknown: false,
         })
     }
-
-    /// The `after` cursor of the `rel="next"` link, if its path is this endpoint's (NOTES.md
-    /// §8: follow the cursor on the validated host, never the absolute URL).
-    pub fn next_cursor(&self, path: &OktaPath) -> Option<String> {
-        self.headers
-            .get_all("link")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .find(|link| link.contains("rel=\"next\""))
-            .and_then(|link| {
-                let start = link.find('<')? + 1;
-                let end = link.find('>')?;
-                let url = url::Url::parse(link.get(start..end)?).ok()?;
-                (url.path() == path.as_str())
-                    .then_some(url)?
-                    .query_pairs()
-                    .find_map(|(key, value)| (key == "after").then(|| value.into_owned()))
-            })
-    }
 }
 
 /// The shared client, cheap to clone.
@@ -902,30 +882,5 @@ mod tests {
         assert_eq!(reset_wait(&headers(date + 120)), Duration::from_secs(121));
         assert_eq!(reset_wait(&headers(date + 7200)), Duration::from_secs(3600));
         assert_eq!(reset_wait(&HeaderMap::new()), Duration::from_secs(1));
-    }
-
-    #[test]
-    fn the_next_cursor_is_taken_only_for_the_same_endpoint() {
-        let path = OktaPath::new("/api/v1/groups");
-        let response = |links: &[&str]| {
-            let mut headers = HeaderMap::new();
-            for link in links {
-                headers.append("link", HeaderValue::from_str(link).unwrap());
-            }
-            OktaResponse {
-                status: 200,
-                headers,
-                body: Bytes::new(),
-            }
-        };
-        let page = response(&[
-            "<https://x.okta.com/api/v1/groups?limit=2>; rel=\"self\"",
-            "<https://x.okta.com/api/v1/groups?after=00g123&limit=2>; rel=\"next\"",
-        ]);
-        assert_eq!(page.next_cursor(&path).as_deref(), Some("00g123"));
-        let last = response(&["<https://x.okta.com/api/v1/groups?limit=2>; rel=\"self\""]);
-        assert_eq!(last.next_cursor(&path), None);
-        let elsewhere = response(&["<https://evil.io/api/v1/users?after=1>; rel=\"next\""]);
-        assert_eq!(elsewhere.next_cursor(&path), None);
     }
 }

@@ -393,7 +393,9 @@ async fn meet_a_token_under_a_missing_key(backend: Backend) -> (TestResponse, St
     .await
     .expect("a gateway with both keys starts");
     let fresh_token = "00fresh-token-under-the-new-key";
-    app.sim.handle().add_token(fresh_token, okta_sim::AdminRole::SuperAdmin);
+    app.sim
+        .handle()
+        .add_token(fresh_token, okta_sim::AdminRole::SuperAdmin);
     let put = app
         .http
         .put(format!("http://{}/accounts/acme", newer.addr))

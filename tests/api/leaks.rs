@@ -161,7 +161,9 @@ async fn drive_key_paths() -> (Vec<String>, String) {
     let mut newer = RunningGateway::start(config_from(&newer_vars))
         .await
         .expect("starts");
-    app.sim.handle().add_token(NEW_TOKEN, okta_sim::AdminRole::SuperAdmin);
+    app.sim
+        .handle()
+        .add_token(NEW_TOKEN, okta_sim::AdminRole::SuperAdmin);
     let put = app
         .http
         .put(format!("http://{}/accounts/acme", newer.addr))

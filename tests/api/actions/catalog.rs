@@ -159,7 +159,7 @@ async fn the_catalog_describes_the_group_app_factor_and_log_parameters() {
         ("get_group", &["groupId"]),
         ("update_group", &["groupId", "name", "description"]),
         ("delete_group", &["groupId", "dryRun"]),
-        ("list_groups", &["q", "limit"]),
+        ("list_groups", &["q", "limit", "after", "paged"]),
         ("add_user_to_group", &["groupId", "userId"]),
         ("remove_user_from_group", &["groupId", "userId", "dryRun"]),
         ("get_application", &["appId"]),
@@ -171,8 +171,22 @@ async fn the_catalog_describes_the_group_app_factor_and_log_parameters() {
             &["userId", "factorType", "provider", "profile"],
         ),
         ("reset_factor", &["userId", "factorId", "dryRun"]),
-        ("get_audit_logs", &["since", "until", "filter", "limit"]),
-        ("get_pending_approvals", &["groupId", "limit"]),
+        (
+            "get_audit_logs",
+            &[
+                "since",
+                "until",
+                "filter",
+                "limit",
+                "sortOrder",
+                "after",
+                "paged",
+            ],
+        ),
+        (
+            "get_pending_approvals",
+            &["groupId", "limit", "after", "paged"],
+        ),
     ];
     for (action, parameters) in expected_names {
         assert_eq!(
@@ -211,6 +225,18 @@ async fn the_catalog_describes_the_group_app_factor_and_log_parameters() {
         parameter(&catalog, "get_audit_logs", "until")["type"],
         "date-time"
     );
+
+    let order = parameter(&catalog, "get_audit_logs", "sortOrder");
+    assert_eq!(order["enum"], json!(["DESCENDING", "ASCENDING"]));
+    assert_eq!(order["default"], "DESCENDING");
+    for action in ["list_groups", "get_pending_approvals", "get_audit_logs"] {
+        let after = parameter(&catalog, action, "after");
+        assert_eq!(after["type"], "string", "{action}");
+        assert_eq!(after["required"], false, "{action}");
+        let paged = parameter(&catalog, action, "paged");
+        assert_eq!(paged["type"], "boolean", "{action}");
+        assert_eq!(paged["default"], false, "{action}");
+    }
 
     let scope = parameter(&catalog, "assign_app_to_user", "scope");
     assert_eq!(scope["type"], "string");

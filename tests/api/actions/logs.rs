@@ -1,6 +1,7 @@
-//! get_audit_logs against okta-sim: one bounded call to `/api/v1/logs` with the parameters
-//! passed through, never following a polling query's endless `next`, and every date check
-//! made before calling Okta.
+//! get_audit_logs against okta-sim: one call to `/api/v1/logs` per page, newest first by
+//! default (`sortOrder` always sent), the parameters passed through, never following a
+//! polling query's endless `next`, and every date check made before calling Okta. Paging by
+//! cursor is in `paging.rs`.
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -40,21 +41,30 @@ fn uuids(events: &Value) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn reading_audit_logs_is_one_call_asking_for_100_events_by_default() {
+async fn reading_audit_logs_is_one_call_for_the_newest_100_events_by_default() {
     let app = spawn_with_account().await;
     let response = app.action("get_audit_logs", json!({})).await;
 
     assert_eq!(response.status, 200, "{}", response.text);
-    assert_eq!(app.okta_calls(), ["GET /api/v1/logs?limit=100"]);
-    let expected: Vec<String> = app
+    assert_eq!(
+        app.okta_calls(),
+        ["GET /api/v1/logs?sortOrder=DESCENDING&limit=100"]
+    );
+    // The demo seed's events were appended oldest first.
+    let mut expected: Vec<String> = app
         .sim
         .handle()
         .log_events()
         .iter()
         .map(|e| e["uuid"].as_str().unwrap().to_owned())
         .collect();
+    expected.reverse();
     assert_eq!(expected.len(), 5, "the demo seed's events");
-    assert_eq!(uuids(&response.json), expected);
+    assert_eq!(uuids(&response.json), expected, "newest first");
+    assert!(
+        response.headers.get("x-next-cursor").is_none(),
+        "one page holds them all"
+    );
     for event in response.json.as_array().unwrap() {
         assert_seed_keys(event, &event_sample(), true);
         for extra in ["uuid", "displayMessage", "transaction", "debugContext"] {
@@ -89,7 +99,7 @@ async fn since_until_filter_and_limit_are_passed_through_encoded() {
     assert_eq!(
         app.okta_calls(),
         [format!(
-            "GET /api/v1/logs?since={}&until={}&filter=eventType+eq+%22user.session.start%22+or+eventType+eq+%22user.lifecycle.create%22&limit=7",
+            "GET /api/v1/logs?since={}&until={}&filter=eventType+eq+%22user.session.start%22+or+eventType+eq+%22user.lifecycle.create%22&sortOrder=DESCENDING&limit=7",
             encoded(&since),
             encoded(&until)
         )]
@@ -101,7 +111,7 @@ async fn since_until_filter_and_limit_are_passed_through_encoded() {
         .iter()
         .map(|e| e["eventType"].as_str().unwrap())
         .collect();
-    assert_eq!(types, ["user.lifecycle.create", "user.session.start"]);
+    assert_eq!(types, ["user.session.start", "user.lifecycle.create"]);
 }
 
 #[tokio::test]
@@ -121,7 +131,7 @@ async fn a_filter_with_quotes_spaces_ampersands_and_plus_signs_reaches_okta_inta
     assert_eq!(
         received(&app)[0].query.as_deref(),
         Some(
-            "filter=eventType+eq+%22group.lifecycle.create%22+and+target.displayName+eq+%22R%26D+%2B+Ops%22&limit=100"
+            "filter=eventType+eq+%22group.lifecycle.create%22+and+target.displayName+eq+%22R%26D+%2B+Ops%22&sortOrder=DESCENDING&limit=100"
         )
     );
     let events = response.json.as_array().unwrap();
@@ -137,35 +147,39 @@ async fn a_filter_with_quotes_spaces_ampersands_and_plus_signs_reaches_okta_inta
 }
 
 #[tokio::test]
-async fn a_polling_query_is_one_call_even_though_okta_always_sends_next() {
+async fn a_polling_query_is_one_call_and_its_empty_page_has_no_next_cursor() {
     let app = spawn_with_account().await;
     let since = iso(Utc::now() - Duration::days(7));
     let response = app
-        .action("get_audit_logs", json!({"since": since, "limit": 2}))
+        .action(
+            "get_audit_logs",
+            json!({"since": since, "sortOrder": "ASCENDING", "limit": 2}),
+        )
         .await;
 
     assert_eq!(response.status, 200, "{}", response.text);
     assert_eq!(response.json.as_array().unwrap().len(), 2);
-    let sent = received(&app);
     assert_eq!(
         app.okta_calls(),
         [format!(
-            "GET /api/v1/logs?since={}&limit=2",
+            "GET /api/v1/logs?since={}&sortOrder=ASCENDING&limit=2",
             encoded(&since)
         )]
     );
-    assert_eq!(sent[0].status, 200);
+    assert!(response.headers.get("x-next-cursor").is_some());
 
-    // Nothing matches: a polling page is empty but still has `next`; one call all the same.
+    // Nothing matches: a polling page is empty but still has `next`; one call all the same,
+    // and no cursor: the flow has caught up.
     app.forget_requests();
     let response = app
         .action(
             "get_audit_logs",
-            json!({"filter": "eventType eq \"no.such.event\""}),
+            json!({"filter": "eventType eq \"no.such.event\"", "sortOrder": "ASCENDING", "paged": true}),
         )
         .await;
     assert_eq!(response.status, 200, "{}", response.text);
-    assert_eq!(response.json, json!([]));
+    assert_eq!(response.json, json!({"items": [], "nextCursor": null}));
+    assert!(response.headers.get("x-next-cursor").is_none());
     assert_eq!(app.okta_calls().len(), 1);
 }
 
@@ -174,19 +188,28 @@ async fn the_limit_is_passed_through_and_bounded() {
     let app = spawn_with_account().await;
     let response = app.action("get_audit_logs", json!({"limit": 1000})).await;
     assert_eq!(response.status, 200, "{}", response.text);
-    assert_eq!(app.okta_calls(), ["GET /api/v1/logs?limit=1000"]);
+    assert_eq!(
+        app.okta_calls(),
+        ["GET /api/v1/logs?sortOrder=DESCENDING&limit=1000"]
+    );
 
     app.forget_requests();
     let response = app.action("get_audit_logs", json!({"limit": 1})).await;
     assert_eq!(response.json.as_array().unwrap().len(), 1);
-    assert_eq!(app.okta_calls(), ["GET /api/v1/logs?limit=1"]);
+    assert_eq!(
+        app.okta_calls(),
+        ["GET /api/v1/logs?sortOrder=DESCENDING&limit=1"]
+    );
 
     for limit in [json!(0), json!(1001), json!("5"), json!(5.5), json!(null)] {
         app.forget_requests();
         let response = app.action("get_audit_logs", json!({"limit": limit})).await;
         if limit.is_null() {
             assert_eq!(response.status, 200, "null means the default");
-            assert_eq!(app.okta_calls(), ["GET /api/v1/logs?limit=100"]);
+            assert_eq!(
+                app.okta_calls(),
+                ["GET /api/v1/logs?sortOrder=DESCENDING&limit=100"]
+            );
         } else {
             assert_refused(&app, &response, &["limit"]);
         }
@@ -282,4 +305,39 @@ async fn a_filter_okta_refuses_is_an_invalid_field_with_oktas_details() {
     app.forget_requests();
     let response = app.action("get_audit_logs", json!({"filter": ""})).await;
     assert_refused(&app, &response, &["filter"]);
+}
+
+#[tokio::test]
+async fn the_sort_order_is_sent_as_asked_and_only_okta_s_two_values_are_taken() {
+    let app = spawn_with_account().await;
+    let until = iso(Utc::now() + Duration::minutes(1));
+    let response = app
+        .action(
+            "get_audit_logs",
+            json!({"until": until, "sortOrder": "ASCENDING"}),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(
+        app.okta_calls(),
+        [format!(
+            "GET /api/v1/logs?until={}&sortOrder=ASCENDING&limit=100",
+            encoded(&until)
+        )]
+    );
+    let mut expected: Vec<String> = uuids(&Value::Array(app.sim.handle().log_events()));
+    assert_eq!(uuids(&response.json), expected, "oldest first");
+    expected.reverse();
+    let response = app
+        .action("get_audit_logs", json!({"sortOrder": null}))
+        .await;
+    assert_eq!(uuids(&response.json), expected, "null is the default");
+
+    for bad in [json!("descending"), json!("DESC"), json!(true)] {
+        app.forget_requests();
+        let response = app
+            .action("get_audit_logs", json!({"sortOrder": bad}))
+            .await;
+        assert_refused(&app, &response, &["sortOrder"]);
+    }
 }

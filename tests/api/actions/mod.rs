@@ -8,6 +8,7 @@ mod factors;
 mod faults;
 mod groups;
 mod logs;
+mod paging;
 mod strict_org;
 mod support;
 mod users;

@@ -41,7 +41,9 @@ async fn only_a_verified_put_clears_last_error(backend: Backend) {
         assert_eq!(account(&app).await["lastError"], failed["lastError"]);
     }
 
-    app.sim.handle().add_token(&app.sim_token, okta_sim::AdminRole::SuperAdmin);
+    app.sim
+        .handle()
+        .add_token(&app.sim_token, okta_sim::AdminRole::SuperAdmin);
     let verified = app
         .admin(Method::PUT, &path, Some(json!({"apiToken": app.sim_token})))
         .await;
