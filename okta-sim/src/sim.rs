@@ -384,7 +384,8 @@ impl SimHandle {
         Ok(json)
     }
 
-    /// Puts a user into any status, as sign-in would (LOCKED_OUT logs `user.account.lock`).
+    /// Puts a user into any status, as sign-in would (LOCKED_OUT logs `user.account.lock`),
+    /// ending any asynchronous operation still in progress on the user.
     /// `false` if the user or status is unknown.
     pub fn set_user_status(&self, user_id: &str, status: &str) -> bool {
         let Some(status) = Status::parse(status) else {
@@ -397,6 +398,9 @@ impl SimHandle {
         let Some(user) = org.users.get_mut(&id) else {
             return false;
         };
+        // What happens outside the API (the user finishing the welcome flow, a lockout)
+        // supersedes an operation still in progress.
+        user.transition = None;
         user.set_status(status);
         if status.is_activated() && user.activated.is_none() {
             user.activated = user.status_changed;

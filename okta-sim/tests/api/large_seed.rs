@@ -199,3 +199,27 @@ async fn building_the_large_seed_is_fast() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn the_whole_log_pages_newest_first_to_the_end() {
+    let t = spawn_large().await;
+    let since = (Utc::now() - Duration::days(large::LOG_DAYS + 1))
+        .format("%Y-%m-%dT%H:%M:%S.000Z")
+        .to_string();
+    let (events, pages) = t
+        .collect_pages(&format!(
+            "/api/v1/logs?since={since}&until=now&sortOrder=DESCENDING&limit=1000"
+        ))
+        .await;
+    assert_eq!(events.len(), large::LOG_EVENTS);
+    assert_eq!(pages, large::LOG_EVENTS / 1000);
+    assert!(
+        events
+            .windows(2)
+            .all(|w| ts(&w[0]["published"]) >= ts(&w[1]["published"])),
+        "newest first"
+    );
+    let uuids: std::collections::BTreeSet<&str> =
+        events.iter().filter_map(|e| e["uuid"].as_str()).collect();
+    assert_eq!(uuids.len(), large::LOG_EVENTS, "no event twice");
+}

@@ -212,3 +212,32 @@ async fn delete_with_respond_async_removes_the_user_after_the_transition() {
     assert_eq!(t.get(&priya).await.status, 404);
     t.handle().verify_indexes().expect("indexes consistent");
 }
+
+#[tokio::test]
+async fn setting_a_status_through_the_control_api_ends_a_running_activation() {
+    let t = spawn_slow().await;
+    t.post_empty(&format!(
+        "/api/v1/users/{}/lifecycle/activate",
+        demo::SAM_ID
+    ))
+    .await;
+    // The user finishes the welcome flow before the activation job completes.
+    let set = t
+        .control(
+            Method::PUT,
+            &format!("/users/{}/status", demo::SAM_LOGIN),
+            Some(json!({"status": "ACTIVE"})),
+        )
+        .await;
+    assert_eq!(set.status, 200);
+    assert!(set.json().get("transitioningToStatus").is_none());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        t.handle().user(demo::SAM_ID).expect("sam")["status"],
+        "ACTIVE"
+    );
+    let suspend = t
+        .post_empty(&format!("/api/v1/users/{}/lifecycle/suspend", demo::SAM_ID))
+        .await;
+    assert_eq!(suspend.status, 200, "{}", suspend.text);
+}
