@@ -105,6 +105,8 @@ pub struct Param {
     pub required: bool,
     pub default: Option<DefaultValue>,
     pub description: &'static str,
+    /// Replaces the kind's own wording of what a valid value looks like.
+    pub problem_text: Option<&'static str>,
 }
 
 impl Param {
@@ -115,7 +117,14 @@ impl Param {
             required: false,
             default: None,
             description,
+            problem_text: None,
         }
+    }
+
+    /// Report a refused value with this text instead of the kind's.
+    pub const fn problem_text(mut self, text: &'static str) -> Param {
+        self.problem_text = Some(text);
+        self
     }
 
     pub const fn required(mut self) -> Param {
@@ -185,6 +194,9 @@ impl Param {
 
     /// What a valid value looks like, as a field problem.
     pub fn expectation(&self) -> String {
+        if let Some(text) = self.problem_text {
+            return text.to_owned();
+        }
         match self.kind {
             Kind::String {
                 pattern: Some((_, problem)),

@@ -8,7 +8,7 @@ use super::{
     Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
     reference, shape_response, user_reference, value,
 };
-use crate::error::{ApiError, FieldProblem};
+use crate::error::ApiError;
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
 use crate::params::{DefaultValue, Input, Kind, Param};
 
@@ -86,15 +86,18 @@ static ASSIGN_APP_TO_USER: Action = Action {
         USER_ID,
         Param::new(
             "scope",
-            Kind::Enum(&["USER", "GROUP"]),
-            "USER, a direct assignment (the only kind this action makes). GROUP assignments come from assigning the application to a group, and are refused here.",
+            Kind::Enum(&["USER"]),
+            "USER, a direct assignment (the only kind this action makes). GROUP assignments come from assigning the application to a group (group-to-app assignment), not from this action.",
         )
-        .default(DefaultValue::Str("USER")),
+        .default(DefaultValue::Str("USER"))
+        .problem_text(
+            "must be USER: GROUP assignments come from a group-to-app assignment (assign the application to one of the user's groups); this action only makes direct USER assignments",
+        ),
     ],
     resource: "application",
     mutating: true,
     carries_credentials: false,
-    check: Some(direct_assignment_only),
+    check: None,
     responses: &[ResponseShape {
         label: "the application user (the assignment)",
         sample: r#"{
@@ -112,18 +115,6 @@ static ASSIGN_APP_TO_USER: Action = Action {
     example: r#"{"appId": "0oabkvBLDEKCNXBMBWKR", "userId": "00uc1pExGOQAVXZSMATP", "scope": "USER"}"#,
     handler: assign_app_to_user,
 };
-
-/// Okta makes a GROUP-scoped app user itself, from a group's app assignment; a direct
-/// assignment sent with that scope would be mislabelled, not inherited from any group.
-fn direct_assignment_only(input: &Input) -> Vec<FieldProblem> {
-    if input.str("scope") == Some("GROUP") {
-        return vec![FieldProblem::new(
-            "scope",
-            "GROUP assignments come from a group-to-app assignment (assign the application to one of the user's groups); this action only makes direct USER assignments",
-        )];
-    }
-    Vec::new()
-}
 
 fn assign_app_to_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
     value(async move {

@@ -233,7 +233,7 @@ async fn an_invalid_scope_is_refused_before_any_okta_call() {
         assert_refused(&app, &response, &["scope"]);
         assert_eq!(
             response.json["error"]["details"]["fields"][0]["problem"],
-            "must be one of: USER, GROUP"
+            "must be USER: GROUP assignments come from a group-to-app assignment (assign the application to one of the user's groups); this action only makes direct USER assignments"
         );
     }
     let response = app

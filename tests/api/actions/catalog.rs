@@ -240,7 +240,7 @@ async fn the_catalog_describes_the_group_app_factor_and_log_parameters() {
 
     let scope = parameter(&catalog, "assign_app_to_user", "scope");
     assert_eq!(scope["type"], "string");
-    assert_eq!(scope["enum"], json!(["USER", "GROUP"]));
+    assert_eq!(scope["enum"], json!(["USER"]));
     assert_eq!(scope["default"], "USER");
 
     assert_eq!(
