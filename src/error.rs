@@ -13,7 +13,6 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::crypto::CryptoError;
-use crate::okta::OktaError;
 use crate::store::StoreError;
 
 /// Every error status the gateway can answer with: the seed's table plus the gateway's own
@@ -510,12 +509,6 @@ impl From<CryptoError> for ApiError {
                 )),
             other => ApiError::internal(other),
         }
-    }
-}
-
-impl From<OktaError> for ApiError {
-    fn from(err: OktaError) -> Self {
-        crate::okta::errors::to_api_error(err, crate::okta::errors::ErrorContext::default())
     }
 }
 

@@ -4,12 +4,13 @@
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::okta_errors::{ErrorContext, to_api_error};
 use super::paging::{self, Listing};
 use super::{Action, Output, Page, RawList, ResponseShape, element_template, shape_raw};
 use crate::crypto::CursorSigner;
 use crate::error::{ApiError, ErrorStatus};
+use crate::okta::OktaError;
 use crate::okta::client::{OktaPath, OktaRequest, OktaResponse, Retry, Session};
-use crate::okta::errors::{ErrorContext, OktaError, to_api_error};
 use crate::params::Input;
 
 /// Okta's page size for the paged actions: its recommended maximum (NOTES.md §8).

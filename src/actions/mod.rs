@@ -7,6 +7,7 @@ mod context;
 mod factors;
 mod groups;
 mod logs;
+mod okta_errors;
 mod paging;
 mod shape;
 mod users;
