@@ -28,7 +28,7 @@ use super::answer::{ReadError, check_outline, read_capped};
 use super::dns::GuardedResolver;
 use super::domain::OktaDomain;
 use super::errors::{OktaError, OktaErrorBody};
-use crate::config::{OktaSettings, ProxySettings};
+use super::settings::{OktaSettings, ProxySettings};
 
 /// The account label of calls for an account that is not stored yet (a create's token
 /// check): it keys no per-account state, and its metrics are counted under it.

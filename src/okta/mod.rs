@@ -5,10 +5,12 @@ pub mod client;
 pub mod dns;
 pub mod domain;
 pub mod errors;
+pub mod settings;
 
 pub use client::OktaClient;
 pub use domain::{DomainPolicy, OktaDomain};
 pub use errors::{OktaError, OktaErrorBody};
+pub use settings::{OktaSettings, ProxySettings};
 
 /// Where and how to call Okta for one account: its validated host and decrypted token.
 pub struct Connection {
