@@ -118,7 +118,7 @@ impl Accounts {
         domains: DomainPolicy,
     ) -> Accounts {
         Accounts {
-            cache: store.cache(),
+            cache: AccountCache::over(store.as_ref()),
             store,
             cipher,
             okta,

@@ -1,5 +1,6 @@
 //! The in-memory account cache: actions find an account's host and decrypted token without a
-//! database round-trip.
+//! database round-trip. It sits above the store, which only sees ciphertext: the store reports
+//! row changes ([`ChangeListener`]) and knows nothing of what is cached.
 //!
 //! Invalidation: every change this process makes drops the entry at once. With Postgres, other
 //! processes' changes arrive through LISTEN/NOTIFY (a trigger notifies on every row change),
@@ -13,22 +14,16 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use crate::okta::Connection;
+use crate::store::{AccountStore, ChangeFeed, ChangeListener, HEARTBEAT, now_ms};
 
 /// How long a change may go unseen.
 pub const MAX_STALENESS: Duration = Duration::from_secs(1);
-/// How often each process proves its listener is alive.
-pub const HEARTBEAT: Duration = Duration::from_millis(200);
-
-static ORIGIN: LazyLock<Instant> = LazyLock::new(Instant::now);
-
-/// Milliseconds since this process's clock origin.
-pub fn now_ms() -> u64 {
-    ORIGIN.elapsed().as_millis() as u64
-}
+// A heartbeat must arrive well within the staleness bound, or the cache is rarely trusted.
+const _: () = assert!(HEARTBEAT.as_millis() * 2 < MAX_STALENESS.as_millis());
 
 /// When the cache may be trusted.
 enum Trust {
@@ -47,6 +42,17 @@ pub struct AccountCache {
 }
 
 impl AccountCache {
+    /// A cache of `store`'s accounts, kept consistent with its change feed (which, for a
+    /// store other processes write, starts flowing now).
+    pub fn over(store: &dyn AccountStore) -> Arc<AccountCache> {
+        let cache = match store.change_feed() {
+            ChangeFeed::OnlyThisProcess => AccountCache::local(),
+            ChangeFeed::Heartbeats => AccountCache::shared(),
+        };
+        store.watch_changes(cache.clone());
+        cache
+    }
+
     /// A cache for a database only this process writes.
     pub fn local() -> Arc<AccountCache> {
         Arc::new(AccountCache::new(Trust::Always))
@@ -118,10 +124,18 @@ impl AccountCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
         entries.clear();
     }
+}
 
-    /// This process heard back its own heartbeat sent at `sent_ms`: every change committed
-    /// before then has been heard.
-    pub fn heard_heartbeat(&self, sent_ms: u64) {
+impl ChangeListener for AccountCache {
+    fn changed(&self, name: &str) {
+        self.invalidate(name);
+    }
+
+    fn missed_changes(&self) {
+        self.clear();
+    }
+
+    fn heard_heartbeat(&self, sent_ms: u64) {
         if let Trust::Until(until) = &self.trust {
             until.fetch_max(sent_ms + MAX_STALENESS.as_millis() as u64, Ordering::AcqRel);
         }

@@ -217,9 +217,46 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Cheap round-trip for readiness.
     async fn ping(&self) -> Result<(), StoreError>;
     fn backend(&self) -> Backend;
-    /// A cache of accounts kept consistent with this store (for Postgres: fed by its change
-    /// notifications, which start flowing now).
-    fn cache(&self) -> Arc<crate::cache::AccountCache>;
+    /// Whether other processes may change the rows behind this process's back.
+    fn change_feed(&self) -> ChangeFeed;
+    /// Report other processes' account changes to `listener` from now on, with heartbeats
+    /// that prove the feed alive ([`ChangeFeed::Heartbeats`]); nothing to report for
+    /// [`ChangeFeed::OnlyThisProcess`].
+    fn watch_changes(&self, listener: Arc<dyn ChangeListener>);
+}
+
+/// How a store's rows change besides through this process's own calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeFeed {
+    /// Only this process writes the database (the embedded SQLite default): the changes it
+    /// makes itself are all there are.
+    OnlyThisProcess,
+    /// Other processes write too; their changes arrive through
+    /// [`AccountStore::watch_changes`], vouched for by a heartbeat every [`HEARTBEAT`].
+    Heartbeats,
+}
+
+/// Where a store reports account changes; whatever keeps state derived from the rows (the
+/// account cache) listens. Notifications arrive in commit order.
+pub trait ChangeListener: Send + Sync + 'static {
+    /// The account `name` was created, changed or deleted.
+    fn changed(&self, name: &str);
+    /// Changes may have been missed (the feed connected or reconnected).
+    fn missed_changes(&self);
+    /// This process heard back its own heartbeat sent at `sent_ms` (by [`now_ms`]): every
+    /// change committed before then has been reported.
+    fn heard_heartbeat(&self, sent_ms: u64);
+}
+
+/// How often each process proves its change feed alive.
+pub const HEARTBEAT: Duration = Duration::from_millis(200);
+
+static ORIGIN: std::sync::LazyLock<std::time::Instant> =
+    std::sync::LazyLock::new(std::time::Instant::now);
+
+/// Milliseconds since this process's clock origin: the clock heartbeats are stamped with.
+pub fn now_ms() -> u64 {
+    ORIGIN.elapsed().as_millis() as u64
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

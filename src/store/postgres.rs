@@ -12,11 +12,10 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{PgPool, Row};
 
-use crate::cache::{AccountCache, HEARTBEAT, now_ms};
-
 use super::{
-    AccountChanges, AccountRecord, AccountStore, Backend, KeyCheckAccept, KeyCheckRecord,
-    KeyRingRecord, NewAccount, Reencrypt, StoreError, join_key_ids, split_key_ids,
+    AccountChanges, AccountRecord, AccountStore, Backend, ChangeFeed, ChangeListener, HEARTBEAT,
+    KeyCheckAccept, KeyCheckRecord, KeyRingRecord, NewAccount, Reencrypt, StoreError, join_key_ids,
+    now_ms, split_key_ids,
 };
 
 /// The channel the accounts trigger notifies (see migrations/postgres).
@@ -44,15 +43,15 @@ impl PostgresStore {
     }
 }
 
-/// Follow the change feed into `cache`, reconnecting forever; and prove the feed is alive
-/// with heartbeats (see [`crate::cache`]).
-fn watch(pool: PgPool, cache: Arc<AccountCache>) {
+/// Follow the change feed into `listener`, reconnecting forever; and prove the feed is alive
+/// with heartbeats.
+fn watch(pool: PgPool, listener: Arc<dyn ChangeListener>) {
     let process = uuid::Uuid::new_v4().simple().to_string();
-    tokio::spawn(listen(pool.clone(), cache, process.clone()));
+    tokio::spawn(listen(pool.clone(), listener, process.clone()));
     tokio::spawn(heartbeat(pool, process));
 }
 
-async fn listen(pool: PgPool, cache: Arc<AccountCache>, process: String) {
+async fn listen(pool: PgPool, changes: Arc<dyn ChangeListener>, process: String) {
     let own_heartbeat = format!("hb:{process}:");
     loop {
         if let Ok(mut listener) = PgListener::connect_with(&pool).await
@@ -62,16 +61,16 @@ async fn listen(pool: PgPool, cache: Arc<AccountCache>, process: String) {
             // Changes made while nobody listened were missed. (Losing the feed needs no
             // clearing: the heartbeats stop, and the cache stops being trusted within the
             // staleness bound, so cached accounts serve through a brief outage.)
-            cache.clear();
+            changes.missed_changes();
             // `Ok(None)`: the connection was lost; anything else but a notification: an error.
             while let Ok(Some(notification)) = listener.try_recv().await {
                 let payload = notification.payload();
                 if let Some(sent) = payload.strip_prefix(&own_heartbeat) {
                     if let Ok(sent) = sent.parse() {
-                        cache.heard_heartbeat(sent);
+                        changes.heard_heartbeat(sent);
                     }
                 } else if !payload.starts_with("hb:") {
-                    cache.invalidate(payload);
+                    changes.changed(payload);
                 }
             }
             tracing::warn!("lost the account change feed; reconnecting");
@@ -345,9 +344,11 @@ impl AccountStore for PostgresStore {
         Backend::Postgres
     }
 
-    fn cache(&self) -> Arc<AccountCache> {
-        let cache = AccountCache::shared();
-        watch(self.pool.clone(), cache.clone());
-        cache
+    fn change_feed(&self) -> ChangeFeed {
+        ChangeFeed::Heartbeats
+    }
+
+    fn watch_changes(&self, listener: Arc<dyn ChangeListener>) {
+        watch(self.pool.clone(), listener);
     }
 }

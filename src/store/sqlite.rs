@@ -14,11 +14,10 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
-use crate::cache::AccountCache;
-
 use super::{
-    AccountChanges, AccountRecord, AccountStore, Backend, KeyCheckAccept, KeyCheckRecord,
-    KeyRingRecord, NewAccount, Reencrypt, StoreError, join_key_ids, split_key_ids,
+    AccountChanges, AccountRecord, AccountStore, Backend, ChangeFeed, ChangeListener,
+    KeyCheckAccept, KeyCheckRecord, KeyRingRecord, NewAccount, Reencrypt, StoreError, join_key_ids,
+    split_key_ids,
 };
 
 pub struct SqliteStore {
@@ -323,8 +322,10 @@ impl AccountStore for SqliteStore {
         Backend::Sqlite
     }
 
-    fn cache(&self) -> std::sync::Arc<AccountCache> {
-        // The embedded database belongs to this process: its own invalidations are complete.
-        AccountCache::local()
+    fn change_feed(&self) -> ChangeFeed {
+        // The embedded database belongs to this process: its own changes are all there are.
+        ChangeFeed::OnlyThisProcess
     }
+
+    fn watch_changes(&self, _listener: std::sync::Arc<dyn ChangeListener>) {}
 }
