@@ -10,5 +10,6 @@ mod helpers;
 mod keys;
 mod leaks;
 mod metrics;
+mod module_cycles;
 mod ops;
 mod service;
