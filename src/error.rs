@@ -4,6 +4,9 @@
 //! Handlers and layers return [`ApiError`]; its `IntoResponse` only attaches the error to the
 //! response, and the edge middleware ([`crate::http::edge`]) renders the envelope, because only
 //! the edge knows the request id that every error body carries.
+//!
+//! Okta's errors are mapped onto this table next to the actions (`actions::okta_errors`),
+//! which know each call's context; the Okta client itself knows nothing of this table.
 
 use std::sync::Arc;
 
