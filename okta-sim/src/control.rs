@@ -17,9 +17,9 @@ use serde_json::{Value, json};
 use crate::apps::AppSeed;
 use crate::config::{RateLimits, Seed};
 use crate::faults::Fault;
+use crate::handle::{GroupSeed, SimHandle, UserSeed};
 use crate::http::Reply;
 use crate::roles::AdminRole;
-use crate::sim::{GroupSeed, SimHandle, UserSeed};
 
 /// A refused control request: status and message (kept small so `Result`s stay cheap).
 struct Fail(StatusCode, String);

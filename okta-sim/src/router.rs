@@ -18,45 +18,10 @@ use crate::http::{ApiRequest, Reply, html_page};
 use crate::logs::Target;
 use crate::ratelimit::{RateEvent, RateHeaders};
 use crate::roles::AdminRole;
-use crate::sim::{Shared, lock};
+use crate::route::Route;
+use crate::shared::{Shared, lock};
 use crate::store::Ctx;
 use crate::{apps, factors, groups, logs, users};
-
-/// An endpoint the simulator serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Route {
-    ListUsers,
-    CreateUser,
-    GetUser,
-    UpdateUser,
-    ReplaceUser,
-    DeleteUser,
-    UserLifecycle(&'static str),
-    ChangePassword,
-    UserGroups,
-    ListFactors,
-    EnrollFactor,
-    FactorQuestions,
-    GetFactor,
-    DeleteFactor,
-    ActivateFactor,
-    ListGroups,
-    CreateGroup,
-    GetGroup,
-    ReplaceGroup,
-    DeleteGroup,
-    ListGroupUsers,
-    AddGroupUser,
-    RemoveGroupUser,
-    ListApps,
-    GetApp,
-    ListAppUsers,
-    AssignAppUser,
-    GetAppUser,
-    UnassignAppUser,
-    ListLogs,
-    GetOrg,
-}
 
 struct Entry {
     method: Method,
