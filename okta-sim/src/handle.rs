@@ -6,14 +6,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::apps::{App, AppSeed};
 use crate::config::{RateLimits, Seed};
 use crate::faults::{Fault, FaultError, RecordedRequest};
-use crate::groups::{Group, GroupType};
+use crate::model::{App, AppSeed, Group, GroupType, Status, User, seed_profile};
+use crate::org::Org;
 use crate::roles::AdminRole;
 use crate::shared::{Shared, lock};
-use crate::store::Org;
-use crate::users::{Status, User, seed_profile};
 use crate::{seed, util};
 
 /// A user to seed through the handle or `POST /__sim/users`.
@@ -243,7 +241,7 @@ impl SimHandle {
         let mut org = self.org();
         org.insert_user(user).map_err(|c| {
             SeedError(match c {
-                crate::store::Conflict::Id => format!("user id {id} already exists"),
+                crate::org::Conflict::Id => format!("user id {id} already exists"),
                 _ => format!("login {} already exists", u.login),
             })
         })?;
@@ -320,7 +318,7 @@ impl SimHandle {
         let mut org = self.org();
         org.insert_group(group).map_err(|c| {
             SeedError(match c {
-                crate::store::Conflict::Id => format!("group id {id} already exists"),
+                crate::org::Conflict::Id => format!("group id {id} already exists"),
                 _ => format!("a group named {name} already exists"),
             })
         })?;

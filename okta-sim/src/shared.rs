@@ -6,8 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use crate::auth::Tokens;
 use crate::faults::{FaultQueue, RequestLog};
+use crate::org::{Org, Settings};
 use crate::ratelimit::{Concurrency, RateLimiter};
-use crate::store::{Org, Settings};
 
 /// Locks a mutex, recovering the data if a previous holder panicked (the state stays usable).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -12,10 +12,10 @@ use crate::auth::Tokens;
 use crate::config::SimConfig;
 use crate::faults::{FaultQueue, RequestLog};
 use crate::handle::SimHandle;
+use crate::org::Settings;
 use crate::ratelimit::{Concurrency, RateLimiter};
 use crate::roles::AdminRole;
 use crate::shared::Shared;
-use crate::store::Settings;
 use crate::{seed, server};
 
 /// A running simulator. Dropping it (or calling [`OktaSim::shutdown`]) stops it.
