@@ -1,5 +1,6 @@
-//! The context a request handler runs in ([`Ctx`]) and the lookups every handler shares:
-//! turning a path's user key into an id, and the log's view of the request.
+//! The context a request handler runs in ([`Ctx`]) and what every handler shares: turning a
+//! path's user key into an id, the log's view of the request, and the API errors for an
+//! org's refusals (duplicate names, a user in transition).
 
 use crate::error::{ApiError, Resource};
 use crate::http::ApiRequest;
@@ -82,6 +83,7 @@ pub(crate) fn ensure_settled(user: &User) -> Result<(), ApiError> {
     }
 }
 
+/// A login (or id) that another user already has (400 E0000001).
 pub(crate) fn duplicate_login() -> ApiError {
     ApiError::validation(
         "login",
@@ -89,6 +91,7 @@ pub(crate) fn duplicate_login() -> ApiError {
     )
 }
 
+/// A group name that another group already has (400 E0000001).
 pub(crate) fn duplicate_name() -> ApiError {
     ApiError::validation(
         "name",
