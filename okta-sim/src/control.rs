@@ -14,12 +14,12 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::apps::AppSeed;
 use crate::config::{RateLimits, Seed};
 use crate::faults::Fault;
+use crate::handle::{GroupSeed, SimHandle, UserSeed};
 use crate::http::Reply;
+use crate::model::{AppSeed, Status};
 use crate::roles::AdminRole;
-use crate::sim::{GroupSeed, SimHandle, UserSeed};
 
 /// A refused control request: status and message (kept small so `Result`s stay cheap).
 struct Fail(StatusCode, String);
@@ -161,7 +161,7 @@ fn route(sim: &SimHandle, method: &Method, segs: &[&str], body: &Bytes) -> Resul
             .ok_or_else(|| not_found("user")),
         ("PUT", ["users", key, "status"]) => {
             let input: StatusIn = parse(body)?;
-            if crate::users::Status::parse(&input.status).is_none() {
+            if Status::parse(&input.status).is_none() {
                 return Err(bad_request(format!("unknown status '{}'", input.status)));
             }
             if !sim.set_user_status(key, &input.status) {

@@ -9,140 +9,18 @@
 //! starts-with on the name and does not page; `search`/`filter` and plain listing page with
 //! an `after` cursor (a group id).
 
-use std::collections::BTreeSet;
 use std::ops::Bound;
 
-use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use crate::ctx::Ctx;
+use crate::ctx::{conflict_error, resolve_id};
 use crate::error::{ApiError, Resource};
 use crate::http::take_page;
 use crate::http::{Pager, Reply};
-use crate::logs::Target;
+use crate::model::{Group, GroupType};
 use crate::scim;
-use crate::store::Ctx;
-use crate::users;
 use crate::util;
-
-/// Okta's group types.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) enum GroupType {
-    #[default]
-    Okta,
-    App,
-    BuiltIn,
-}
-
-impl GroupType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GroupType::Okta => "OKTA_GROUP",
-            GroupType::App => "APP_GROUP",
-            GroupType::BuiltIn => "BUILT_IN",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<GroupType> {
-        match s.to_ascii_uppercase().as_str() {
-            "OKTA_GROUP" => Some(GroupType::Okta),
-            "APP_GROUP" => Some(GroupType::App),
-            "BUILT_IN" => Some(GroupType::BuiltIn),
-            _ => None,
-        }
-    }
-}
-
-/// One group.
-#[derive(Debug, Clone)]
-pub(crate) struct Group {
-    pub id: String,
-    pub group_type: GroupType,
-    pub created: DateTime<Utc>,
-    pub last_updated: DateTime<Utc>,
-    pub last_membership_updated: DateTime<Utc>,
-    pub profile: Map<String, Value>,
-    pub members: BTreeSet<String>,
-}
-
-impl Group {
-    pub fn new(id: String, name: &str, description: Option<&str>) -> Group {
-        let now = util::now();
-        let mut profile = Map::new();
-        profile.insert("name".into(), json!(name));
-        if let Some(d) = description {
-            profile.insert("description".into(), json!(d));
-        }
-        Group {
-            id,
-            group_type: GroupType::Okta,
-            created: now,
-            last_updated: now,
-            last_membership_updated: now,
-            profile,
-            members: BTreeSet::new(),
-        }
-    }
-
-    pub fn name(&self) -> &str {
-        self.profile
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-    }
-
-    pub fn as_target(&self) -> Target {
-        Target::new(&self.id, "UserGroup", self.name(), self.name())
-    }
-
-    /// Imported app groups are directory principals (Okta's Active Directory example).
-    fn object_class(&self) -> &'static str {
-        match self.group_type {
-            GroupType::App => "okta:windows_security_principal",
-            GroupType::Okta | GroupType::BuiltIn => "okta:user_group",
-        }
-    }
-
-    /// The group as Okta returns it; `stats` adds `_embedded.stats`.
-    pub fn to_json(&self, base: &str, stats: bool) -> Value {
-        let me = format!("{base}/api/v1/groups/{}", self.id);
-        let mut v = json!({
-            "id": self.id,
-            "created": util::ts(&self.created),
-            "lastUpdated": util::ts(&self.last_updated),
-            "lastMembershipUpdated": util::ts(&self.last_membership_updated),
-            "objectClass": [self.object_class()],
-            "type": self.group_type.as_str(),
-            "profile": Value::Object(self.profile.clone()),
-            "_links": {
-                "logo": [
-                    {"name": "medium", "href": format!("{base}/img/logos/groups/okta-medium.png"), "type": "image/png"},
-                    {"name": "large", "href": format!("{base}/img/logos/groups/okta-large.png"), "type": "image/png"}
-                ],
-                "users": {"href": format!("{me}/users")},
-                "apps": {"href": format!("{me}/apps")}
-            }
-        });
-        if stats && let Some(map) = v.as_object_mut() {
-            map.insert(
-                "_embedded".into(),
-                json!({"stats": {
-                    "usersCount": self.members.len(),
-                    "appsCount": 0,
-                    "groupPushMappingsCount": 0,
-                    "hasAdminPrivlege": false
-                }}),
-            );
-        }
-        v
-    }
-}
-
-pub(crate) fn duplicate_name() -> ApiError {
-    ApiError::validation(
-        "name",
-        vec!["name: An object with this field already exists in the current organization".into()],
-    )
-}
 
 /// Validates `{"profile": {"name", "description"?}}` and returns the new profile.
 fn profile_from_body(ctx: &Ctx) -> Result<Map<String, Value>, ApiError> {
@@ -233,7 +111,7 @@ pub(crate) fn create(ctx: &mut Ctx) -> Result<Reply, ApiError> {
     group.profile = profile;
     let id = group.id.clone();
     let target = group.as_target();
-    ctx.org.insert_group(group).map_err(users::conflict_error)?;
+    ctx.org.insert_group(group).map_err(conflict_error)?;
     ctx.log("group.lifecycle.create", "Create okta group", vec![target]);
     let base = ctx.org.base_url.clone();
     let json = ctx
@@ -273,7 +151,7 @@ pub(crate) fn replace(ctx: &mut Ctx, id: &str) -> Result<Reply, ApiError> {
         .unwrap_or_default();
     ctx.org
         .rename_group(id, &old_name, &new_name)
-        .map_err(users::conflict_error)?;
+        .map_err(conflict_error)?;
     let base = ctx.org.base_url.clone();
     let Some(group) = ctx.org.groups.get_mut(id) else {
         return Err(ApiError::not_found(Resource::UserGroup, id));
@@ -421,7 +299,7 @@ pub(crate) fn members(ctx: &mut Ctx, id: &str) -> Result<Reply, ApiError> {
 /// `PUT /api/v1/groups/{groupId}/users/{userId}`.
 pub(crate) fn add_member(ctx: &mut Ctx, gid: &str, uid_key: &str) -> Result<Reply, ApiError> {
     membership_editable(find(ctx, gid)?)?;
-    let uid = users::resolve_id(ctx.org, uid_key)?;
+    let uid = resolve_id(ctx.org, uid_key)?;
     if ctx.org.add_member(gid, &uid) {
         let targets = [
             ctx.user_target(&uid),
@@ -442,7 +320,7 @@ pub(crate) fn add_member(ctx: &mut Ctx, gid: &str, uid_key: &str) -> Result<Repl
 /// `DELETE /api/v1/groups/{groupId}/users/{userId}`.
 pub(crate) fn remove_member(ctx: &mut Ctx, gid: &str, uid_key: &str) -> Result<Reply, ApiError> {
     membership_editable(find(ctx, gid)?)?;
-    let uid = users::resolve_id(ctx.org, uid_key)?;
+    let uid = resolve_id(ctx.org, uid_key)?;
     if ctx.org.remove_member(gid, &uid) {
         let targets = [
             ctx.user_target(&uid),

@@ -19,31 +19,36 @@ mod apps;
 mod auth;
 mod config;
 mod control;
+mod ctx;
 mod error;
 mod factors;
 mod faults;
 mod groups;
+mod handle;
 mod http;
 mod logs;
+mod model;
+mod org;
 mod ratelimit;
 mod roles;
+mod route;
 mod router;
 mod scim;
 mod seed;
 mod server;
+mod shared;
 mod sim;
-mod store;
 mod users;
 mod util;
 
-pub use apps::AppSeed;
 pub use auth::token_label;
 pub use config::{DEFAULT_FACTOR_RESEND_THROTTLE, DEFAULT_TRANSITION, RateLimits, Seed, SimConfig};
-pub use factors::SIM_PASSCODE;
 pub use faults::{Fault, FaultError, FaultKind, RecordedRequest};
+pub use handle::{GroupSeed, SeedError, SimHandle, UserSeed};
+pub use model::{AppSeed, SIM_PASSCODE};
 pub use roles::AdminRole;
 pub use router::implemented_operations;
-pub use sim::{GroupSeed, OktaSim, SeedError, SimHandle, UserSeed};
+pub use sim::OktaSim;
 
 /// Counts and ids of the large seed (`Seed::Large`), which also holds the whole demo org.
 pub mod large {

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::router::Route;
+use crate::route::Route;
 
 /// The standard admin role a token's owner holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

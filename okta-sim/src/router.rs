@@ -13,50 +13,15 @@ use percent_encoding::percent_decode_str;
 use serde_json::json;
 
 use crate::auth::ssws_token;
+use crate::ctx::Ctx;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, Reply, html_page};
-use crate::logs::Target;
+use crate::model::{NewEvent, Target};
 use crate::ratelimit::{RateEvent, RateHeaders};
 use crate::roles::AdminRole;
-use crate::sim::{Shared, lock};
-use crate::store::Ctx;
+use crate::route::Route;
+use crate::shared::{Shared, lock};
 use crate::{apps, factors, groups, logs, users};
-
-/// An endpoint the simulator serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Route {
-    ListUsers,
-    CreateUser,
-    GetUser,
-    UpdateUser,
-    ReplaceUser,
-    DeleteUser,
-    UserLifecycle(&'static str),
-    ChangePassword,
-    UserGroups,
-    ListFactors,
-    EnrollFactor,
-    FactorQuestions,
-    GetFactor,
-    DeleteFactor,
-    ActivateFactor,
-    ListGroups,
-    CreateGroup,
-    GetGroup,
-    ReplaceGroup,
-    DeleteGroup,
-    ListGroupUsers,
-    AddGroupUser,
-    RemoveGroupUser,
-    ListApps,
-    GetApp,
-    ListAppUsers,
-    AssignAppUser,
-    GetAppUser,
-    UnassignAppUser,
-    ListLogs,
-    GetOrg,
-}
 
 struct Entry {
     method: Method,
@@ -334,8 +299,8 @@ pub(crate) fn process(
             RateEvent::Violation => ("system.org.rate_limit.violation", "Rate limit violation"),
         };
         let target = Target::new(fam, "RateLimit", fam, &format!("{fam} rate limit"));
-        let meta = crate::logs::RequestMeta::from_request(req, &info.token_id);
-        org.logs.append_event(crate::logs::NewEvent {
+        let meta = crate::ctx::request_meta(req, &info.token_id);
+        org.logs.append_event(NewEvent {
             event_type,
             display,
             actor,

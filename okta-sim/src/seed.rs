@@ -8,13 +8,11 @@
 use chrono::Duration;
 use serde_json::json;
 
-use crate::apps::{App, AppSeed, seed_assignment};
 use crate::config::Seed;
-use crate::factors::Factor;
-use crate::groups::Group;
-use crate::logs::{NewEvent, Target};
-use crate::store::Org;
-use crate::users::{Status, User, seed_profile};
+use crate::model::{
+    App, AppSeed, Factor, Group, NewEvent, Status, Target, User, seed_assignment, seed_profile,
+};
+use crate::org::Org;
 use crate::util::{self, parse_ts};
 
 pub(crate) mod large;

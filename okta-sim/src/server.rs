@@ -26,9 +26,10 @@ use tokio::sync::{Notify, watch};
 use crate::auth::{redact_authorization, ssws_token, token_label};
 use crate::error::ApiError;
 use crate::faults::{FaultKind, RecordedRequest};
+use crate::handle::SimHandle;
 use crate::http::{ApiRequest, Reply, html_page, parse_query};
 use crate::ratelimit::RateHeaders;
-use crate::sim::{Shared, SimHandle, lock};
+use crate::shared::{Shared, lock};
 use crate::{control, router, util};
 
 type SimBody = BoxBody<Bytes, std::io::Error>;

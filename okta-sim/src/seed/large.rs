@@ -8,11 +8,10 @@
 use chrono::Duration;
 use serde_json::json;
 
-use crate::apps::seed_assignment;
-use crate::groups::{Group, GroupType};
-use crate::logs::{NewEvent, Target};
-use crate::store::Org;
-use crate::users::{Status, User, seed_profile};
+use crate::model::{
+    Group, GroupType, NewEvent, Status, Target, User, seed_assignment, seed_profile,
+};
+use crate::org::Org;
 use crate::util::{self, parse_ts};
 
 use super::{OTHER_PASSWORD, SAML_APP_ID, SWA_APP_ID};

@@ -3,13 +3,15 @@
 use serde_json::Value;
 
 use super::validate::{
-    PASSWORD_REQUIREMENTS, duplicate_login, fill_base_profile, object_field, password_problem,
-    password_value, profile_causes, recovery_question, validation_error,
+    PASSWORD_REQUIREMENTS, fill_base_profile, object_field, password_problem, password_value,
+    profile_causes, recovery_question, validation_error,
 };
-use super::{Pending, Status, User, resolve, resolve_id, single, user_mut};
+use super::{single, user_mut};
+use crate::ctx::Ctx;
+use crate::ctx::{duplicate_login, ensure_settled, resolve, resolve_id};
 use crate::error::{ApiError, Resource};
 use crate::http::Reply;
-use crate::store::Ctx;
+use crate::model::{Pending, Status, User};
 use crate::util;
 
 /// `POST /api/v1/users`.
@@ -153,7 +155,7 @@ pub(crate) fn update(ctx: &mut Ctx, key: &str, replace: bool) -> Result<Reply, A
         .users
         .get(&id)
         .ok_or_else(|| ApiError::not_found(Resource::User, key))?;
-    user.ensure_settled()?;
+    ensure_settled(user)?;
     if user.status == Status::Deprovisioned {
         return Err(ApiError::wrong_status());
     }
@@ -251,7 +253,7 @@ pub(crate) fn delete(ctx: &mut Ctx, key: &str) -> Result<Reply, ApiError> {
     let id = resolve(ctx.org, key)?;
     let asynchronous = respond_async(ctx);
     let user = user_mut(ctx.org, &id)?;
-    user.ensure_settled()?;
+    ensure_settled(user)?;
     if user.status != Status::Deprovisioned {
         deactivate_user(ctx, &id, asynchronous);
         return Ok(Reply::no_content());
@@ -325,7 +327,7 @@ pub(crate) fn change_password(ctx: &mut Ctx, key: &str) -> Result<Reply, ApiErro
     let old = value("oldPassword")?;
     let new = value("newPassword")?;
     let user = user_mut(ctx.org, &id)?;
-    user.ensure_settled()?;
+    ensure_settled(user)?;
     if user.password_in_directory() {
         return Err(ApiError::mastered_elsewhere());
     }

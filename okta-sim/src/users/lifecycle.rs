@@ -3,10 +3,12 @@
 use serde_json::{Value, json};
 
 use super::crud::{deactivate_user, respond_async};
-use super::{Pending, Status, resolve, single, user_mut};
+use super::{single, user_mut};
+use crate::ctx::Ctx;
+use crate::ctx::{ensure_settled, resolve};
 use crate::error::{ApiError, Resource};
 use crate::http::Reply;
-use crate::store::Ctx;
+use crate::model::{Pending, Status};
 use crate::util;
 
 fn activation_body(base: &str) -> Value {
@@ -26,7 +28,7 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
         .users
         .get(&id)
         .ok_or_else(|| ApiError::not_found(Resource::User, key))?;
-    user.ensure_settled()?;
+    ensure_settled(user)?;
     let status = user.status;
     // A directory owns the password of the users it masters.
     if user.password_in_directory()

@@ -4,11 +4,11 @@ use std::ops::Bound;
 
 use serde_json::Value;
 
-use super::{Status, User};
+use crate::ctx::Ctx;
 use crate::error::ApiError;
 use crate::http::{Pager, Reply, take_page};
+use crate::model::{Status, User};
 use crate::scim;
-use crate::store::Ctx;
 
 const FILTER_ATTRS: &[&str] = &[
     "status",

@@ -152,13 +152,6 @@ pub(super) fn validation_error(causes: Vec<(String, String)>) -> ApiError {
     ApiError::validation(&field, causes.into_iter().map(|(_, c)| c).collect())
 }
 
-pub(super) fn duplicate_login() -> ApiError {
-    ApiError::validation(
-        "login",
-        vec!["login: An object with this field already exists in the current organization".into()],
-    )
-}
-
 /// Okta always shows these base attributes, null when unset.
 pub(super) fn fill_base_profile(profile: &mut Map<String, Value>) {
     for key in ["mobilePhone", "secondEmail"] {

@@ -17,6 +17,7 @@ mod indexes;
 mod large_seed;
 mod lifecycle;
 mod logs;
+mod module_cycles;
 mod paging;
 mod profile_sources;
 mod rate_limits;

@@ -9,12 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use crate::apps::{App, AppUser};
-use crate::factors::Factor;
-use crate::groups::Group;
-use crate::http::ApiRequest;
-use crate::logs::{LogStore, Target};
-use crate::users::{Pending, Transition, User};
+use crate::model::{App, AppUser, Factor, Group, LogStore, Pending, Transition, User};
 
 /// Why a write conflicts with the data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -505,38 +500,4 @@ pub(crate) struct Settings {
     pub transition: Duration,
     /// Minimum time between two SMS (or two voice calls) to the same user.
     pub factor_resend: Duration,
-}
-
-/// Everything a handler needs: the org, the request and who is calling.
-pub(crate) struct Ctx<'a> {
-    pub org: &'a mut Org,
-    pub req: &'a ApiRequest,
-    /// The token's id, shown as `transaction.detail.requestApiTokenId` in log events.
-    pub token_id: &'a str,
-    /// The org's timing settings (transition time, factor resend throttle).
-    pub settings: Settings,
-}
-
-impl Ctx<'_> {
-    pub fn base(&self) -> &str {
-        &self.org.base_url
-    }
-
-    /// Appends a log event performed by the token's admin user.
-    pub fn log(&mut self, event_type: &str, display: &str, targets: Vec<Target>) {
-        let actor = self
-            .org
-            .users
-            .get(&self.org.admin_id)
-            .map(|u| u.as_target());
-        let meta = crate::logs::RequestMeta::from_request(self.req, self.token_id);
-        self.org
-            .logs
-            .append(event_type, display, actor, targets, Some(&meta), None);
-    }
-
-    /// The log target for a user id (if the user exists).
-    pub fn user_target(&self, id: &str) -> Option<Target> {
-        self.org.users.get(id).map(User::as_target)
-    }
 }

@@ -1,0 +1,16 @@
+//! The simulator's entities: users, groups, apps and their assignments, factors and the
+//! System Log. Plain data and its JSON form; no request handling and no HTTP types.
+
+mod app;
+mod factor;
+mod group;
+mod log;
+mod user;
+
+pub use app::AppSeed;
+pub(crate) use app::{App, AppUser, seed_assignment, takes_passwords};
+pub use factor::SIM_PASSCODE;
+pub(crate) use factor::{Factor, QUESTIONS};
+pub(crate) use group::{Group, GroupType};
+pub(crate) use log::{LogStore, NewEvent, RequestMeta, StoredEvent, Target};
+pub(crate) use user::{Pending, Status, Transition, User, seed_profile};
