@@ -205,7 +205,7 @@ impl Setting {
     /// The clap argument. Values are plain strings: [`Config::from_settings`] validates them,
     /// so problems name the variable and never echo a secret. Environment values are never
     /// shown in `--help`: they may be keys.
-    pub fn arg(&self) -> Arg {
+    fn arg(&self) -> Arg {
         let arg = Arg::new(self.var)
             .long(self.flag)
             .env(self.var)
@@ -240,7 +240,7 @@ impl Settings {
 
     /// The settings clap parsed into `matches` (flags over the environment over defaults);
     /// aliases, which are not arguments, come from `env`.
-    pub fn from_matches(matches: &ArgMatches, env: impl Fn(&str) -> Option<String>) -> Settings {
+    fn from_matches(matches: &ArgMatches, env: impl Fn(&str) -> Option<String>) -> Settings {
         Settings::from_lookup(|var| match matches.try_get_one::<String>(var) {
             Ok(value) => value.cloned(),
             Err(_) => env(var),
