@@ -1,10 +1,14 @@
-//! One validated configuration, read from environment variables with documented defaults.
-//! Invalid values fail start-up with a message naming the variable.
+//! One validated configuration. Every setting is a command-line flag and an environment
+//! variable, defined once in [`SETTINGS`]: clap reads them (`okta-gateway serve --help` lists
+//! them with their defaults), [`Config::from_settings`] validates them. Invalid values fail
+//! start-up with a message naming the variable.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::{Arg, ArgMatches, Command, FromArgMatches};
 use secrecy::SecretString;
 
 use crate::crypto::KeyRing;
@@ -12,10 +16,272 @@ use crate::crypto::KeyRing;
 pub use crate::okta::{OktaSettings, ProxySettings};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/okta-gateway.db";
+/// The log filter when `RUST_LOG` is unset.
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,hyper=warn,reqwest=warn";
 /// The seed's limit on connected accounts.
 pub const ACCOUNT_CAP: u32 = 15;
 /// Gateway keys shorter than this are refused: they would be guessable.
 pub const MIN_KEY_LEN: usize = 16;
+
+/// One setting: an environment variable and its flag, with its default and one line of help.
+pub struct Setting {
+    /// The environment variable, also the argument's id.
+    pub var: &'static str,
+    /// The flag: the variable in lower case with dashes.
+    pub flag: &'static str,
+    pub default: Option<&'static str>,
+    pub help: &'static str,
+    /// Read from the process environment when `var` is unset (the proxies' lower-case forms,
+    /// which curl reads too).
+    pub alias: Option<&'static str>,
+}
+
+const fn setting(
+    var: &'static str,
+    flag: &'static str,
+    default: Option<&'static str>,
+    help: &'static str,
+) -> Setting {
+    Setting {
+        var,
+        flag,
+        default,
+        help,
+        alias: None,
+    }
+}
+
+/// Every setting the gateway reads, in the order `--help` lists them.
+pub const SETTINGS: &[Setting] = &[
+    setting(
+        "BIND_ADDR",
+        "bind-addr",
+        Some("127.0.0.1:8080"),
+        "Listen address",
+    ),
+    setting(
+        "DATABASE_URL",
+        "database-url",
+        Some(DEFAULT_DATABASE_URL),
+        "sqlite://... (embedded) or postgres://...",
+    ),
+    setting(
+        "DB_POOL_SIZE",
+        "db-pool-size",
+        Some("10"),
+        "Postgres connections",
+    ),
+    setting(
+        "DB_BUSY_TIMEOUT_MS",
+        "db-busy-timeout-ms",
+        Some("15000"),
+        "How long a SQLite write waits for a lock another process holds",
+    ),
+    setting(
+        "GATEWAY_ADMIN_KEYS",
+        "gateway-admin-keys",
+        None,
+        "Comma-separated admin keys (required with Postgres; generated with SQLite)",
+    ),
+    setting(
+        "GATEWAY_API_KEYS",
+        "gateway-api-keys",
+        None,
+        "Comma-separated action keys",
+    ),
+    setting(
+        "TOKEN_ENCRYPTION_KEYS",
+        "token-encryption-keys",
+        None,
+        "Token key ring: comma-separated base64 32-byte keys, the first current",
+    ),
+    setting(
+        "TOKEN_ENCRYPTION_KEY",
+        "token-encryption-key",
+        None,
+        "One-key form of TOKEN_ENCRYPTION_KEYS (set one of the two)",
+    ),
+    setting("LOG_FORMAT", "log-format", Some("pretty"), "pretty or json"),
+    setting(
+        "RUST_LOG",
+        "rust-log",
+        Some(DEFAULT_LOG_FILTER),
+        "Log filter",
+    ),
+    setting(
+        "OKTA_EXTRA_HOSTS",
+        "okta-extra-hosts",
+        None,
+        "Comma-separated custom Okta domains accepted as account domains",
+    ),
+    setting(
+        "OKTA_ALLOW_INSECURE_LOOPBACK",
+        "okta-allow-insecure-loopback",
+        Some("false"),
+        "Also accept http://127.0.0.1:PORT and http://localhost:PORT domains (tests, demos)",
+    ),
+    setting(
+        "OKTA_CONNECT_TIMEOUT_MS",
+        "okta-connect-timeout-ms",
+        Some("3000"),
+        "Connect timeout of Okta calls",
+    ),
+    setting(
+        "OKTA_REQUEST_TIMEOUT_MS",
+        "okta-request-timeout-ms",
+        Some("10000"),
+        "Timeout of one Okta call",
+    ),
+    setting(
+        "ACTION_DEADLINE_MS",
+        "action-deadline-ms",
+        Some("25000"),
+        "Deadline of a whole action (lookups, paging, retries)",
+    ),
+    setting(
+        "OKTA_MAX_IN_FLIGHT_PER_ACCOUNT",
+        "okta-max-in-flight-per-account",
+        Some("20"),
+        "Okta calls in flight per account",
+    ),
+    setting(
+        "OKTA_QUEUE_PER_ACCOUNT",
+        "okta-queue-per-account",
+        Some("256"),
+        "Okta calls per account that may wait for a slot; more are shed with 429",
+    ),
+    Setting {
+        alias: Some("https_proxy"),
+        ..setting(
+            "HTTPS_PROXY",
+            "https-proxy",
+            None,
+            "Egress proxy for Okta calls over https (also https_proxy)",
+        )
+    },
+    Setting {
+        alias: Some("http_proxy"),
+        ..setting(
+            "HTTP_PROXY",
+            "http-proxy",
+            None,
+            "Egress proxy for Okta calls over http (also http_proxy)",
+        )
+    },
+    Setting {
+        alias: Some("no_proxy"),
+        ..setting(
+            "NO_PROXY",
+            "no-proxy",
+            None,
+            "Hosts reached without the proxy, curl's syntax (also no_proxy)",
+        )
+    },
+    setting(
+        "OKTA_MAX_RESPONSE_BYTES",
+        "okta-max-response-bytes",
+        Some("8388608"),
+        "Largest Okta answer read (at least 1024); a larger one is a 502",
+    ),
+    setting(
+        "MAX_CONCURRENT_REQUESTS",
+        "max-concurrent-requests",
+        Some("1024"),
+        "Requests served at once; more are shed with 503",
+    ),
+    setting(
+        "REQUEST_TIMEOUT_MS",
+        "request-timeout-ms",
+        Some("30000"),
+        "Hard limit per request (longer than ACTION_DEADLINE_MS)",
+    ),
+    setting(
+        "HEADER_READ_TIMEOUT_MS",
+        "header-read-timeout-ms",
+        Some("10000"),
+        "Time a client gets to send its request headers",
+    ),
+];
+
+impl Setting {
+    /// The clap argument. Values are plain strings: [`Config::from_settings`] validates them,
+    /// so problems name the variable and never echo a secret. Environment values are never
+    /// shown in `--help`: they may be keys.
+    fn arg(&self) -> Arg {
+        let arg = Arg::new(self.var)
+            .long(self.flag)
+            .env(self.var)
+            .hide_env_values(true)
+            .help(self.help)
+            .help_heading("Settings (flag or environment variable)")
+            .global(true);
+        match self.default {
+            Some(default) => arg.default_value(default),
+            None => arg,
+        }
+    }
+}
+
+/// The raw value of every setting given, by variable name (blank values count as unset).
+/// No `Debug`: values may be keys.
+#[derive(Clone, Default)]
+pub struct Settings(BTreeMap<&'static str, String>);
+
+impl Settings {
+    /// The settings `lookup` holds (tests pass a map; the process environment is not read).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Settings {
+        let names = SETTINGS
+            .iter()
+            .flat_map(|s| std::iter::once(s.var).chain(s.alias));
+        Settings(
+            names
+                .filter_map(|var| Some((var, lookup(var).filter(|v| !v.trim().is_empty())?)))
+                .collect(),
+        )
+    }
+
+    /// The settings clap parsed into `matches` (flags over the environment over defaults);
+    /// aliases, which are not arguments, come from `env`.
+    fn from_matches(matches: &ArgMatches, env: impl Fn(&str) -> Option<String>) -> Settings {
+        Settings::from_lookup(|var| match matches.try_get_one::<String>(var) {
+            Ok(value) => value.cloned(),
+            Err(_) => env(var),
+        })
+    }
+
+    /// The value given for `var`, else its default.
+    fn get(&self, var: &str) -> Option<String> {
+        self.0.get(var).cloned().or_else(|| {
+            SETTINGS
+                .iter()
+                .find(|s| s.var == var)
+                .and_then(|s| s.default.map(str::to_owned))
+        })
+    }
+}
+
+impl clap::Args for Settings {
+    fn augment_args(cmd: Command) -> Command {
+        cmd.args(SETTINGS.iter().map(Setting::arg))
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Settings::augment_args(cmd)
+    }
+}
+
+impl FromArgMatches for Settings {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        Ok(Settings::from_matches(matches, |var| {
+            std::env::var(var).ok()
+        }))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Settings::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -36,6 +302,8 @@ pub struct Config {
     /// key file (see [`crate::secrets`]).
     pub token_encryption_keys: Option<KeyRing>,
     pub log_format: LogFormat,
+    /// `RUST_LOG`: a valid `tracing` filter.
+    pub log_filter: String,
     pub okta: OktaSettings,
     /// Requests served at once; beyond it the gateway sheds with 503.
     pub max_concurrent_requests: usize,
@@ -58,24 +326,14 @@ fn invalid(var: &'static str, problem: impl Into<String>) -> ConfigError {
 }
 
 impl Config {
-    /// Read the configuration from the process environment.
-    pub fn from_env() -> Result<Config, ConfigError> {
-        Config::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Read the configuration through `lookup` (tests pass a map instead of the environment).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let defaults = OktaSettings::default();
+    /// Validate `settings`, as clap parsed them or [`Settings::from_lookup`] collected them.
+    pub fn from_settings(settings: &Settings) -> Result<Config, ConfigError> {
+        let get = |name: &str| settings.get(name);
         let config = Config {
-            bind_addr: parse_or(&get, "BIND_ADDR", "127.0.0.1:8080".parse().expect("valid"))?,
-            database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
-            db_pool_size: parse_or(&get, "DB_POOL_SIZE", 10)?,
-            db_busy_timeout: millis(
-                &get,
-                "DB_BUSY_TIMEOUT_MS",
-                crate::store::DEFAULT_BUSY_TIMEOUT,
-            )?,
+            bind_addr: parse(&get, "BIND_ADDR")?,
+            database_url: required(&get, "DATABASE_URL")?,
+            db_pool_size: parse(&get, "DB_POOL_SIZE")?,
+            db_busy_timeout: millis(&get, "DB_BUSY_TIMEOUT_MS")?,
             admin_keys: keys(&get, "GATEWAY_ADMIN_KEYS")?,
             api_keys: keys(&get, "GATEWAY_API_KEYS")?,
             token_encryption_keys: token_keys(&get)?,
@@ -89,36 +347,31 @@ impl Config {
                     ));
                 }
             },
+            log_filter: log_filter(&get)?,
             okta: OktaSettings {
                 extra_hosts: extra_hosts(&get)?,
                 allow_insecure_loopback: parse_bool(&get, "OKTA_ALLOW_INSECURE_LOOPBACK")?,
-                connect_timeout: millis(&get, "OKTA_CONNECT_TIMEOUT_MS", defaults.connect_timeout)?,
-                request_timeout: millis(&get, "OKTA_REQUEST_TIMEOUT_MS", defaults.request_timeout)?,
-                action_deadline: millis(&get, "ACTION_DEADLINE_MS", defaults.action_deadline)?,
-                max_in_flight_per_account: parse_or(
-                    &get,
-                    "OKTA_MAX_IN_FLIGHT_PER_ACCOUNT",
-                    defaults.max_in_flight_per_account,
-                )?,
-                queue_per_account: parse_or(
-                    &get,
-                    "OKTA_QUEUE_PER_ACCOUNT",
-                    defaults.queue_per_account,
-                )?,
+                connect_timeout: millis(&get, "OKTA_CONNECT_TIMEOUT_MS")?,
+                request_timeout: millis(&get, "OKTA_REQUEST_TIMEOUT_MS")?,
+                action_deadline: millis(&get, "ACTION_DEADLINE_MS")?,
+                max_in_flight_per_account: parse(&get, "OKTA_MAX_IN_FLIGHT_PER_ACCOUNT")?,
+                queue_per_account: parse(&get, "OKTA_QUEUE_PER_ACCOUNT")?,
                 proxy: proxy(&get)?,
-                max_response_bytes: parse_or(
-                    &get,
-                    "OKTA_MAX_RESPONSE_BYTES",
-                    defaults.max_response_bytes,
-                )?,
+                max_response_bytes: parse(&get, "OKTA_MAX_RESPONSE_BYTES")?,
                 dns_overrides: Vec::new(),
             },
-            max_concurrent_requests: parse_or(&get, "MAX_CONCURRENT_REQUESTS", 1024)?,
-            request_timeout: millis(&get, "REQUEST_TIMEOUT_MS", Duration::from_secs(30))?,
-            header_read_timeout: millis(&get, "HEADER_READ_TIMEOUT_MS", Duration::from_secs(10))?,
+            max_concurrent_requests: parse(&get, "MAX_CONCURRENT_REQUESTS")?,
+            request_timeout: millis(&get, "REQUEST_TIMEOUT_MS")?,
+            header_read_timeout: millis(&get, "HEADER_READ_TIMEOUT_MS")?,
         };
         config.check()?;
         Ok(config)
+    }
+
+    /// Read the configuration through `lookup` alone (tests pass a map instead of the
+    /// process environment).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        Config::from_settings(&Settings::from_lookup(lookup))
     }
 
     fn check(&self) -> Result<(), ConfigError> {
@@ -184,30 +437,40 @@ impl Config {
     }
 }
 
-fn parse_or<T: std::str::FromStr>(
+/// A setting that has a default, so it always has a value.
+fn required(
     get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
-    default: T,
+) -> Result<String, ConfigError> {
+    get(var).ok_or_else(|| invalid(var, "is required"))
+}
+
+fn parse<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
 ) -> Result<T, ConfigError> {
-    match get(var) {
-        None => Ok(default),
-        Some(raw) => raw
-            .trim()
-            .parse()
-            .map_err(|_| invalid(var, format!("'{raw}' is not a valid value"))),
-    }
+    let raw = required(get, var)?;
+    raw.trim()
+        .parse()
+        .map_err(|_| invalid(var, format!("'{raw}' is not a valid value")))
 }
 
 fn millis(
     get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
-    default: Duration,
 ) -> Result<Duration, ConfigError> {
-    let ms: u64 = parse_or(get, var, default.as_millis() as u64)?;
+    let ms: u64 = parse(get, var)?;
     if ms == 0 {
         return Err(invalid(var, "must be at least 1 millisecond"));
     }
     Ok(Duration::from_millis(ms))
+}
+
+fn log_filter(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    let raw = required(get, "RUST_LOG")?;
+    tracing_subscriber::EnvFilter::try_new(&raw)
+        .map_err(|err| invalid("RUST_LOG", format!("'{raw}' is not a log filter: {err}")))?;
+    Ok(raw)
 }
 
 fn parse_bool(
@@ -476,6 +739,64 @@ mod tests {
         }
         let dup = config(&[("TOKEN_ENCRYPTION_KEYS", &format!("{KEY_A},{KEY_A}"))]).unwrap_err();
         assert!(dup.problem.contains("key 2"), "{}", dup.problem);
+    }
+
+    /// The settings' command with the environment left out, so tests never read it.
+    fn command() -> Command {
+        Command::new("okta-gateway").args(SETTINGS.iter().map(|s| s.arg().env(None::<&str>)))
+    }
+
+    #[test]
+    fn the_settings_command_is_well_formed_and_flags_follow_the_variables() {
+        command().debug_assert();
+        for s in SETTINGS {
+            assert_eq!(s.flag, s.var.to_ascii_lowercase().replace('_', "-"));
+            assert!(!s.help.contains('\n'), "{}: one line of help", s.var);
+            if let Some(alias) = s.alias {
+                assert_eq!(alias, s.var.to_ascii_lowercase());
+            }
+        }
+        let store_default = crate::store::DEFAULT_BUSY_TIMEOUT.as_millis().to_string();
+        let busy = SETTINGS.iter().find(|s| s.var == "DB_BUSY_TIMEOUT_MS");
+        assert_eq!(busy.and_then(|s| s.default), Some(store_default.as_str()));
+    }
+
+    #[test]
+    fn flags_are_parsed_by_clap_and_blank_values_fall_back_to_defaults() {
+        let matches = command()
+            .try_get_matches_from([
+                "okta-gateway",
+                "--bind-addr",
+                "0.0.0.0:9090",
+                "--log-format=json",
+                "--db-pool-size",
+                " ",
+                "--gateway-admin-keys=-a-key-with-a-leading-dash",
+            ])
+            .unwrap();
+        let env = |var: &str| (var == "https_proxy").then(|| "http://127.0.0.1:3128".to_owned());
+        let c = Config::from_settings(&Settings::from_matches(&matches, env)).unwrap();
+        assert_eq!(c.bind_addr.to_string(), "0.0.0.0:9090");
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.db_pool_size, 10);
+        assert_eq!(c.admin_keys.len(), 1);
+        assert_eq!(c.log_filter, DEFAULT_LOG_FILTER);
+        assert!(c.okta.proxy.unwrap().https.is_some());
+        let blank = config(&[("REQUEST_TIMEOUT_MS", "  "), ("LOG_FORMAT", "")]).unwrap();
+        assert_eq!(blank.request_timeout, Duration::from_secs(30));
+        assert_eq!(blank.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn an_invalid_log_filter_names_rust_log() {
+        let err = config(&[("RUST_LOG", "info,sqlx=loud")]).unwrap_err();
+        assert_eq!(err.var, "RUST_LOG");
+        assert_eq!(
+            config(&[("RUST_LOG", "warn,okta_gateway=debug")])
+                .unwrap()
+                .log_filter,
+            "warn,okta_gateway=debug"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use okta_gateway::config::Config;
+use okta_gateway::config::{Config, Settings};
 use okta_gateway::startup::Application;
 use okta_gateway::{rotation, store, telemetry};
 
@@ -14,6 +14,9 @@ use okta_gateway::{rotation, store, telemetry};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Every setting, for every command.
+    #[command(flatten)]
+    settings: Settings,
 }
 
 #[derive(Subcommand)]
@@ -31,7 +34,8 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
-    let command = Cli::parse().command.unwrap_or(Command::Serve);
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
     // One worker per CPU this process may run on; on a single CPU (a small container, or a
     // process pinned with taskset) the current-thread scheduler does the same work without
     // the multi-thread scheduler's cross-thread synchronisation.
@@ -46,14 +50,14 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
     };
-    runtime.block_on(run(command))
+    runtime.block_on(run(command, &cli.settings))
 }
 
-async fn run(command: Command) -> anyhow::Result<()> {
-    let config = Config::from_env()?;
+async fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
+    let config = Config::from_settings(settings)?;
     // The health check runs every few seconds in a container: it stays silent.
     if !matches!(command, Command::Healthcheck) {
-        telemetry::init(config.log_format);
+        telemetry::init(config.log_format, &config.log_filter);
     }
     match command {
         Command::Healthcheck => healthcheck(&config).await,

@@ -1,4 +1,5 @@
-//! Tracing set-up: human-readable or JSON lines, filtered by `RUST_LOG`.
+//! Tracing set-up: human-readable or JSON lines, filtered by `RUST_LOG` (read and validated
+//! with the rest of the configuration).
 //!
 //! Every event is one line, whatever a value in it holds: callers' values (user references,
 //! names, filters) reach log lines, and a line break in one must not forge another line. JSON
@@ -12,14 +13,9 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::LogFormat;
 
-/// The filter used when `RUST_LOG` is unset.
-pub const DEFAULT_FILTER: &str = "info,sqlx=warn,hyper=warn,reqwest=warn";
-
-/// Install the global subscriber. Call once, from `main`.
-pub fn init(format: LogFormat) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    dispatch(format, filter, io::stderr).init();
+/// Install the global subscriber with `filter` (`Config::log_filter`). Call once, from `main`.
+pub fn init(format: LogFormat, filter: &str) {
+    dispatch(format, EnvFilter::new(filter), io::stderr).init();
 }
 
 /// The subscriber `init` installs, writing to `writer` (tests capture it).

@@ -36,26 +36,6 @@ pub struct ProxySettings {
     pub no_proxy: Option<String>,
 }
 
-/// The default cap on one Okta answer: far above Okta's largest page (200 log events).
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
-
-impl Default for OktaSettings {
-    fn default() -> Self {
-        OktaSettings {
-            extra_hosts: Vec::new(),
-            allow_insecure_loopback: false,
-            connect_timeout: Duration::from_millis(3000),
-            request_timeout: Duration::from_millis(10_000),
-            action_deadline: Duration::from_millis(25_000),
-            max_in_flight_per_account: 20,
-            queue_per_account: 256,
-            proxy: None,
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            dns_overrides: Vec::new(),
-        }
-    }
-}
-
 /// A proxy URL may carry credentials: `Debug` shows only scheme, host and port.
 impl std::fmt::Debug for ProxySettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

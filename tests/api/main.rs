@@ -3,6 +3,7 @@
 mod accounts;
 mod actions;
 mod cache;
+mod configuration;
 mod conformance;
 mod contract;
 mod edge;
