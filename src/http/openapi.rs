@@ -5,6 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::actions::{Action, Catalog, example, response_schema};
+use crate::params::InputSchema;
 
 /// The generated region of `paths`.
 pub const PATHS_BEGIN: &str =
@@ -37,14 +38,14 @@ pub fn action_path(action: &Action) -> String {
 pub fn paths(catalog: &Catalog, response_examples: &Map<String, Value>) -> Map<String, Value> {
     catalog
         .iter()
-        .map(|(action, _)| {
-            let item = operation(action, response_examples.get(action.name));
+        .map(|(action, input)| {
+            let item = operation(action, input, response_examples.get(action.name));
             (action_path(action), json!({ "post": item }))
         })
         .collect()
 }
 
-fn operation(action: &Action, response_example: Option<&Value>) -> Value {
+fn operation(action: &Action, input: &InputSchema, response_example: Option<&Value>) -> Value {
     let name = pascal(action.name);
     let mut success = json!({
         "description": action
@@ -66,7 +67,7 @@ fn operation(action: &Action, response_example: Option<&Value>) -> Value {
             }
         });
     }
-    if action.params.iter().any(|p| p.name == "after") {
+    if input.fields().iter().any(|field| field.paged) {
         success["headers"] = json!({
             "X-Next-Cursor": {
                 "description": "The cursor of the next page: pass it as after. Absent on the last page (README, Paging).",
@@ -115,7 +116,7 @@ pub fn schemas(catalog: &Catalog) -> Map<String, Value> {
     for (action, input) in catalog.iter() {
         let name = pascal(action.name);
         schemas.insert(format!("{name}Input"), input.json_schema().clone());
-        schemas.insert(format!("{name}Output"), response_schema(action));
+        schemas.insert(format!("{name}Output"), response_schema(action, input));
     }
     schemas
 }

@@ -584,27 +584,27 @@ async fn a_reference_that_cannot_be_a_path_segment_is_refused_before_any_call() 
 
 #[tokio::test]
 async fn me_is_refused_in_every_user_reference_of_every_action_before_any_call() {
-    use okta_gateway::actions::{ACTIONS, example};
-    use okta_gateway::params::Kind;
+    use okta_gateway::actions::{Catalog, example};
 
     let app = spawn_with_account().await;
     let mut checked = Vec::new();
-    for action in ACTIONS.iter() {
-        for param in action.params {
-            if !matches!(param.kind, Kind::Reference { user: true, .. }) {
+    for (action, input) in Catalog::new().iter() {
+        for field in input.fields() {
+            if !field.user_reference {
                 continue;
             }
+            let name = field.name.as_str();
             for me in ["me", "ME", "Me", "mE"] {
                 let mut body = example(action);
-                body[param.name] = json!(me);
+                body[name] = json!(me);
                 let response = app.action(action.name, body).await;
-                assert_refused(&app, &response, &[param.name]);
+                assert_refused(&app, &response, &[name]);
                 let problem = response.json["error"]["details"]["fields"][0]["problem"]
                     .as_str()
                     .unwrap_or_default();
                 assert!(problem.contains("'me'"), "{}: {problem}", action.name);
             }
-            checked.push((action.name, param.name));
+            checked.push((action.name, field.name.clone()));
         }
     }
     // A user action, a lookup, a membership change, an app assignment and a factor action.
@@ -615,6 +615,7 @@ async fn me_is_refused_in_every_user_reference_of_every_action_before_any_call()
         ("assign_app_to_user", "userId"),
         ("reset_factor", "userId"),
     ] {
+        let expected = (expected.0, expected.1.to_owned());
         assert!(checked.contains(&expected), "{expected:?} in {checked:?}");
     }
 }
