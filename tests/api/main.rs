@@ -5,6 +5,7 @@ mod actions;
 mod cache;
 mod conformance;
 mod contract;
+mod docs;
 mod edge;
 mod helpers;
 mod keys;
