@@ -31,11 +31,21 @@ enum Command {
     /// Exit 0 if the gateway at BIND_ADDR answers `/readyz` with 200 (for container health
     /// checks; the image needs no curl).
     Healthcheck,
+    /// Print the HTTP contract (openapi.yaml) as the code defines it; with --check, fail if
+    /// ./openapi.yaml differs from it.
+    Openapi {
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
+    // The contract needs neither configuration nor a runtime.
+    if let Command::Openapi { check } = command {
+        return openapi(check);
+    }
     // One worker per CPU this process may run on; on a single CPU (a small container, or a
     // process pinned with taskset) the current-thread scheduler does the same work without
     // the multi-thread scheduler's cross-thread synchronisation.
@@ -61,6 +71,7 @@ async fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
     }
     match command {
         Command::Healthcheck => healthcheck(&config).await,
+        Command::Openapi { check } => openapi(check),
         Command::Serve => Application::build(config).await?.run().await,
         Command::Migrate => {
             store::connect(&config.database_url, 1)
@@ -82,6 +93,22 @@ async fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn openapi(check: bool) -> anyhow::Result<()> {
+    let generated = okta_gateway::http::openapi::document(&okta_gateway::actions::Catalog::new())
+        .map_err(anyhow::Error::msg)?;
+    if !check {
+        print!("{generated}");
+        return Ok(());
+    }
+    let committed = std::fs::read_to_string("openapi.yaml").context("reading ./openapi.yaml")?;
+    anyhow::ensure!(
+        committed == generated,
+        "openapi.yaml differs from the contract the code defines: run `cargo run -- openapi > openapi.yaml` and commit the result"
+    );
+    println!("openapi.yaml matches the code");
+    Ok(())
 }
 
 async fn healthcheck(config: &Config) -> anyhow::Result<()> {

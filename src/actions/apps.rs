@@ -3,14 +3,17 @@
 use reqwest::Method;
 use serde_json::json;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::fields::{DryRun, Reference, UserRef};
 use super::users::dry_run;
 use super::{
-    Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
-    reference, shape_response, user_reference, value,
+    Action, ActionContext, ActionFuture, ActionInput, DRY_RUN_RESPONSE, Handler, ResponseShape,
+    ShapeKind, shape_response, value,
 };
 use crate::error::ApiError;
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
-use crate::params::{DefaultValue, Input, Kind, Param};
 
 pub static ACTIONS: &[&Action] = &[
     &GET_APPLICATION,
@@ -18,20 +21,68 @@ pub static ACTIONS: &[&Action] = &[
     &UNASSIGN_APP_FROM_USER,
 ];
 
-const APP_ID: Param = reference("appId", "The application's Okta id.");
-const USER_ID: Param = user_reference(
-    "userId",
-    "The user's Okta id, or their login (resolved to the id with one lookup).",
-);
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AppIn {
+    /// The application's Okta id.
+    #[schemars(extend("x-audit-target" = true))]
+    app_id: Reference,
+}
 
-fn app_path(ctx: &ActionContext, input: &Input) -> Result<OktaPath, ApiError> {
+impl ActionInput for AppIn {}
+
+/// The only kind of assignment this action makes.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+enum AssignmentScope {
+    #[default]
+    #[serde(rename = "USER")]
+    User,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AssignAppIn {
+    /// The application's Okta id.
+    #[schemars(extend("x-audit-target" = true))]
+    app_id: Reference,
+    /// The user's Okta id, or their login (resolved to the id with one lookup).
+    #[schemars(extend("x-audit-target" = true))]
+    user_id: UserRef,
+    /// USER, a direct assignment (the only kind this action makes). GROUP assignments come from assigning the application to a group (group-to-app assignment), not from this action.
+    #[serde(default)]
+    #[schemars(extend("x-problem" = "must be USER: GROUP assignments come from a group-to-app assignment (assign the application to one of the user's groups); this action only makes direct USER assignments"))]
+    scope: AssignmentScope,
+}
+
+impl ActionInput for AssignAppIn {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UnassignAppIn {
+    /// The application's Okta id.
+    #[schemars(extend("x-audit-target" = true))]
+    app_id: Reference,
+    /// The user's Okta id, or their login (resolved to the id with one lookup).
+    #[schemars(extend("x-audit-target" = true))]
+    user_id: UserRef,
+    #[serde(default)]
+    dry_run: DryRun,
+}
+
+impl ActionInput for UnassignAppIn {}
+
+fn app_path(ctx: &ActionContext, app: &Reference) -> Result<OktaPath, ApiError> {
     OktaPath::new("/api/v1/apps")
-        .value(input.str("appId").unwrap_or_default())
+        .value(app.as_str())
         .map_err(|e| ctx.map(e))
 }
 
-fn app_user_path(ctx: &ActionContext, input: &Input, user_id: &str) -> Result<OktaPath, ApiError> {
-    app_path(ctx, input)?
+fn app_user_path(
+    ctx: &ActionContext,
+    app: &Reference,
+    user_id: &str,
+) -> Result<OktaPath, ApiError> {
+    app_path(ctx, app)?
         .fixed("users")
         .value(user_id)
         .map_err(|e| ctx.map(e))
@@ -41,11 +92,9 @@ static GET_APPLICATION: Action = Action {
     name: "get_application",
     label: "Get Application",
     description: "Fetches an application by its Okta id: name, label, status, sign-on mode and settings.",
-    params: &[APP_ID],
     resource: "application",
     mutating: false,
     carries_credentials: false,
-    check: None,
     responses: &[ResponseShape {
         label: "the application (its settings differ by sign-on mode)",
         sample: r#"{
@@ -66,12 +115,12 @@ static GET_APPLICATION: Action = Action {
         kind: ShapeKind::OktaTop,
     }],
     example: r#"{"appId": "0oabkvBLDEKCNXBMBWKR"}"#,
-    handler: get_application,
+    handler: &Handler(get_application),
 };
 
-fn get_application(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn get_application(ctx: &ActionContext, input: AppIn) -> ActionFuture<'_> {
     Box::pin(async move {
-        let request = OktaRequest::get(app_path(ctx, &input)?, "apps/{id}");
+        let request = OktaRequest::get(app_path(ctx, &input.app_id)?, "apps/{id}");
         ctx.call_shaped(request, &GET_APPLICATION.responses[0])
             .await
     })
@@ -81,23 +130,9 @@ static ASSIGN_APP_TO_USER: Action = Action {
     name: "assign_app_to_user",
     label: "Assign App to User",
     description: "Assigns an application to a user, granting them access to it.",
-    params: &[
-        APP_ID,
-        USER_ID,
-        Param::new(
-            "scope",
-            Kind::Enum(&["USER"]),
-            "USER, a direct assignment (the only kind this action makes). GROUP assignments come from assigning the application to a group (group-to-app assignment), not from this action.",
-        )
-        .default(DefaultValue::Str("USER"))
-        .problem_text(
-            "must be USER: GROUP assignments come from a group-to-app assignment (assign the application to one of the user's groups); this action only makes direct USER assignments",
-        ),
-    ],
     resource: "application",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[ResponseShape {
         label: "the application user (the assignment)",
         sample: r#"{
@@ -113,16 +148,16 @@ static ASSIGN_APP_TO_USER: Action = Action {
         kind: ShapeKind::Okta,
     }],
     example: r#"{"appId": "0oabkvBLDEKCNXBMBWKR", "userId": "00uc1pExGOQAVXZSMATP", "scope": "USER"}"#,
-    handler: assign_app_to_user,
+    handler: &Handler(assign_app_to_user),
 };
 
-fn assign_app_to_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn assign_app_to_user(ctx: &ActionContext, input: AssignAppIn) -> ActionFuture<'_> {
     value(async move {
-        let user_id = ctx.user_id(input.str("userId").unwrap_or_default()).await?;
-        let path = app_path(ctx, &input)?.fixed("users");
+        let user_id = ctx.user_id(input.user_id.as_str()).await?;
+        let path = app_path(ctx, &input.app_id)?.fixed("users");
         let request = OktaRequest::new(Method::POST, path, "apps/{id}/users").json(json!({
             "id": user_id,
-            "scope": "USER",
+            "scope": input.scope,
         }));
         let app_user = ctx.call_json_for_user(request, &user_id).await?;
         Ok(shape_response(app_user, &ASSIGN_APP_TO_USER.responses[0]))
@@ -133,11 +168,9 @@ static UNASSIGN_APP_FROM_USER: Action = Action {
     name: "unassign_app_from_user",
     label: "Unassign App from User",
     description: "Removes an application from a user, revoking their access; the app's profile for the user is lost.",
-    params: &[APP_ID, USER_ID, DRY_RUN],
     resource: "application",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[
         ResponseShape {
             label: "the application is unassigned",
@@ -147,20 +180,20 @@ static UNASSIGN_APP_FROM_USER: Action = Action {
         DRY_RUN_RESPONSE,
     ],
     example: r#"{"appId": "0oabkvBLDEKCNXBMBWKR", "userId": "00ub0oNGTSWTBKOLGLNR"}"#,
-    handler: unassign_app_from_user,
+    handler: &Handler(unassign_app_from_user),
 };
 
-fn unassign_app_from_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn unassign_app_from_user(ctx: &ActionContext, input: UnassignAppIn) -> ActionFuture<'_> {
     value(async move {
-        let user_id = ctx.user_id(input.str("userId").unwrap_or_default()).await?;
-        let path = app_user_path(ctx, &input, &user_id)?;
-        if input.bool("dryRun") == Some(true) {
+        let user_id = ctx.user_id(input.user_id.as_str()).await?;
+        let path = app_user_path(ctx, &input.app_id, &user_id)?;
+        if input.dry_run.on() {
             let assignment = ctx
                 .call_json(OktaRequest::get(path, "apps/{id}/users"))
                 .await?;
             let message = format!(
                 "Would unassign application {} from user {user_id}.",
-                input.str("appId").unwrap_or_default()
+                input.app_id.as_str()
             );
             return Ok(dry_run(message, assignment));
         }
@@ -171,7 +204,7 @@ fn unassign_app_from_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_>
             "status": 204,
             "message": "Application successfully unassigned from user.",
             "userId": user_id,
-            "appId": input.str("appId").unwrap_or_default(),
+            "appId": input.app_id.as_str(),
         }))
     })
 }

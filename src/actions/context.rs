@@ -5,13 +5,12 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::okta_errors::{ErrorContext, to_api_error};
-use super::paging::{self, Listing};
+use super::paging::{self, Listing, PageRequest};
 use super::{Action, Output, Page, RawList, ResponseShape, element_template, shape_raw};
 use crate::crypto::CursorSigner;
 use crate::error::{ApiError, ErrorStatus};
 use crate::okta::OktaError;
 use crate::okta::client::{OktaPath, OktaRequest, OktaResponse, Retry, Session};
-use crate::params::Input;
 
 /// Okta's page size for the paged actions: its recommended maximum (NOTES.md §8).
 pub const PAGE_SIZE: i64 = 200;
@@ -236,13 +235,13 @@ impl ActionContext {
     pub async fn list_page(
         &self,
         first: OktaRequest,
-        input: &Input,
+        page: PageRequest<'_>,
         listing: &Listing,
         response: &ResponseShape,
     ) -> Result<Output, ApiError> {
-        let limit = input.int("limit").unwrap_or(PAGE_SIZE);
+        let limit = page.limit;
         let account = self.session.account();
-        let mut query = match input.str("after") {
+        let mut query = match page.after {
             Some(cursor) => paging::open(
                 &self.cursors,
                 account,
@@ -316,7 +315,7 @@ impl ActionContext {
                     &query,
                 )
             }),
-            paged: input.bool("paged") == Some(true),
+            paged: page.paged,
         }))
     }
 }

@@ -3,33 +3,98 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::fields::{DryRun, Reference, StringMap, UserRef};
 use super::users::dry_run;
 use super::{
-    Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
-    reference, shape_response, user_reference, value,
+    Action, ActionContext, ActionFuture, ActionInput, DRY_RUN_RESPONSE, Handler, ResponseShape,
+    ShapeKind, shape_response, value,
 };
 use crate::error::{ApiError, FieldProblem};
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
-use crate::params::{Input, Kind, Param};
 
 pub static ACTIONS: &[&Action] = &[&LIST_FACTORS, &ENROLL_FACTOR, &RESET_FACTOR];
 
-const USER_ID: Param = user_reference(
-    "userId",
-    "The user's Okta id, or their login (resolved to the id with one lookup).",
-);
+/// `{userId}`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FactorsIn {
+    /// The user's Okta id, or their login (resolved to the id with one lookup).
+    #[schemars(extend("x-audit-target" = true))]
+    user_id: UserRef,
+}
 
-const FACTOR_TYPES: &[&str] = &[
-    "question",
-    "sms",
-    "call",
-    "email",
-    "token:software:totp",
-    "push",
-];
+impl ActionInput for FactorsIn {}
 
-async fn factors_path(ctx: &ActionContext, input: &Input) -> Result<(String, OktaPath), ApiError> {
-    let user_id = ctx.user_id(input.str("userId").unwrap_or_default()).await?;
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+enum FactorType {
+    #[serde(rename = "question")]
+    Question,
+    #[serde(rename = "sms")]
+    Sms,
+    #[serde(rename = "call")]
+    Call,
+    #[serde(rename = "email")]
+    Email,
+    #[serde(rename = "token:software:totp")]
+    Totp,
+    #[serde(rename = "push")]
+    Push,
+}
+
+impl FactorType {
+    fn as_str(self) -> &'static str {
+        match self {
+            FactorType::Question => "question",
+            FactorType::Sms => "sms",
+            FactorType::Call => "call",
+            FactorType::Email => "email",
+            FactorType::Totp => "token:software:totp",
+            FactorType::Push => "push",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+enum Provider {
+    Okta,
+    Google,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnrollFactorIn {
+    /// The user's Okta id, or their login (resolved to the id with one lookup).
+    #[schemars(extend("x-audit-target" = true))]
+    user_id: UserRef,
+    /// The kind of factor.
+    factor_type: FactorType,
+    /// Who provides the factor; GOOGLE only for token:software:totp (Google Authenticator).
+    provider: Provider,
+    /// Required for question ({question, answer}), sms and call ({phoneNumber}, call also phoneExtension) and email ({email}); not used otherwise. A phoneNumber is sent to Okta in E.164 (+ and country code, e.g. +15551234567): spaces, dashes, dots and parentheses are dropped.
+    profile: Option<StringMap>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResetFactorIn {
+    /// The user's Okta id, or their login (resolved to the id with one lookup).
+    #[schemars(extend("x-audit-target" = true))]
+    user_id: UserRef,
+    /// The factor's id, from List Factors.
+    #[schemars(extend("x-audit-target" = true))]
+    factor_id: Reference,
+    #[serde(default)]
+    dry_run: DryRun,
+}
+
+impl ActionInput for ResetFactorIn {}
+
+async fn factors_path(ctx: &ActionContext, user: &UserRef) -> Result<(String, OktaPath), ApiError> {
+    let user_id = ctx.user_id(user.as_str()).await?;
     let path = ctx.user_path(&user_id)?.fixed("factors");
     Ok((user_id, path))
 }
@@ -38,11 +103,9 @@ static LIST_FACTORS: Action = Action {
     name: "list_factors",
     label: "List Factors",
     description: "Lists the MFA factors a user has enrolled, with type, provider and status; use it to find the factorId for Reset Factor.",
-    params: &[USER_ID],
     resource: "user",
     mutating: false,
     carries_credentials: false,
-    check: None,
     responses: &[ResponseShape {
         label: "the user's factors (each profile depends on the factor type)",
         sample: r#"[
@@ -68,12 +131,12 @@ static LIST_FACTORS: Action = Action {
         kind: ShapeKind::OktaTop,
     }],
     example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR"}"#,
-    handler: list_factors,
+    handler: &Handler(list_factors),
 };
 
-fn list_factors(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn list_factors(ctx: &ActionContext, input: FactorsIn) -> ActionFuture<'_> {
     Box::pin(async move {
-        let (_, path) = factors_path(ctx, &input).await?;
+        let (_, path) = factors_path(ctx, &input.user_id).await?;
         let request = OktaRequest::get(path, "users/{id}/factors");
         ctx.call_shaped(request, &LIST_FACTORS.responses[0]).await
     })
@@ -83,30 +146,9 @@ static ENROLL_FACTOR: Action = Action {
     name: "enroll_factor",
     label: "Enroll Factor",
     description: "Enrolls an MFA factor for a user. The factor stays PENDING_ACTIVATION until the user verifies it (a security question is ACTIVE at once). For TOTP the response carries the shared secret and the QR code link (_embedded.activation.qrcode.href) the user needs to finish set-up.",
-    params: &[
-        USER_ID,
-        Param::new(
-            "factorType",
-            Kind::Enum(FACTOR_TYPES),
-            "The kind of factor.",
-        )
-        .required(),
-        Param::new(
-            "provider",
-            Kind::Enum(&["OKTA", "GOOGLE"]),
-            "Who provides the factor; GOOGLE only for token:software:totp (Google Authenticator).",
-        )
-        .required(),
-        Param::new(
-            "profile",
-            Kind::StringMap,
-            "Required for question ({question, answer}), sms and call ({phoneNumber}, call also phoneExtension) and email ({email}); not used otherwise. A phoneNumber is sent to Okta in E.164 (+ and country code, e.g. +15551234567): spaces, dashes, dots and parentheses are dropped.",
-        ),
-    ],
     resource: "user",
     mutating: true,
     carries_credentials: true,
-    check: Some(check_enrollment),
     responses: &[ResponseShape {
         label: "the enrolled factor, with its activation data",
         sample: r#"{
@@ -133,22 +175,29 @@ static ENROLL_FACTOR: Action = Action {
         kind: ShapeKind::OktaTop,
     }],
     example: r#"{"userId": "00uc1pExGOQAVXZSMATP", "factorType": "token:software:totp", "provider": "GOOGLE"}"#,
-    handler: enroll_factor,
+    handler: &Handler(enroll_factor),
 };
 
-/// The profile each factor type needs (NOTES.md §10), checked before calling Okta.
-fn check_enrollment(input: &Input) -> Vec<FieldProblem> {
-    let factor_type = input.str("factorType").unwrap_or_default();
-    let provider = input.str("provider").unwrap_or_default();
-    let profile = input.object("profile");
+impl ActionInput for EnrollFactorIn {
+    /// The profile each factor type needs (NOTES.md §10), checked before calling Okta.
+    fn check(&self) -> Vec<FieldProblem> {
+        check_enrollment(self.factor_type, self.provider, self.profile.as_ref())
+    }
+}
+
+fn check_enrollment(
+    factor_type: FactorType,
+    provider: Provider,
+    profile: Option<&StringMap>,
+) -> Vec<FieldProblem> {
     let member = |name: &str| {
         profile
             .and_then(|p| p.get(name))
-            .and_then(Value::as_str)
             .filter(|v| !v.trim().is_empty())
     };
+    let factor_type = factor_type.as_str();
     let mut problems = Vec::new();
-    if provider == "GOOGLE" && factor_type != "token:software:totp" {
+    if provider == Provider::Google && factor_type != "token:software:totp" {
         problems.push(FieldProblem::new(
             "provider",
             "GOOGLE is only a provider for token:software:totp",
@@ -207,15 +256,15 @@ fn e164(number: &str) -> Option<String> {
     valid.then_some(digits)
 }
 
-fn enroll_factor(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn enroll_factor(ctx: &ActionContext, input: EnrollFactorIn) -> ActionFuture<'_> {
     value(async move {
-        let (user_id, path) = factors_path(ctx, &input).await?;
+        let (user_id, path) = factors_path(ctx, &input.user_id).await?;
         let mut body = json!({
-            "factorType": input.str("factorType").unwrap_or_default(),
-            "provider": input.str("provider").unwrap_or_default(),
+            "factorType": input.factor_type,
+            "provider": input.provider,
         });
-        if let Some(profile) = input.object("profile") {
-            let mut profile = profile.clone();
+        if let Some(profile) = &input.profile {
+            let mut profile = profile.to_map();
             if let Some(number) = profile
                 .get("phoneNumber")
                 .and_then(Value::as_str)
@@ -242,15 +291,9 @@ static RESET_FACTOR: Action = Action {
     name: "reset_factor",
     label: "Reset Factor",
     description: "Deletes one enrolled MFA factor so the user can enroll it again (for a lost phone or authenticator). Get the factorId from List Factors.",
-    params: &[
-        USER_ID,
-        reference("factorId", "The factor's id, from List Factors."),
-        DRY_RUN,
-    ],
     resource: "factor",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[
         ResponseShape {
             label: "the factor is deleted",
@@ -260,15 +303,15 @@ static RESET_FACTOR: Action = Action {
         DRY_RUN_RESPONSE,
     ],
     example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR", "factorId": "sms2gt8gzgEBPUWBIFHN"}"#,
-    handler: reset_factor,
+    handler: &Handler(reset_factor),
 };
 
-fn reset_factor(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn reset_factor(ctx: &ActionContext, input: ResetFactorIn) -> ActionFuture<'_> {
     value(async move {
-        let (user_id, path) = factors_path(ctx, &input).await?;
-        let factor_id = input.str("factorId").unwrap_or_default();
+        let (user_id, path) = factors_path(ctx, &input.user_id).await?;
+        let factor_id = input.factor_id.as_str();
         let path = path.value(factor_id).map_err(|e| ctx.map(e))?;
-        if input.bool("dryRun") == Some(true) {
+        if input.dry_run.on() {
             let factor = ctx
                 .call_json(OktaRequest::get(path, "users/{id}/factors"))
                 .await?;

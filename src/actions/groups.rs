@@ -3,16 +3,20 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use schemars::JsonSchema;
+use serde::Deserialize;
+
 use super::context::PAGE_SIZE;
-use super::paging::{AFTER, Listing, PAGED};
+use super::fields::{Cursor, DryRun, Paged, Reference, UserRef};
+use super::paging::{Listing, PageRequest, cursor_conflicts};
 use super::users::dry_run;
 use super::{
-    Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
-    reference, shape, shape_response, user_reference, value,
+    Action, ActionContext, ActionFuture, ActionInput, DRY_RUN_RESPONSE, Handler, ResponseShape,
+    ShapeKind, shape, shape_response, value,
 };
 use crate::error::{ApiError, FieldProblem};
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
-use crate::params::{DefaultValue, Input, Kind, NON_BLANK, Param};
+use crate::params::NON_BLANK;
 
 pub static ACTIONS: &[&Action] = &[
     &CREATE_GROUP,
@@ -27,33 +31,127 @@ pub static ACTIONS: &[&Action] = &[
 /// The seed lists Get Pending Approvals last, after the log action.
 pub static PENDING_APPROVALS: &[&Action] = &[&GET_PENDING_APPROVALS];
 
-const GROUP_ID: Param = reference("groupId", "The group's Okta id.");
-const MEMBER_ID: Param = user_reference(
-    "userId",
-    "The user's Okta id, or their login (resolved to the id with one lookup).",
-);
-const NAME: Param = Param::new(
-    "name",
-    Kind::String {
-        min: 1,
-        max: 255,
-        pattern: Some((NON_BLANK, "must not be blank")),
-    },
-    "The group's name.",
-);
-const DESCRIPTION: Param = Param::new(
-    "description",
-    Kind::String {
-        min: 0,
-        max: 1024,
-        pattern: None,
-    },
-    "What the group is for.",
-);
-const fn limit(default: i64, description: &'static str) -> Param {
-    Param::new("limit", Kind::Integer { min: 1, max: 1000 }, description)
-        .default(DefaultValue::Int(default))
+fn default_page_limit() -> i64 {
+    PAGE_SIZE
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateGroupIn {
+    /// The group's name.
+    #[schemars(length(min = 1, max = 255), regex(pattern = NON_BLANK), extend("x-problem" = "must not be blank"))]
+    name: String,
+    /// What the group is for.
+    #[schemars(length(min = 0, max = 1024))]
+    description: Option<String>,
+}
+
+impl ActionInput for CreateGroupIn {}
+
+/// `{groupId}`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GroupIn {
+    /// The group's Okta id.
+    #[schemars(extend("x-audit-target" = true))]
+    group_id: Reference,
+}
+
+impl ActionInput for GroupIn {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateGroupIn {
+    /// The group's Okta id.
+    #[schemars(extend("x-audit-target" = true))]
+    group_id: Reference,
+    /// The group's name.
+    #[schemars(length(min = 1, max = 255), regex(pattern = NON_BLANK), extend("x-problem" = "must not be blank"))]
+    name: String,
+    /// What the group is for.
+    #[schemars(length(min = 0, max = 1024))]
+    description: Option<String>,
+}
+
+impl ActionInput for UpdateGroupIn {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeleteGroupIn {
+    /// The group's Okta id.
+    #[schemars(extend("x-audit-target" = true))]
+    group_id: Reference,
+    #[serde(default)]
+    dry_run: DryRun,
+}
+
+impl ActionInput for DeleteGroupIn {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ListGroupsIn {
+    /// Only groups whose name starts with this text.
+    #[schemars(length(min = 1, max = 255))]
+    q: Option<String>,
+    /// The maximum number of groups to return.
+    #[serde(default = "default_page_limit")]
+    #[schemars(range(min = 1, max = 1000))]
+    limit: i64,
+    after: Option<Cursor>,
+    #[serde(default)]
+    paged: Paged,
+}
+
+impl ActionInput for ListGroupsIn {
+    fn check(&self) -> Vec<FieldProblem> {
+        cursor_conflicts(self.after.is_some(), &[("q", self.q.is_some())])
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MembershipIn {
+    /// The group's Okta id.
+    #[schemars(extend("x-audit-target" = true))]
+    group_id: Reference,
+    /// The user's Okta id, or their login (resolved to the id with one lookup).
+    #[schemars(extend("x-audit-target" = true))]
+    user_id: UserRef,
+}
+
+impl ActionInput for MembershipIn {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RemoveMemberIn {
+    /// The group's Okta id.
+    #[schemars(extend("x-audit-target" = true))]
+    group_id: Reference,
+    /// The user's Okta id, or their login (resolved to the id with one lookup).
+    #[schemars(extend("x-audit-target" = true))]
+    user_id: UserRef,
+    #[serde(default)]
+    dry_run: DryRun,
+}
+
+impl ActionInput for RemoveMemberIn {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PendingApprovalsIn {
+    /// The group whose members to list.
+    #[schemars(extend("x-audit-target" = true))]
+    group_id: Reference,
+    /// The maximum number of users to return.
+    #[serde(default = "default_page_limit")]
+    #[schemars(range(min = 1, max = 1000))]
+    limit: i64,
+    after: Option<Cursor>,
+    #[serde(default)]
+    paged: Paged,
+}
+
+impl ActionInput for PendingApprovalsIn {}
 
 const GROUP_SAMPLE: &str = r#"{
   "id": "00g1emaKYZTWRYYRRTSK",
@@ -74,9 +172,9 @@ const GROUP_SHAPE: ResponseShape = ResponseShape {
     kind: ShapeKind::Okta,
 };
 
-fn group_path(ctx: &ActionContext, input: &Input) -> Result<OktaPath, ApiError> {
+fn group_path(ctx: &ActionContext, group: &Reference) -> Result<OktaPath, ApiError> {
     OktaPath::new("/api/v1/groups")
-        .value(input.str("groupId").unwrap_or_default())
+        .value(group.as_str())
         .map_err(|e| ctx.map(e))
 }
 
@@ -88,20 +186,18 @@ static CREATE_GROUP: Action = Action {
     name: "create_group",
     label: "Create Group",
     description: "Creates an Okta group (type OKTA_GROUP) with a name and an optional description.",
-    params: &[NAME.required(), DESCRIPTION],
     resource: "group",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[GROUP_SHAPE],
     example: r#"{"name": "Engineering Team - Backend", "description": "Backend engineering team members"}"#,
-    handler: create_group,
+    handler: &Handler(create_group),
 };
 
-fn create_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn create_group(ctx: &ActionContext, input: CreateGroupIn) -> ActionFuture<'_> {
     Box::pin(async move {
-        let mut profile = json!({"name": input.str("name").unwrap_or_default()});
-        if let Some(description) = input.str("description") {
+        let mut profile = json!({"name": input.name});
+        if let Some(description) = input.description {
             profile["description"] = json!(description);
         }
         let request = OktaRequest::new(Method::POST, OktaPath::new("/api/v1/groups"), "groups")
@@ -114,19 +210,17 @@ static GET_GROUP: Action = Action {
     name: "get_group",
     label: "Get Group",
     description: "Fetches a group by its Okta id.",
-    params: &[GROUP_ID],
     resource: "group",
     mutating: false,
     carries_credentials: false,
-    check: None,
     responses: &[GROUP_SHAPE],
     example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK"}"#,
-    handler: get_group,
+    handler: &Handler(get_group),
 };
 
-fn get_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn get_group(ctx: &ActionContext, input: GroupIn) -> ActionFuture<'_> {
     Box::pin(async move {
-        let request = OktaRequest::get(group_path(ctx, &input)?, "groups/{id}");
+        let request = OktaRequest::get(group_path(ctx, &input.group_id)?, "groups/{id}");
         ctx.call_shaped(request, &GROUP_SHAPE).await
     })
 }
@@ -135,19 +229,17 @@ static UPDATE_GROUP: Action = Action {
     name: "update_group",
     label: "Update Group",
     description: "Renames a group and/or changes its description. Okta replaces the whole profile, so the gateway reads the group first and sends back every other attribute (an omitted description and custom attributes such as costCenter keep their values).",
-    params: &[GROUP_ID, NAME.required(), DESCRIPTION],
     resource: "group",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[GROUP_SHAPE],
     example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK", "name": "Engineering Team - Backend", "description": "Backend engineering team members"}"#,
-    handler: update_group,
+    handler: &Handler(update_group),
 };
 
-fn update_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn update_group(ctx: &ActionContext, input: UpdateGroupIn) -> ActionFuture<'_> {
     value(async move {
-        let path = group_path(ctx, &input)?;
+        let path = group_path(ctx, &input.group_id)?;
         // Okta's PUT replaces the whole profile, and group profiles are extensible: send back
         // every attribute the group has (e.g. costCenter), changing only name and description.
         let current = ctx
@@ -162,11 +254,8 @@ fn update_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
                 );
             }
         };
-        profile.insert(
-            "name".to_owned(),
-            json!(input.str("name").unwrap_or_default()),
-        );
-        if let Some(description) = input.str("description") {
+        profile.insert("name".to_owned(), json!(input.name));
+        if let Some(description) = input.description {
             profile.insert("description".to_owned(), json!(description));
         }
         let request =
@@ -179,11 +268,9 @@ static DELETE_GROUP: Action = Action {
     name: "delete_group",
     label: "Delete Group",
     description: "Permanently deletes a group (its members are not deleted). Irreversible: put a confirmation step (dryRun) before it.",
-    params: &[GROUP_ID, DRY_RUN],
     resource: "group",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[
         ResponseShape {
             label: "the group is deleted",
@@ -193,13 +280,13 @@ static DELETE_GROUP: Action = Action {
         DRY_RUN_RESPONSE,
     ],
     example: r#"{"groupId": "00g2xyzABCTWRYYRRXYZ"}"#,
-    handler: delete_group,
+    handler: &Handler(delete_group),
 };
 
-fn delete_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn delete_group(ctx: &ActionContext, input: DeleteGroupIn) -> ActionFuture<'_> {
     value(async move {
-        let path = group_path(ctx, &input)?;
-        if input.bool("dryRun") == Some(true) {
+        let path = group_path(ctx, &input.group_id)?;
+        if input.dry_run.on() {
             let group = ctx.call_json(OktaRequest::get(path, "groups/{id}")).await?;
             let name = group
                 .pointer("/profile/name")
@@ -219,24 +306,9 @@ static LIST_GROUPS: Action = Action {
     name: "list_groups",
     label: "List Groups",
     description: "Lists the org's groups, optionally only those whose name starts with q: one page of at most limit groups (following Okta's pages), and the cursor of the next page (see paged and after). With q, Okta answers one page only.",
-    params: &[
-        Param::new(
-            "q",
-            Kind::String {
-                min: 1,
-                max: 255,
-                pattern: None,
-            },
-            "Only groups whose name starts with this text.",
-        ),
-        limit(200, "The maximum number of groups to return."),
-        AFTER,
-        PAGED,
-    ],
     resource: "group",
     mutating: false,
     carries_credentials: false,
-    check: Some(check_list_groups),
     responses: &[ResponseShape {
         label: "the groups",
         sample: r#"[
@@ -260,28 +332,28 @@ static LIST_GROUPS: Action = Action {
         kind: ShapeKind::Okta,
     }],
     example: r#"{"q": "Eng", "limit": 10}"#,
-    handler: list_groups,
+    handler: &Handler(list_groups),
 };
 
 /// `GET /api/v1/groups` (NOTES.md §2.17): `q` cannot page, so with it one call asks for all.
 const GROUPS_LISTING: Listing = Listing {
-    fixed: &["q"],
     query: &["q", "search", "filter", "expand", "sortBy", "sortOrder"],
     okta_page: Some(PAGE_SIZE),
     single_page_with: &["q"],
 };
 
-fn check_list_groups(input: &Input) -> Vec<FieldProblem> {
-    GROUPS_LISTING.check(input)
-}
-
-fn list_groups(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn list_groups(ctx: &ActionContext, input: ListGroupsIn) -> ActionFuture<'_> {
     Box::pin(async move {
         let mut request = OktaRequest::get(OktaPath::new("/api/v1/groups"), "groups");
-        if let Some(q) = input.str("q") {
+        if let Some(q) = &input.q {
             request = request.query("q", q);
         }
-        ctx.list_page(request, &input, &GROUPS_LISTING, &LIST_GROUPS.responses[0])
+        let page = PageRequest {
+            limit: input.limit,
+            after: input.after.as_ref().map(Cursor::as_str),
+            paged: input.paged.on(),
+        };
+        ctx.list_page(request, page, &GROUPS_LISTING, &LIST_GROUPS.responses[0])
             .await
     })
 }
@@ -290,38 +362,36 @@ static ADD_USER_TO_GROUP: Action = Action {
     name: "add_user_to_group",
     label: "Add User to Group",
     description: "Adds a user to a group (OKTA_GROUP only). Adding a member again changes nothing.",
-    params: &[GROUP_ID, MEMBER_ID],
     resource: "group",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[ResponseShape {
         label: "the user is a member",
         sample: r#"{"status": 204, "message": "User successfully added to group.", "userId": "00ub0oNGTSWTBKOLGLNR", "groupId": "00g1emaKYZTWRYYRRTSK"}"#,
         kind: ShapeKind::Wrapper,
     }],
     example: r#"{"groupId": "00g2xyzABCTWRYYRRXYZ", "userId": "00ub0oNGTSWTBKOLGLNR"}"#,
-    handler: add_user_to_group,
+    handler: &Handler(add_user_to_group),
 };
 
 fn membership_path(
     ctx: &ActionContext,
-    input: &Input,
+    group: &Reference,
     user_id: &str,
 ) -> Result<OktaPath, ApiError> {
-    group_path(ctx, input)?
+    group_path(ctx, group)?
         .fixed("users")
         .value(user_id)
         .map_err(|e| ctx.map(e))
 }
 
-fn add_user_to_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn add_user_to_group(ctx: &ActionContext, input: MembershipIn) -> ActionFuture<'_> {
     value(async move {
-        let user_id = ctx.user_id(input.str("userId").unwrap_or_default()).await?;
+        let user_id = ctx.user_id(input.user_id.as_str()).await?;
         // A membership PUT can be repeated without changing the outcome.
         let request = OktaRequest::new(
             Method::PUT,
-            membership_path(ctx, &input, &user_id)?,
+            membership_path(ctx, &input.group_id, &user_id)?,
             "groups/{id}/users",
         )
         .retry(Retry::Idempotent);
@@ -330,7 +400,7 @@ fn add_user_to_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
             "status": 204,
             "message": "User successfully added to group.",
             "userId": user_id,
-            "groupId": input.str("groupId").unwrap_or_default(),
+            "groupId": input.group_id.as_str(),
         }))
     })
 }
@@ -339,11 +409,9 @@ static REMOVE_USER_FROM_GROUP: Action = Action {
     name: "remove_user_from_group",
     label: "Remove User from Group",
     description: "Removes a user from a group; the user account itself is not affected.",
-    params: &[GROUP_ID, MEMBER_ID, DRY_RUN],
     resource: "group",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[
         ResponseShape {
             label: "the user is no longer a member",
@@ -353,16 +421,19 @@ static REMOVE_USER_FROM_GROUP: Action = Action {
         DRY_RUN_RESPONSE,
     ],
     example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK", "userId": "00ub0oNGTSWTBKOLGLNR"}"#,
-    handler: remove_user_from_group,
+    handler: &Handler(remove_user_from_group),
 };
 
-fn remove_user_from_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn remove_user_from_group(ctx: &ActionContext, input: RemoveMemberIn) -> ActionFuture<'_> {
     value(async move {
-        let reference = input.str("userId").unwrap_or_default();
-        let group_id = input.str("groupId").unwrap_or_default();
-        if input.bool("dryRun") == Some(true) {
+        let reference = input.user_id.as_str();
+        let group_id = input.group_id.as_str();
+        if input.dry_run.on() {
             let group = ctx
-                .call_json(OktaRequest::get(group_path(ctx, &input)?, "groups/{id}"))
+                .call_json(OktaRequest::get(
+                    group_path(ctx, &input.group_id)?,
+                    "groups/{id}",
+                ))
                 .await?;
             let user = ctx.find_user(reference).await?;
             let name = group
@@ -382,7 +453,7 @@ fn remove_user_from_group(ctx: &ActionContext, input: Input) -> ActionFuture<'_>
         let user_id = ctx.user_id(reference).await?;
         let request = OktaRequest::new(
             Method::DELETE,
-            membership_path(ctx, &input, &user_id)?,
+            membership_path(ctx, &input.group_id, &user_id)?,
             "groups/{id}/users",
         )
         .retry(Retry::Idempotent);
@@ -400,16 +471,9 @@ static GET_PENDING_APPROVALS: Action = Action {
     name: "get_pending_approvals",
     label: "Get Pending Approvals",
     description: "Lists the users in a group (useful when a group is an approval queue): one page of at most limit users (following Okta's pages), and the cursor of the next page (see paged and after).",
-    params: &[
-        reference("groupId", "The group whose members to list."),
-        limit(200, "The maximum number of users to return."),
-        AFTER,
-        PAGED,
-    ],
     resource: "group",
     mutating: false,
     carries_credentials: false,
-    check: Some(check_pending_approvals),
     responses: &[ResponseShape {
         label: "the group's users",
         sample: r#"[
@@ -435,29 +499,29 @@ static GET_PENDING_APPROVALS: Action = Action {
         kind: ShapeKind::Okta,
     }],
     example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK", "limit": 50}"#,
-    handler: get_pending_approvals,
+    handler: &Handler(get_pending_approvals),
 };
 
 /// `GET /api/v1/groups/{id}/users`: only `after` and `limit`; the group is in the path, which
 /// the cursor is bound to.
 const MEMBERS_LISTING: Listing = Listing {
-    fixed: &[],
     query: &[],
     okta_page: Some(PAGE_SIZE),
     single_page_with: &[],
 };
 
-fn check_pending_approvals(input: &Input) -> Vec<FieldProblem> {
-    MEMBERS_LISTING.check(input)
-}
-
-fn get_pending_approvals(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn get_pending_approvals(ctx: &ActionContext, input: PendingApprovalsIn) -> ActionFuture<'_> {
     Box::pin(async move {
-        let path = group_path(ctx, &input)?.fixed("users");
+        let path = group_path(ctx, &input.group_id)?.fixed("users");
         let request = OktaRequest::get(path, "groups/{id}/users");
+        let page = PageRequest {
+            limit: input.limit,
+            after: input.after.as_ref().map(Cursor::as_str),
+            paged: input.paged.on(),
+        };
         ctx.list_page(
             request,
-            &input,
+            page,
             &MEMBERS_LISTING,
             &GET_PENDING_APPROVALS.responses[0],
         )

@@ -5,6 +5,7 @@
 mod apps;
 mod context;
 mod factors;
+pub mod fields;
 mod groups;
 mod logs;
 mod okta_errors;
@@ -16,7 +17,8 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use futures::future::BoxFuture;
-use serde_json::{Value, json};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
 
 pub use context::ActionContext;
 pub use paging::NEXT_CURSOR_HEADER;
@@ -24,8 +26,8 @@ pub use shape::{
     Output, Page, RawList, element_template, response_schema, shape, shape_raw, shape_response,
 };
 
-use crate::error::ApiError;
-use crate::params::{Input, InputSchema, Kind, Param};
+use crate::error::{ApiError, FieldProblem};
+use crate::params::{FieldRule, InputSchema};
 
 /// The future an action's handler returns.
 pub type ActionFuture<'a> = BoxFuture<'a, Result<Output, ApiError>>;
@@ -36,8 +38,47 @@ pub fn value<'a>(
     Box::pin(async move { body.await.map(Output::Value) })
 }
 
-/// An action's handler: its Okta calls and response, given validated input.
-pub type Handler = for<'a> fn(&'a ActionContext, Input) -> ActionFuture<'a>;
+/// An action's input: a struct whose JSON Schema is generated from its definition (doc
+/// comments as descriptions; see `fields` for the shared field types) and checked before it
+/// is deserialized.
+pub trait ActionInput: DeserializeOwned + schemars::JsonSchema + Send + 'static {
+    /// Rules across fields that the JSON Schema cannot express, run before any Okta call.
+    fn check(&self) -> Vec<FieldProblem> {
+        Vec::new()
+    }
+}
+
+/// An action's handler: its Okta calls and response, given its typed input.
+pub struct Handler<I>(pub for<'a> fn(&'a ActionContext, I) -> ActionFuture<'a>);
+
+/// A handler ready to run, its input validated and deserialized.
+pub type Ready = Box<dyn for<'a> FnOnce(&'a ActionContext) -> ActionFuture<'a> + Send>;
+
+/// A handler with its input type erased, so the catalog can hold every action.
+pub trait Run: Sync {
+    /// The input's schema, compiled.
+    fn schema(&self) -> InputSchema;
+    /// Deserialize input that passed the schema and run the input's own checks.
+    fn prepare(&self, input: Map<String, Value>) -> Result<Ready, ApiError>;
+}
+
+impl<I: ActionInput> Run for Handler<I> {
+    fn schema(&self) -> InputSchema {
+        InputSchema::of::<I>()
+    }
+
+    fn prepare(&self, input: Map<String, Value>) -> Result<Ready, ApiError> {
+        let input: I = serde_json::from_value(Value::Object(input)).map_err(|err| {
+            ApiError::internal(format!("input passed its schema but not its type: {err}"))
+        })?;
+        let problems = input.check();
+        if !problems.is_empty() {
+            return Err(ApiError::invalid_fields(problems));
+        }
+        let handler = self.0;
+        Ok(Box::new(move |ctx| handler(ctx, input)))
+    }
+}
 
 /// One possible success body of an action.
 #[derive(Debug, Clone, Copy)]
@@ -67,7 +108,6 @@ pub struct Action {
     pub name: &'static str,
     pub label: &'static str,
     pub description: &'static str,
-    pub params: &'static [Param],
     /// The resource a 404 refers to when Okta's answer does not say.
     pub resource: &'static str,
     /// Whether the action changes anything in Okta (it then writes an audit log line).
@@ -75,12 +115,11 @@ pub struct Action {
     /// Whether a success body can carry a credential (activation token, reset URL, temporary
     /// password, TOTP secret): such responses get `Cache-Control: no-store`.
     pub carries_credentials: bool,
-    /// Checks across parameters that the JSON Schema cannot express, run before any Okta call.
-    pub check: Option<fn(&Input) -> Vec<crate::error::FieldProblem>>,
     pub responses: &'static [ResponseShape],
     /// A request body (JSON) that succeeds against the simulator's demo org.
     pub example: &'static str,
-    pub handler: Handler,
+    /// Its typed input and handler.
+    pub handler: &'static dyn Run,
 }
 
 impl std::fmt::Debug for Action {
@@ -97,14 +136,6 @@ pub const DRY_RUN_RESPONSE: ResponseShape = ResponseShape {
     sample: r#"{"dryRun": true, "message": "Would deactivate user jordan.lee@example.com (status ACTIVE).", "target": {"id": "00ub0oNGTSWTBKOLGLNR", "status": "ACTIVE"}}"#,
     kind: ShapeKind::Wrapper,
 };
-
-/// `dryRun`: do the same reads and checks as the real call, and no writes.
-pub const DRY_RUN: Param = Param::new(
-    "dryRun",
-    Kind::Boolean,
-    "Do the reads and checks of the real call but change nothing; answer with a preview so the flow can ask for confirmation.",
-)
-.default(crate::params::DefaultValue::Bool(false));
 
 /// Every action, in the seed's order.
 pub static ACTIONS: LazyLock<Vec<&'static Action>> = LazyLock::new(|| {
@@ -132,7 +163,7 @@ impl Catalog {
     pub fn new() -> Catalog {
         let entries: Vec<(&'static Action, InputSchema)> = ACTIONS
             .iter()
-            .map(|action| (*action, InputSchema::new(action.params)))
+            .map(|action| (*action, action.handler.schema()))
             .collect();
         let by_name = entries
             .iter()
@@ -165,13 +196,13 @@ impl Catalog {
     pub fn describe(&self) -> Value {
         Value::Array(
             self.iter()
-                .map(|(action, _)| {
+                .map(|(action, schema)| {
                     json!({
                         "name": action.name,
                         "label": action.label,
                         "description": action.description,
                         "mutating": action.mutating,
-                        "parameters": action.params.iter().map(describe_param).collect::<Vec<_>>(),
+                        "parameters": schema.fields().iter().map(|f| describe_field(schema, f)).collect::<Vec<_>>(),
                         "exampleRequest": example(action),
                         "sampleResponse": sample(&action.responses[0]),
                     })
@@ -195,63 +226,40 @@ pub fn sample(response: &ResponseShape) -> Value {
     serde_json::from_str(response.sample).expect("action samples are valid JSON")
 }
 
-fn describe_param(param: &Param) -> Value {
-    let (ty, values): (&str, Option<&[&str]>) = match param.kind {
-        Kind::String { .. } | Kind::Secret { .. } | Kind::Reference { .. } => ("string", None),
-        Kind::Password => ("password", None),
-        Kind::Boolean => ("boolean", None),
-        Kind::Integer { .. } => ("integer", None),
-        Kind::Enum(values) => ("string", Some(values)),
-        Kind::DateTime => ("date-time", None),
-        Kind::StringMap => ("object", None),
+fn describe_field(schema: &InputSchema, field: &FieldRule) -> Value {
+    let value = schema
+        .value_schema(&field.name)
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let ty = match value
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+    {
+        "object" if value.get("writeOnly") == Some(&Value::Bool(true)) => "password",
+        "string" if value.get("format").and_then(Value::as_str) == Some("date-time") => "date-time",
+        ty => ty,
     };
     let mut described = json!({
-        "name": param.name,
+        "name": field.name,
         "type": ty,
-        "required": param.required,
-        "description": param.description,
-        "schema": param.value_schema(),
+        "required": field.required,
+        "description": value.get("description").cloned().unwrap_or_else(|| json!("")),
     });
-    if let Some(default) = param.default {
-        described["default"] = default.to_json();
+    for key in ["default", "enum"] {
+        if let Some(v) = value.get(key) {
+            described[key] = v.clone();
+        }
     }
-    if let Some(values) = values {
-        described["enum"] = json!(values);
+    if ty == "integer" {
+        for key in ["minimum", "maximum"] {
+            if let Some(v) = value.get(key) {
+                described[key] = v.clone();
+            }
+        }
     }
-    if let Kind::Integer { min, max } = param.kind {
-        described["minimum"] = json!(min);
-        described["maximum"] = json!(max);
-    }
+    described["schema"] = value;
     described
-}
-
-/// A reference parameter: an Okta id (or login, for users). References become path segments,
-/// so `.`, `..` and blank values can never be one (NOTES.md §5): the schema refuses them with
-/// the other input problems, before any Okta call.
-pub const fn reference(name: &'static str, description: &'static str) -> Param {
-    Param::new(
-        name,
-        Kind::Reference {
-            max: 256,
-            user: false,
-        },
-        description,
-    )
-    .required()
-}
-
-/// A user reference: an id or a login, never `me`, which Okta resolves to the API token's
-/// owner (often a super admin) instead of refusing.
-pub const fn user_reference(name: &'static str, description: &'static str) -> Param {
-    Param::new(
-        name,
-        Kind::Reference {
-            max: 256,
-            user: true,
-        },
-        description,
-    )
-    .required()
 }
 
 #[cfg(test)]
@@ -259,20 +267,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_catalog_has_the_seeds_27_actions_with_unique_names() {
+    fn every_action_name_is_unique() {
         let catalog = Catalog::new();
-        assert_eq!(catalog.names().len(), 27);
         let mut names = catalog.names();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 27);
+        assert_eq!(names.len(), catalog.names().len());
     }
 
     #[test]
     fn every_sample_is_valid_json_matching_its_own_schema() {
-        for action in ACTIONS.iter() {
+        for (action, input) in Catalog::new().iter() {
             assert!(!action.responses.is_empty(), "{}", action.name);
-            let schema = response_schema(action);
+            let schema = response_schema(action, input);
             let validator = jsonschema::options()
                 .with_draft(jsonschema::Draft::Draft202012)
                 .build(&schema)
@@ -293,11 +300,10 @@ mod tests {
         let catalog = Catalog::new();
         for (action, schema) in catalog.iter() {
             let input = schema
-                .validate(example(action))
+                .check(example(action))
                 .unwrap_or_else(|problems| panic!("{}: {problems:?}", action.name));
-            if let Some(check) = action.check {
-                let problems = check(&input);
-                assert!(problems.is_empty(), "{}: {problems:?}", action.name);
+            if let Err(error) = action.handler.prepare(input) {
+                panic!("{}: {error:?}", action.name);
             }
         }
     }
@@ -305,14 +311,14 @@ mod tests {
     #[test]
     fn every_list_action_takes_limit_after_and_paged_together() {
         let mut lists = Vec::new();
-        for action in ACTIONS.iter() {
-            let names: Vec<&str> = action.params.iter().map(|p| p.name).collect();
+        for (action, input) in Catalog::new().iter() {
+            let names: Vec<&str> = input.fields().iter().map(|f| f.name.as_str()).collect();
             let paging = ["limit", "after", "paged"].map(|name| names.contains(&name));
             if paging.contains(&true) {
                 assert_eq!(paging, [true; 3], "{}", action.name);
                 assert!(
-                    action.check.is_some(),
-                    "{}: refuses what a cursor fixes",
+                    input.fields().iter().any(|f| f.paged),
+                    "{}: paged is the shared field type",
                     action.name
                 );
                 lists.push(action.name);
@@ -326,16 +332,24 @@ mod tests {
 
     #[test]
     fn every_description_and_parameter_is_documented() {
-        for action in ACTIONS.iter() {
+        for (action, input) in Catalog::new().iter() {
             assert!(!action.label.is_empty() && !action.description.is_empty());
-            for param in action.params {
-                assert!(
-                    !param.description.is_empty(),
-                    "{}.{}",
-                    action.name,
-                    param.name
-                );
+            for field in input.fields() {
+                let description = input
+                    .value_schema(&field.name)
+                    .and_then(|schema| schema.get("description"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                assert!(!description.is_empty(), "{}.{}", action.name, field.name);
             }
+        }
+    }
+
+    #[test]
+    fn the_gateways_own_keywords_never_reach_the_published_schema() {
+        for (action, input) in Catalog::new().iter() {
+            let text = input.json_schema().to_string();
+            assert!(!text.contains("\"x-"), "{}: {text}", action.name);
         }
     }
 }

@@ -14,26 +14,32 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::CursorSigner;
 use crate::error::FieldProblem;
 use crate::okta::client::OktaPath;
-use crate::params::{DefaultValue, Input, Kind, Param};
 
-/// `after`: the cursor of the page to read.
-pub const AFTER: Param = Param::new(
-    "after",
-    Kind::String {
-        min: 1,
-        max: 16384,
-        pattern: None,
-    },
-    "The nextCursor (or X-Next-Cursor header) of the previous page, passed back unchanged, to read the next page. It fixes the query, so send it only with limit and paged.",
-);
+/// What one list request asks for (the input's `limit`, `after` and `paged`).
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest<'a> {
+    pub limit: i64,
+    pub after: Option<&'a str>,
+    pub paged: bool,
+}
 
-/// `paged`: answer `{items, nextCursor}` instead of the bare array.
-pub const PAGED: Param = Param::new(
-    "paged",
-    Kind::Boolean,
-    "Answer {\"items\": [...], \"nextCursor\": \"...\" | null} instead of the bare array (the X-Next-Cursor header is set either way).",
-)
-.default(DefaultValue::Bool(false));
+/// A request with `after` that also sends fields the cursor fixes (each named with whether it
+/// was sent): one problem each.
+pub fn cursor_conflicts(after: bool, fixed: &[(&'static str, bool)]) -> Vec<FieldProblem> {
+    if !after {
+        return Vec::new();
+    }
+    fixed
+        .iter()
+        .filter(|(_, given)| *given)
+        .map(|(name, _)| {
+            FieldProblem::new(
+                *name,
+                "cannot be sent with after: the cursor already fixes it (send only after, limit and paged)",
+            )
+        })
+        .collect()
+}
 
 /// The response header that carries the next page's cursor (absent on the last page).
 pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
@@ -44,9 +50,6 @@ const CURSOR_LABEL: &[u8] = b"okta-gateway/cursor/v1";
 /// How one list action pages through its Okta endpoint.
 #[derive(Debug)]
 pub struct Listing {
-    /// The action's parameters that choose what is listed. A cursor fixes them, so a request
-    /// with `after` must not send them.
-    pub fixed: &'static [&'static str],
     /// The query parameters this endpoint's next links may carry besides `after` and `limit`:
     /// the only ones a cursor can hold.
     pub query: &'static [&'static str],
@@ -58,23 +61,6 @@ pub struct Listing {
 }
 
 impl Listing {
-    /// A request with `after` that also sends parameters the cursor fixes: one problem each.
-    pub fn check(&self, input: &Input) -> Vec<FieldProblem> {
-        if !input.given("after") {
-            return Vec::new();
-        }
-        self.fixed
-            .iter()
-            .filter(|name| input.given(name))
-            .map(|name| {
-                FieldProblem::new(
-                    *name,
-                    "cannot be sent with after: the cursor already fixes it (send only after, limit and paged)",
-                )
-            })
-            .collect()
-    }
-
     fn query_name(&self, name: &str) -> Option<&'static str> {
         ["after"]
             .iter()
@@ -243,7 +229,6 @@ mod tests {
     use crate::crypto::TokenCipher;
 
     const GROUPS: Listing = Listing {
-        fixed: &["q"],
         query: &["q", "filter"],
         okta_page: Some(200),
         single_page_with: &["q"],
@@ -290,7 +275,6 @@ mod tests {
     fn a_system_log_next_link_keeps_its_whole_query() {
         // The example of Okta's System Log query guide ("Next link response header").
         let logs = Listing {
-            fixed: &["since", "until", "filter", "sortOrder"],
             query: &["since", "until", "filter", "q", "sortOrder"],
             okta_page: None,
             single_page_with: &[],

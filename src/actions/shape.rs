@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::{Action, ResponseShape, ShapeKind, sample};
+use crate::params::InputSchema;
 
 /// Okta's object (or list of objects) as the flow expects it: top-level `_links` removed (HAL
 /// links point into the Okta API, not the gateway), and every key of the response's sample
@@ -260,13 +261,10 @@ fn template(response: &ResponseShape) -> &'static Value {
 
 /// The JSON Schema of an action's success body: one schema per response shape (`oneOf` when
 /// there are several).
-pub fn response_schema(action: &Action) -> Value {
+pub fn response_schema(action: &Action, input: &InputSchema) -> Value {
     let mut schemas: Vec<Value> = action.responses.iter().map(shape_schema).collect();
     // A list action that takes `paged` answers its list either bare or inside a page.
-    if action
-        .params
-        .iter()
-        .any(|p| p.name == super::paging::PAGED.name)
+    if input.fields().iter().any(|field| field.paged)
         && let Some(list) = schemas.first().cloned()
     {
         schemas.push(json!({

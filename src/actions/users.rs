@@ -4,14 +4,18 @@ use reqwest::Method;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 
+use schemars::JsonSchema;
+use serde::Deserialize;
+
 use super::context::object;
+use super::fields::{DryRun, Password, UserRef};
 use super::{
-    Action, ActionContext, ActionFuture, DRY_RUN, DRY_RUN_RESPONSE, ResponseShape, ShapeKind,
-    sample, shape, shape_response, user_reference, value,
+    Action, ActionContext, ActionFuture, ActionInput, DRY_RUN_RESPONSE, Handler, ResponseShape,
+    ShapeKind, sample, shape, shape_response, value,
 };
 use crate::error::{ApiError, ErrorStatus};
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
-use crate::params::{DefaultValue, EMAIL as EMAIL_ADDRESS, Input, Kind, NON_BLANK, Param, TRIMMED};
+use crate::params::{EMAIL as EMAIL_ADDRESS, NON_BLANK, TRIMMED};
 
 pub static ACTIONS: &[&Action] = &[
     &CREATE_USER,
@@ -28,87 +32,146 @@ pub static ACTIONS: &[&Action] = &[
     &CHANGE_PASSWORD,
 ];
 
-const fn text(name: &'static str, min: u32, max: u32, description: &'static str) -> Param {
-    Param::new(
-        name,
-        Kind::String {
-            min,
-            max,
-            pattern: None,
-        },
-        description,
-    )
+const NOT_AN_EMAIL: &str = "must be an email address such as jordan.lee@example.com";
+
+/// `{userId}`: the input of the lifecycle actions that take nothing else.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserIn {
+    /// The user's Okta id, or their login (resolved to the id where Okta needs one).
+    #[schemars(extend("x-audit-target" = true))]
+    user_id: UserRef,
 }
 
-const USER_ID: Param = user_reference(
-    "userId",
-    "The user's Okta id, or their login (resolved to the id where Okta needs one).",
-);
-const SEND_EMAIL_TO_USER: Param = Param::new(
-    "sendEmail",
-    Kind::Boolean,
-    "true: Okta emails the link to the user and the response carries no link; false: the link is returned in the response.",
-)
-.default(DefaultValue::Bool(false));
+impl ActionInput for UserIn {}
 
-const fn patterned(
-    name: &'static str,
-    (min, max): (u32, u32),
-    pattern: (&'static str, &'static str),
-    description: &'static str,
-) -> Param {
-    Param::new(
-        name,
-        Kind::String {
-            min,
-            max,
-            pattern: Some(pattern),
-        },
-        description,
-    )
+/// `{userId, sendEmail}`: a lifecycle action whose link Okta emails or the gateway returns.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserLinkIn {
+    /// The user's Okta id, or their login (resolved to the id where Okta needs one).
+    #[schemars(extend("x-audit-target" = true))]
+    user_id: UserRef,
+    /// true: Okta emails the link to the user and the response carries no link; false: the link is returned in the response.
+    #[serde(default)]
+    send_email: bool,
 }
+
+impl ActionInput for UserLinkIn {}
 
 // Okta's profile limits (UserProfile in Okta's spec). Okta trims values before checking them.
-const FIRST_NAME: Param = patterned(
-    "firstName",
-    (1, 50),
-    (NON_BLANK, "must not be blank"),
-    "The user's first name.",
-);
-const LAST_NAME: Param = patterned(
-    "lastName",
-    (1, 50),
-    (NON_BLANK, "must not be blank"),
-    "The user's last name.",
-);
-const NOT_AN_EMAIL: &str = "must be an email address such as jordan.lee@example.com";
-const EMAIL: Param = patterned(
-    "email",
-    (5, 100),
-    (EMAIL_ADDRESS, NOT_AN_EMAIL),
-    "The user's primary email address.",
-);
 // The login's format is the org's profile-schema setting (an email address by default).
-const LOGIN: Param = patterned(
-    "login",
-    (5, 100),
-    (TRIMMED, "must not start or end with white space"),
-    "The login, usually the email address; unique in the org.",
-);
-const MOBILE_PHONE: Param = text("mobilePhone", 1, 100, "The user's mobile phone number.");
-const SECOND_EMAIL: Param = patterned(
-    "secondEmail",
-    (5, 100),
-    (EMAIL_ADDRESS, NOT_AN_EMAIL),
-    "An alternate email address.",
-);
-const PROFILE_FIELDS: [&str; 5] = [
-    "firstName",
-    "lastName",
-    "email",
-    "mobilePhone",
-    "secondEmail",
-];
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateUserIn {
+    /// The user's first name.
+    #[schemars(length(min = 1, max = 50), regex(pattern = NON_BLANK), extend("x-problem" = "must not be blank"))]
+    first_name: String,
+    /// The user's last name.
+    #[schemars(length(min = 1, max = 50), regex(pattern = NON_BLANK), extend("x-problem" = "must not be blank"))]
+    last_name: String,
+    /// The user's primary email address.
+    #[schemars(length(min = 5, max = 100), regex(pattern = EMAIL_ADDRESS), extend("x-problem" = NOT_AN_EMAIL))]
+    email: String,
+    /// The login, usually the email address; unique in the org.
+    #[schemars(length(min = 5, max = 100), regex(pattern = TRIMMED), extend("x-problem" = "must not start or end with white space", "x-audit-target" = true))]
+    login: String,
+    /// The user's mobile phone number.
+    #[schemars(length(min = 1, max = 100))]
+    mobile_phone: Option<String>,
+    /// An alternate email address.
+    #[schemars(length(min = 5, max = 100), regex(pattern = EMAIL_ADDRESS), extend("x-problem" = NOT_AN_EMAIL))]
+    second_email: Option<String>,
+    /// Activate the user immediately. Okta's own default is true; the gateway always sends the value explicitly.
+    #[serde(default)]
+    activate: bool,
+}
+
+impl ActionInput for CreateUserIn {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+enum SearchBy {
+    Id,
+    Login,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GetUserIn {
+    /// Look the user up by their Okta id or by their login.
+    search_by: SearchBy,
+    /// The id or login to look up.
+    search_value: UserRef,
+}
+
+impl ActionInput for GetUserIn {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateUserIn {
+    /// The user's Okta id or login.
+    #[schemars(extend("x-audit-target" = true))]
+    user_id_or_login: UserRef,
+    /// The user's first name.
+    #[schemars(length(min = 1, max = 50), regex(pattern = NON_BLANK), extend("x-problem" = "must not be blank"))]
+    first_name: Option<String>,
+    /// The user's last name.
+    #[schemars(length(min = 1, max = 50), regex(pattern = NON_BLANK), extend("x-problem" = "must not be blank"))]
+    last_name: Option<String>,
+    /// The user's primary email address.
+    #[schemars(length(min = 5, max = 100), regex(pattern = EMAIL_ADDRESS), extend("x-problem" = NOT_AN_EMAIL))]
+    email: Option<String>,
+    /// The user's mobile phone number.
+    #[schemars(length(min = 1, max = 100))]
+    mobile_phone: Option<String>,
+    /// An alternate email address.
+    #[schemars(length(min = 5, max = 100), regex(pattern = EMAIL_ADDRESS), extend("x-problem" = NOT_AN_EMAIL))]
+    second_email: Option<String>,
+}
+
+impl ActionInput for UpdateUserIn {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeleteUserIn {
+    /// The user's Okta id or login.
+    #[schemars(extend("x-audit-target" = true))]
+    user_id_or_login: UserRef,
+    /// Okta sends a deactivation email to the org's administrator (not to the user).
+    #[serde(default)]
+    send_email: bool,
+    #[serde(default)]
+    dry_run: DryRun,
+}
+
+impl ActionInput for DeleteUserIn {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeactivateUserIn {
+    /// The user's Okta id, or their login (resolved to the id where Okta needs one).
+    #[schemars(extend("x-audit-target" = true))]
+    user_id: UserRef,
+    #[serde(default)]
+    dry_run: DryRun,
+}
+
+impl ActionInput for DeactivateUserIn {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChangePasswordIn {
+    /// The user's Okta id, or their login (resolved to the id where Okta needs one).
+    #[schemars(extend("x-audit-target" = true))]
+    user_id: UserRef,
+    /// The current password, as {"value": "..."}.
+    old_password: Password,
+    /// The new password, as {"value": "..."}.
+    new_password: Password,
+}
+
+impl ActionInput for ChangePasswordIn {}
 
 const USER_SAMPLE: &str = r#"{
   "id": "00ub0oNGTSWTBKOLGLNR",
@@ -139,24 +202,9 @@ static CREATE_USER: Action = Action {
     name: "create_user",
     label: "Create User",
     description: "Creates a new user in Okta, optionally activating them at once (activation without a password makes the user PROVISIONED and Okta emails them an activation link).",
-    params: &[
-        FIRST_NAME.required(),
-        LAST_NAME.required(),
-        EMAIL.required(),
-        LOGIN.required(),
-        MOBILE_PHONE,
-        SECOND_EMAIL,
-        Param::new(
-            "activate",
-            Kind::Boolean,
-            "Activate the user immediately. Okta's own default is true; the gateway always sends the value explicitly.",
-        )
-        .default(DefaultValue::Bool(false)),
-    ],
     resource: "user",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[ResponseShape {
         label: "the created user",
         sample: r#"{
@@ -180,27 +228,26 @@ static CREATE_USER: Action = Action {
         kind: ShapeKind::Okta,
     }],
     example: r#"{"firstName": "Alex", "lastName": "Kim", "email": "alex.kim@example.com", "login": "alex.kim@example.com", "mobilePhone": "+1-555-010-2030", "activate": false}"#,
-    handler: create_user,
+    handler: &Handler(create_user),
 };
 
-fn create_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn create_user(ctx: &ActionContext, input: CreateUserIn) -> ActionFuture<'_> {
     Box::pin(async move {
         let mut profile = Map::new();
-        for field in [
-            "firstName",
-            "lastName",
-            "email",
-            "login",
-            "mobilePhone",
-            "secondEmail",
+        for (field, value) in [
+            ("firstName", Some(input.first_name)),
+            ("lastName", Some(input.last_name)),
+            ("email", Some(input.email)),
+            ("login", Some(input.login)),
+            ("mobilePhone", input.mobile_phone),
+            ("secondEmail", input.second_email),
         ] {
-            if let Some(value) = input.str(field) {
+            if let Some(value) = value {
                 profile.insert(field.to_owned(), json!(value));
             }
         }
-        let activate = input.bool("activate").unwrap_or(false);
         let request = OktaRequest::new(Method::POST, OktaPath::new("/api/v1/users"), "users")
-            .query("activate", activate)
+            .query("activate", input.activate)
             .json(json!({ "profile": profile }));
         ctx.call_shaped(request, &CREATE_USER.responses[0]).await
     })
@@ -210,32 +257,22 @@ static GET_USER: Action = Action {
     name: "get_user",
     label: "Get User",
     description: "Fetches a user's full profile by Okta user id or by login.",
-    params: &[
-        Param::new(
-            "searchBy",
-            Kind::Enum(&["id", "login"]),
-            "Look the user up by their Okta id or by their login.",
-        )
-        .required(),
-        user_reference("searchValue", "The id or login to look up."),
-    ],
     resource: "user",
     mutating: false,
     carries_credentials: false,
-    check: None,
     responses: &[ResponseShape {
         label: "the user",
         sample: USER_SAMPLE,
         kind: ShapeKind::Okta,
     }],
     example: r#"{"searchBy": "login", "searchValue": "jordan.lee@example.com"}"#,
-    handler: get_user,
+    handler: &Handler(get_user),
 };
 
-fn get_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn get_user(ctx: &ActionContext, input: GetUserIn) -> ActionFuture<'_> {
     Box::pin(async move {
-        let value = input.str("searchValue").unwrap_or_default();
-        if input.str("searchBy") == Some("login") {
+        let value = input.search_value.as_str();
+        if let SearchBy::Login = input.search_by {
             let user = ctx.find_user(value).await?;
             return Ok(shape_response(user, &GET_USER.responses[0]).into());
         }
@@ -252,18 +289,9 @@ static UPDATE_USER: Action = Action {
     name: "update_user",
     label: "Update User",
     description: "Updates profile fields of an existing user; only the fields given change (a partial update), all others stay as they are.",
-    params: &[
-        user_reference("userIdOrLogin", "The user's Okta id or login."),
-        FIRST_NAME,
-        LAST_NAME,
-        EMAIL,
-        MOBILE_PHONE,
-        SECOND_EMAIL,
-    ],
     resource: "user",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[ResponseShape {
         label: "the updated user",
         sample: r#"{
@@ -283,14 +311,20 @@ static UPDATE_USER: Action = Action {
         kind: ShapeKind::Okta,
     }],
     example: r#"{"userIdOrLogin": "00ub0oNGTSWTBKOLGLNR", "lastName": "Lee-Smith", "mobilePhone": "+1-555-999-8888"}"#,
-    handler: update_user,
+    handler: &Handler(update_user),
 };
 
-fn update_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn update_user(ctx: &ActionContext, input: UpdateUserIn) -> ActionFuture<'_> {
     value(async move {
         let mut profile = Map::new();
-        for field in PROFILE_FIELDS {
-            if let Some(value) = input.str(field) {
+        for (field, value) in [
+            ("firstName", input.first_name),
+            ("lastName", input.last_name),
+            ("email", input.email),
+            ("mobilePhone", input.mobile_phone),
+            ("secondEmail", input.second_email),
+        ] {
+            if let Some(value) = value {
                 profile.insert(field.to_owned(), json!(value));
             }
         }
@@ -300,8 +334,7 @@ fn update_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
                 "give at least one of firstName, lastName, email, mobilePhone, secondEmail",
             ));
         }
-        let reference = input.str("userIdOrLogin").unwrap_or_default();
-        let segment = ctx.user_segment(reference).await?;
+        let segment = ctx.user_segment(input.user_id_or_login.as_str()).await?;
         // POST is Okta's partial update; PUT would delete every profile field not sent.
         let request = OktaRequest::new(Method::POST, ctx.user_path(&segment)?, "users/{id}")
             .json(json!({ "profile": profile }));
@@ -322,20 +355,9 @@ static DELETE_USER: Action = Action {
     name: "delete_user",
     label: "Delete User",
     description: "Deactivates (if needed) and permanently deletes a user. Irreversible: put a confirmation step (dryRun) before it.",
-    params: &[
-        user_reference("userIdOrLogin", "The user's Okta id or login."),
-        Param::new(
-            "sendEmail",
-            Kind::Boolean,
-            "Okta sends a deactivation email to the org's administrator (not to the user).",
-        )
-        .default(DefaultValue::Bool(false)),
-        DRY_RUN,
-    ],
     resource: "user",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[
         ResponseShape {
             label: "the user is deleted",
@@ -345,19 +367,18 @@ static DELETE_USER: Action = Action {
         DRY_RUN_RESPONSE,
     ],
     example: r#"{"userIdOrLogin": "priya.sharma@example.com"}"#,
-    handler: delete_user,
+    handler: &Handler(delete_user),
 };
 
-fn delete_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn delete_user(ctx: &ActionContext, input: DeleteUserIn) -> ActionFuture<'_> {
     value(async move {
-        let reference = input.str("userIdOrLogin").unwrap_or_default();
-        let user = ctx.find_user(reference).await?;
+        let user = ctx.find_user(input.user_id_or_login.as_str()).await?;
         let id = str_field(&user, "id")?;
         let status = user
             .get("status")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if input.bool("dryRun") == Some(true) {
+        if input.dry_run.on() {
             let message = if status == "DEPROVISIONED" {
                 format!("Would delete user {} (already deactivated).", login(&user))
             } else {
@@ -369,7 +390,7 @@ fn delete_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
             return Ok(dry_run(message, user));
         }
         let path = ctx.user_path(&id)?;
-        let send_email = input.bool("sendEmail").unwrap_or(false);
+        let send_email = input.send_email;
         if status != "DEPROVISIONED" {
             // The first phase: never repeated, it may have reached Okta. Okta's email to the
             // admin hangs on the deactivation, so sendEmail goes here too.
@@ -420,11 +441,9 @@ static ACTIVATE_USER: Action = Action {
     name: "activate_user",
     label: "Activate User",
     description: "Activates a STAGED or DEPROVISIONED user. A PROVISIONED user (activated without a password, welcome email lost) gets a new activation link instead (Okta's reactivate); `operation` says which ran. With sendEmail false the activation link is returned for the flow to share; with true Okta emails it to the user.",
-    params: &[USER_ID, SEND_EMAIL_TO_USER],
     resource: "user",
     mutating: true,
     carries_credentials: true,
-    check: None,
     responses: &[
         ResponseShape {
             label: "sendEmail false: the activation link and token",
@@ -438,13 +457,14 @@ static ACTIVATE_USER: Action = Action {
         },
     ],
     example: r#"{"userId": "00ustagedSAMRIVERA01", "sendEmail": false}"#,
-    handler: activate_user,
+    handler: &Handler(activate_user),
 };
 
-fn activate_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn activate_user(ctx: &ActionContext, input: UserLinkIn) -> ActionFuture<'_> {
     value(async move {
-        let send_email = input.bool("sendEmail").unwrap_or(false);
-        let activate = lifecycle(ctx, &input, "lifecycle/activate", Some(send_email), false).await;
+        let send_email = input.send_email;
+        let user = &input.user_id;
+        let activate = lifecycle(ctx, user, "lifecycle/activate", Some(send_email), false).await;
         let (operation, (id, body)) = match activate {
             Ok(done) => ("activate", done),
             // Activated without a password and the welcome email lost: Okta only re-sends
@@ -453,7 +473,7 @@ fn activate_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
                 let op = "lifecycle/reactivate";
                 (
                     "reactivate",
-                    lifecycle(ctx, &input, op, Some(send_email), false).await?,
+                    lifecycle(ctx, user, op, Some(send_email), false).await?,
                 )
             }
             Err(error) => return Err(error),
@@ -484,10 +504,10 @@ struct StatusChange {
 
 async fn change_status(
     ctx: &ActionContext,
-    input: &Input,
+    user: &UserRef,
     change: StatusChange,
 ) -> Result<Value, ApiError> {
-    let (id, _) = lifecycle(ctx, input, change.op, None, change.e0000001_is_state).await?;
+    let (id, _) = lifecycle(ctx, user, change.op, None, change.e0000001_is_state).await?;
     Ok(json!({
         "status": 200,
         "message": change.message,
@@ -496,17 +516,17 @@ async fn change_status(
     }))
 }
 
-/// `POST /api/v1/users/{id}/{op}` for the user named by `userId`, resolved to the Okta id
+/// `POST /api/v1/users/{id}/{op}` for the user named by `user`, resolved to the Okta id
 /// (the wrappers return it): never repeated; a refusal for the user's status gets the status
 /// added. Returns the id and Okta's answer.
 async fn lifecycle(
     ctx: &ActionContext,
-    input: &Input,
+    user: &UserRef,
     op: &'static str,
     send_email: Option<bool>,
     e0000001_is_state: bool,
 ) -> Result<(String, Value), ApiError> {
-    let id = ctx.user_id(input.str("userId").unwrap_or_default()).await?;
+    let id = ctx.user_id(user.as_str()).await?;
     let mut request = OktaRequest::new(
         Method::POST,
         ctx.user_path(&id)?.fixed(op),
@@ -532,11 +552,9 @@ static DEACTIVATE_USER: Action = Action {
     name: "deactivate_user",
     label: "Deactivate User",
     description: "Deactivates a user (status DEPROVISIONED): they lose access to every Okta app.",
-    params: &[USER_ID, DRY_RUN],
     resource: "user",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[
         ResponseShape {
             label: "the user is deactivated",
@@ -546,15 +564,13 @@ static DEACTIVATE_USER: Action = Action {
         DRY_RUN_RESPONSE,
     ],
     example: r#"{"userId": "00uc1pExGOQAVXZSMATP"}"#,
-    handler: deactivate_user,
+    handler: &Handler(deactivate_user),
 };
 
-fn deactivate_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn deactivate_user(ctx: &ActionContext, input: DeactivateUserIn) -> ActionFuture<'_> {
     value(async move {
-        if input.bool("dryRun") == Some(true) {
-            let user = ctx
-                .find_user(input.str("userId").unwrap_or_default())
-                .await?;
+        if input.dry_run.on() {
+            let user = ctx.find_user(input.user_id.as_str()).await?;
             let status = user
                 .get("status")
                 .and_then(Value::as_str)
@@ -570,7 +586,7 @@ fn deactivate_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
         }
         change_status(
             ctx,
-            &input,
+            &input.user_id,
             StatusChange {
                 op: "lifecycle/deactivate",
                 message: "User successfully deactivated.",
@@ -586,25 +602,23 @@ static SUSPEND_USER: Action = Action {
     name: "suspend_user",
     label: "Suspend User",
     description: "Suspends an ACTIVE user: they cannot sign in, but their account and data are kept.",
-    params: &[USER_ID],
     resource: "user",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[ResponseShape {
         label: "the user is suspended",
         sample: r#"{"status": 200, "message": "User successfully suspended.", "userId": "00ub0oNGTSWTBKOLGLNR", "userStatus": "SUSPENDED"}"#,
         kind: ShapeKind::Wrapper,
     }],
     example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR"}"#,
-    handler: suspend_user,
+    handler: &Handler(suspend_user),
 };
 
-fn suspend_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn suspend_user(ctx: &ActionContext, input: UserIn) -> ActionFuture<'_> {
     value(async move {
         change_status(
             ctx,
-            &input,
+            &input.user_id,
             StatusChange {
                 op: "lifecycle/suspend",
                 message: "User successfully suspended.",
@@ -620,25 +634,23 @@ static UNSUSPEND_USER: Action = Action {
     name: "unsuspend_user",
     label: "Unsuspend User",
     description: "Restores a SUSPENDED user to ACTIVE.",
-    params: &[USER_ID],
     resource: "user",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[ResponseShape {
         label: "the user is active again",
         sample: r#"{"status": 200, "message": "User successfully unsuspended.", "userId": "00ub0oNGTSWTBKOLGLNR", "userStatus": "ACTIVE"}"#,
         kind: ShapeKind::Wrapper,
     }],
     example: r#"{"userId": "00ususpendLEEKIM0001"}"#,
-    handler: unsuspend_user,
+    handler: &Handler(unsuspend_user),
 };
 
-fn unsuspend_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn unsuspend_user(ctx: &ActionContext, input: UserIn) -> ActionFuture<'_> {
     value(async move {
         change_status(
             ctx,
-            &input,
+            &input.user_id,
             StatusChange {
                 op: "lifecycle/unsuspend",
                 message: "User successfully unsuspended.",
@@ -654,25 +666,23 @@ static UNLOCK_USER: Action = Action {
     name: "unlock_user",
     label: "Unlock User",
     description: "Unlocks a LOCKED_OUT user (too many failed sign-ins) so they can sign in again; also unblocks an ACTIVE user who is blocked from unknown devices.",
-    params: &[USER_ID],
     resource: "user",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[ResponseShape {
         label: "the user is unlocked",
         sample: r#"{"status": 200, "message": "User successfully unlocked.", "userId": "00ub0oNGTSWTBKOLGLNR", "userStatus": "ACTIVE"}"#,
         kind: ShapeKind::Wrapper,
     }],
     example: r#"{"userId": "00ulockedMAYACHEN001"}"#,
-    handler: unlock_user,
+    handler: &Handler(unlock_user),
 };
 
-fn unlock_user(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn unlock_user(ctx: &ActionContext, input: UserIn) -> ActionFuture<'_> {
     value(async move {
         change_status(
             ctx,
-            &input,
+            &input.user_id,
             StatusChange {
                 op: "lifecycle/unlock",
                 message: "User successfully unlocked.",
@@ -688,11 +698,9 @@ static RESET_PASSWORD: Action = Action {
     name: "reset_password",
     label: "Reset Password",
     description: "Starts a password reset (the user moves to RECOVERY). With sendEmail false the reset link is returned for an admin to share; with true Okta emails it to the user.",
-    params: &[USER_ID, SEND_EMAIL_TO_USER],
     resource: "user",
     mutating: true,
     carries_credentials: true,
-    check: None,
     responses: &[
         ResponseShape {
             label: "sendEmail false: the reset link",
@@ -706,15 +714,15 @@ static RESET_PASSWORD: Action = Action {
         },
     ],
     example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR", "sendEmail": false}"#,
-    handler: reset_password,
+    handler: &Handler(reset_password),
 };
 
-fn reset_password(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn reset_password(ctx: &ActionContext, input: UserLinkIn) -> ActionFuture<'_> {
     value(async move {
-        let send_email = input.bool("sendEmail").unwrap_or(false);
+        let send_email = input.send_email;
         let (id, body) = lifecycle(
             ctx,
-            &input,
+            &input.user_id,
             "lifecycle/reset_password",
             Some(send_email),
             false,
@@ -733,25 +741,23 @@ static EXPIRE_PASSWORD: Action = Action {
     name: "expire_password",
     label: "Expire Password",
     description: "Expires the user's password at once and returns a temporary password; the user must choose a new one at their next sign-in.",
-    params: &[USER_ID],
     resource: "user",
     mutating: true,
     carries_credentials: true,
-    check: None,
     responses: &[ResponseShape {
         label: "the temporary password",
         sample: r#"{"tempPassword": {"value": "TmpP@ssw0rd123"}}"#,
         kind: ShapeKind::Wrapper,
     }],
     example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR"}"#,
-    handler: expire_password,
+    handler: &Handler(expire_password),
 };
 
-fn expire_password(ctx: &ActionContext, input: Input) -> ActionFuture<'_> {
+fn expire_password(ctx: &ActionContext, input: UserIn) -> ActionFuture<'_> {
     value(async move {
         let (_, body) = lifecycle(
             ctx,
-            &input,
+            &input.user_id,
             "lifecycle/expire_password_with_temp_password",
             None,
             false,
@@ -778,44 +784,23 @@ static CHANGE_PASSWORD: Action = Action {
     name: "change_password",
     label: "Change Password",
     description: "Changes a user's password, checking their current one. Okta's password policy applies to the new one.",
-    params: &[
-        USER_ID,
-        Param::new(
-            "oldPassword",
-            Kind::Password,
-            "The current password, as {\"value\": \"...\"}.",
-        )
-        .required(),
-        Param::new(
-            "newPassword",
-            Kind::Password,
-            "The new password, as {\"value\": \"...\"}.",
-        )
-        .required(),
-    ],
     resource: "user",
     mutating: true,
     carries_credentials: false,
-    check: None,
     responses: &[ResponseShape {
         label: "the user's credentials (Okta never returns password values)",
         sample: r#"{"credentials": {"password": {}, "provider": {"type": "OKTA", "name": "OKTA"}}}"#,
         kind: ShapeKind::Wrapper,
     }],
     example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR", "oldPassword": {"value": "Tr0ub4dor-Seed-Pass"}, "newPassword": {"value": "N3w-Str0ng-Passw0rd!"}}"#,
-    handler: change_password,
+    handler: &Handler(change_password),
 };
 
-fn change_password(ctx: &ActionContext, mut input: Input) -> ActionFuture<'_> {
+fn change_password(ctx: &ActionContext, input: ChangePasswordIn) -> ActionFuture<'_> {
     value(async move {
-        let (Some(old), Some(new)) = (
-            input.take_secret("oldPassword"),
-            input.take_secret("newPassword"),
-        ) else {
-            return Err(ApiError::internal("validated input lacks the passwords"));
-        };
+        let (old, new) = (input.old_password.value, input.new_password.value);
         // This path needs the user id, not a login (NOTES.md §5).
-        let id = ctx.user_id(input.str("userId").unwrap_or_default()).await?;
+        let id = ctx.user_id(input.user_id.as_str()).await?;
         let request = OktaRequest::new(
             Method::POST,
             ctx.user_path(&id)?.fixed("credentials/change_password"),

@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
 
 use super::RouteSpec;
 use super::edge::ActionLog;
@@ -16,6 +17,7 @@ use crate::accounts::AccountOut;
 use crate::actions::{ACTIONS, Action, ActionContext, NEXT_CURSOR_HEADER};
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ErrorDetails, ErrorStatus};
+use crate::params::InputSchema;
 use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
@@ -82,7 +84,7 @@ async fn execute(
     state: &AppState,
     action: &'static Action,
     caller: &Caller,
-    body: serde_json::Value,
+    body: Value,
     log: &mut ActionLog,
 ) -> Result<Response, ApiError> {
     let name = log.account.as_str();
@@ -90,18 +92,13 @@ async fn execute(
         .catalog
         .get(action.name)
         .ok_or_else(|| ApiError::internal("an action route without a catalog entry"))?;
-    let input = schema.validate(body).map_err(ApiError::invalid_fields)?;
-    if let Some(check) = action.check {
-        let problems = check(&input);
-        if !problems.is_empty() {
-            return Err(ApiError::invalid_fields(problems));
-        }
-    }
-    let targets = targets(action, &input);
+    let input = schema.check(body).map_err(ApiError::invalid_fields)?;
+    let targets = targets(schema, &input);
+    let ready = action.handler.prepare(input)?;
     let connection = state.accounts.connection(name).await?;
     let session = state.okta.session(connection);
     let context = ActionContext::new(session, action, state.cursors.clone());
-    let outcome = (action.handler)(&context, input).await;
+    let outcome = ready(&context).await;
     log.okta_request_ids = context.session.request_ids();
 
     if let Err(error) = &outcome
@@ -146,14 +143,17 @@ async fn execute(
     Ok(response)
 }
 
-/// The ids and logins an action targets, for the audit line (create_user's target has no id
-/// yet: its login names it).
-fn targets(action: &Action, input: &crate::params::Input) -> String {
-    action
-        .params
+/// The ids and logins an action targets (its fields marked as audit targets), for the audit
+/// line; create_user's target has no id yet: its login names it.
+fn targets(schema: &InputSchema, input: &Map<String, Value>) -> String {
+    schema
+        .fields()
         .iter()
-        .filter(|p| p.name.ends_with("Id") || p.name == "userIdOrLogin" || p.name == "login")
-        .filter_map(|p| input.str(p.name).map(|v| format!("{}={v}", p.name)))
+        .filter(|field| field.audit_target)
+        .filter_map(|field| {
+            let value = input.get(&field.name)?.as_str()?;
+            Some(format!("{}={value}", field.name))
+        })
         .collect::<Vec<_>>()
         .join(",")
 }

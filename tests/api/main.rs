@@ -6,6 +6,7 @@ mod cache;
 mod configuration;
 mod conformance;
 mod contract;
+mod docs;
 mod edge;
 mod helpers;
 mod keys;

