@@ -10,6 +10,25 @@ use serde_json::{Map, Value};
 
 use crate::params::{NON_BLANK, X_DRY_RUN, X_PAGED, X_PROBLEM, X_USER_REFERENCE};
 
+/// `JsonSchema` for a field type whose schema is always written inline, never as a `$ref`.
+macro_rules! inline_schema {
+    ($ty:ident, $schema:tt) => {
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($ty).into()
+            }
+
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!($schema)
+            }
+        }
+    };
+}
+
 /// References become path segments, so they are never blank, `.` or `..` (NOTES.md §5).
 const REFERENCE_MAX: u32 = 256;
 
@@ -24,26 +43,14 @@ impl Reference {
     }
 }
 
-impl JsonSchema for Reference {
-    fn schema_name() -> Cow<'static, str> {
-        "Reference".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "minLength": 1,
-            "maxLength": REFERENCE_MAX,
-            "pattern": NON_BLANK,
-            "not": {"enum": [".", ".."]},
-            X_PROBLEM: "must be an Okta id or login",
-        })
-    }
-}
+inline_schema!(Reference, {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": REFERENCE_MAX,
+    "pattern": NON_BLANK,
+    "not": {"enum": [".", ".."]},
+    X_PROBLEM: "must be an Okta id or login",
+});
 
 /// A user's Okta id or login, never `me`: Okta resolves `me` to the API token's owner (often
 /// a super admin) instead of refusing it.
@@ -57,27 +64,15 @@ impl UserRef {
     }
 }
 
-impl JsonSchema for UserRef {
-    fn schema_name() -> Cow<'static, str> {
-        "UserRef".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "minLength": 1,
-            "maxLength": REFERENCE_MAX,
-            "pattern": NON_BLANK,
-            "not": {"anyOf": [{"enum": [".", ".."]}, {"pattern": "^[Mm][Ee]$"}]},
-            X_PROBLEM: "must be an Okta id or login",
-            X_USER_REFERENCE: true,
-        })
-    }
-}
+inline_schema!(UserRef, {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": REFERENCE_MAX,
+    "pattern": NON_BLANK,
+    "not": {"anyOf": [{"enum": [".", ".."]}, {"pattern": "^[Mm][Ee]$"}]},
+    X_PROBLEM: "must be an Okta id or login",
+    X_USER_REFERENCE: true,
+});
 
 /// A password, sent as `{"value": "…"}`; kept as a secret from parsing on.
 #[derive(Debug, Deserialize)]
@@ -86,26 +81,14 @@ pub struct Password {
     pub value: SecretString,
 }
 
-impl JsonSchema for Password {
-    fn schema_name() -> Cow<'static, str> {
-        "Password".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["value"],
-            "properties": {"value": {"type": "string", "minLength": 1, "maxLength": 256}},
-            "writeOnly": true,
-            X_PROBLEM: "must be an object {\"value\": \"...\"} with a non-empty string value",
-        })
-    }
-}
+inline_schema!(Password, {
+    "type": "object",
+    "additionalProperties": false,
+    "required": ["value"],
+    "properties": {"value": {"type": "string", "minLength": 1, "maxLength": 256}},
+    "writeOnly": true,
+    X_PROBLEM: "must be an object {\"value\": \"...\"} with a non-empty string value",
+});
 
 /// An ISO 8601 date-time with an offset, e.g. `2026-01-01T00:00:00Z`, kept as sent (the
 /// input check parses it).
@@ -119,19 +102,7 @@ impl DateTimeText {
     }
 }
 
-impl JsonSchema for DateTimeText {
-    fn schema_name() -> Cow<'static, str> {
-        "DateTimeText".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "string", "format": "date-time", "maxLength": 64})
-    }
-}
+inline_schema!(DateTimeText, {"type": "string", "format": "date-time", "maxLength": 64});
 
 /// A JSON object of string values.
 #[derive(Debug, Clone, Deserialize)]
@@ -148,23 +119,11 @@ impl StringMap {
     }
 }
 
-impl JsonSchema for StringMap {
-    fn schema_name() -> Cow<'static, str> {
-        "StringMap".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "object",
-            "additionalProperties": {"type": "string", "maxLength": 1024},
-            "maxProperties": 20,
-        })
-    }
-}
+inline_schema!(StringMap, {
+    "type": "object",
+    "additionalProperties": {"type": "string", "maxLength": 1024},
+    "maxProperties": 20,
+});
 
 /// `dryRun`: do the same reads and checks as the real call, and no writes.
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
@@ -177,24 +136,12 @@ impl DryRun {
     }
 }
 
-impl JsonSchema for DryRun {
-    fn schema_name() -> Cow<'static, str> {
-        "DryRun".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "boolean",
-            "description": "Do the reads and checks of the real call but change nothing; answer with a preview so the flow can ask for confirmation.",
-            "default": false,
-            X_DRY_RUN: true,
-        })
-    }
-}
+inline_schema!(DryRun, {
+    "type": "boolean",
+    "description": "Do the reads and checks of the real call but change nothing; answer with a preview so the flow can ask for confirmation.",
+    "default": false,
+    X_DRY_RUN: true,
+});
 
 /// `after`: the cursor of the page to read.
 #[derive(Debug, Clone, Deserialize)]
@@ -207,24 +154,12 @@ impl Cursor {
     }
 }
 
-impl JsonSchema for Cursor {
-    fn schema_name() -> Cow<'static, str> {
-        "Cursor".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 16384,
-            "description": "The nextCursor (or X-Next-Cursor header) of the previous page, passed back unchanged, to read the next page. It fixes the query, so send it only with limit and paged.",
-        })
-    }
-}
+inline_schema!(Cursor, {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 16384,
+    "description": "The nextCursor (or X-Next-Cursor header) of the previous page, passed back unchanged, to read the next page. It fixes the query, so send it only with limit and paged.",
+});
 
 /// `paged`: answer `{items, nextCursor}` instead of the bare array.
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
@@ -237,21 +172,9 @@ impl Paged {
     }
 }
 
-impl JsonSchema for Paged {
-    fn schema_name() -> Cow<'static, str> {
-        "Paged".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "boolean",
-            "description": "Answer {\"items\": [...], \"nextCursor\": \"...\" | null} instead of the bare array (the X-Next-Cursor header is set either way).",
-            "default": false,
-            X_PAGED: true,
-        })
-    }
-}
+inline_schema!(Paged, {
+    "type": "boolean",
+    "description": "Answer {\"items\": [...], \"nextCursor\": \"...\" | null} instead of the bare array (the X-Next-Cursor header is set either way).",
+    "default": false,
+    X_PAGED: true,
+});
