@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::helpers::{TestApp, captured_logs, spawn_with_account};
 
-use super::support::assert_refused;
+use super::support::{assert_refused, audit_lines};
 
 /// A fresh demo org with an empty request log, for the next action.
 fn fresh_org(app: &TestApp) {
@@ -110,14 +110,6 @@ async fn every_action_refuses_an_unknown_field() {
             action.name, response.text
         );
     }
-}
-
-/// The audit lines of a JSON log capture.
-fn audit_lines(logs: &str) -> Vec<Value> {
-    logs.lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|line| line["target"] == "okta_gateway::audit")
-        .collect()
 }
 
 #[test]

@@ -253,13 +253,13 @@ async fn deactivating_a_deactivated_user_is_an_invalid_state() {
     app.forget_requests();
     let response = app.action("deactivate_user", json!({"userId": id})).await;
 
-    assert_invalid_state(&response, "DEPROVISIONED", "E0000038");
-    assert_eq!(
-        app.okta_calls(),
-        [
-            format!("POST {}/lifecycle/deactivate", user_path(&id)),
-            format!("GET {}", user_path(&id)),
-        ]
+    assert_invalid_state_after(
+        &app,
+        &response,
+        "DEPROVISIONED",
+        "E0000038",
+        format!("POST {}/lifecycle/deactivate", user_path(&id)),
+        &id,
     );
 }
 
@@ -395,13 +395,13 @@ async fn unsuspending_an_active_user_is_an_invalid_state() {
         .action("unsuspend_user", json!({"userId": JORDAN_ID}))
         .await;
 
-    assert_invalid_state(&response, "ACTIVE", "E0000001");
-    assert_eq!(
-        app.okta_calls(),
-        [
-            format!("POST {}/lifecycle/unsuspend", user_path(JORDAN_ID)),
-            format!("GET {}", user_path(JORDAN_ID)),
-        ]
+    assert_invalid_state_after(
+        &app,
+        &response,
+        "ACTIVE",
+        "E0000001",
+        format!("POST {}/lifecycle/unsuspend", user_path(JORDAN_ID)),
+        JORDAN_ID,
     );
 }
 
@@ -452,13 +452,13 @@ async fn unlocking_an_active_user_is_an_invalid_state() {
         .action("unlock_user", json!({"userId": JORDAN_ID}))
         .await;
 
-    assert_invalid_state(&response, "ACTIVE", "E0000032");
-    assert_eq!(
-        app.okta_calls(),
-        [
-            format!("POST {}/lifecycle/unlock", user_path(JORDAN_ID)),
-            format!("GET {}", user_path(JORDAN_ID)),
-        ]
+    assert_invalid_state_after(
+        &app,
+        &response,
+        "ACTIVE",
+        "E0000032",
+        format!("POST {}/lifecycle/unlock", user_path(JORDAN_ID)),
+        JORDAN_ID,
     );
 }
 

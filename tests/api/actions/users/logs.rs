@@ -1,6 +1,7 @@
 //! Logs: no credentials, one audit line per mutating action.
 
 use super::*;
+use crate::actions::support::audit_lines;
 
 // ---------------------------------------------------------------------------------------------
 // Logs: no credentials, one audit line per mutating action
@@ -99,14 +100,6 @@ fn credentials_never_appear_in_logs() {
             assert!(line.is_none(), "a log line contains {form:?}: {line:?}");
         }
     }
-}
-
-/// The audit lines of a JSON log capture.
-fn audit_lines(logs: &str) -> Vec<Value> {
-    logs.lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|line| line["target"] == "okta_gateway::audit")
-        .collect()
 }
 
 #[test]

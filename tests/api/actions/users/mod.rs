@@ -185,6 +185,24 @@ fn assert_invalid_state(response: &TestResponse, user_status: &str, okta_code: &
 }
 
 /// The RESOURCE_NOT_FOUND answer for a user.
+/// [`assert_invalid_state`], after Okta refused `refused_call` and the gateway read the user's
+/// status once.
+#[track_caller]
+fn assert_invalid_state_after(
+    app: &TestApp,
+    response: &TestResponse,
+    user_status: &str,
+    okta_code: &str,
+    refused_call: String,
+    user: &str,
+) {
+    assert_invalid_state(response, user_status, okta_code);
+    assert_eq!(
+        app.okta_calls(),
+        [refused_call, format!("GET {}", user_path(user))]
+    );
+}
+
 #[track_caller]
 fn assert_user_not_found(response: &TestResponse) -> &Value {
     let error = response.assert_error("RESOURCE_NOT_FOUND", 404);

@@ -276,13 +276,13 @@ async fn changing_the_password_of_a_user_without_one_is_an_invalid_state() {
         )
         .await;
 
-    assert_invalid_state(&response, "ACTIVE", "E0000035");
-    assert_eq!(
-        app.okta_calls(),
-        [
-            format!("POST {}/credentials/change_password", user_path(PRIYA_ID)),
-            format!("GET {}", user_path(PRIYA_ID)),
-        ]
+    assert_invalid_state_after(
+        &app,
+        &response,
+        "ACTIVE",
+        "E0000035",
+        format!("POST {}/credentials/change_password", user_path(PRIYA_ID)),
+        PRIYA_ID,
     );
 }
 

@@ -410,13 +410,13 @@ async fn updating_a_deactivated_user_is_an_invalid_state() {
         )
         .await;
 
-    assert_invalid_state(&response, "DEPROVISIONED", "E0000038");
-    assert_eq!(
-        app.okta_calls(),
-        [
-            format!("POST {}", user_path("gone%40example.com")),
-            format!("GET {}", user_path("gone%40example.com")),
-        ]
+    assert_invalid_state_after(
+        &app,
+        &response,
+        "DEPROVISIONED",
+        "E0000038",
+        format!("POST {}", user_path("gone%40example.com")),
+        "gone%40example.com",
     );
     assert_eq!(
         app.sim.handle().user(&id).expect("still there")["profile"]["firstName"],
