@@ -2,6 +2,22 @@
 
 use super::*;
 
+/// `action` on Jordan, who is ACTIVE: Okta refuses `lifecycle/<step>`, the gateway reads his
+/// status once and answers INVALID_STATE with it.
+async fn assert_refused_while_jordan_is_active(action: &str, step: &str, okta_code: &str) {
+    let app = spawn_with_account().await;
+    let response = app.action(action, json!({"userId": JORDAN_ID})).await;
+
+    assert_invalid_state_after(
+        &app,
+        &response,
+        "ACTIVE",
+        okta_code,
+        format!("POST {}/lifecycle/{step}", user_path(JORDAN_ID)),
+        JORDAN_ID,
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // activate_user
 // ---------------------------------------------------------------------------------------------
@@ -390,19 +406,7 @@ async fn unsuspending_a_suspended_user_makes_them_active() {
 
 #[tokio::test]
 async fn unsuspending_an_active_user_is_an_invalid_state() {
-    let app = spawn_with_account().await;
-    let response = app
-        .action("unsuspend_user", json!({"userId": JORDAN_ID}))
-        .await;
-
-    assert_invalid_state_after(
-        &app,
-        &response,
-        "ACTIVE",
-        "E0000001",
-        format!("POST {}/lifecycle/unsuspend", user_path(JORDAN_ID)),
-        JORDAN_ID,
-    );
+    assert_refused_while_jordan_is_active("unsuspend_user", "unsuspend", "E0000001").await;
 }
 
 #[tokio::test]
@@ -447,19 +451,7 @@ async fn unlocking_a_locked_out_user_makes_them_active() {
 
 #[tokio::test]
 async fn unlocking_an_active_user_is_an_invalid_state() {
-    let app = spawn_with_account().await;
-    let response = app
-        .action("unlock_user", json!({"userId": JORDAN_ID}))
-        .await;
-
-    assert_invalid_state_after(
-        &app,
-        &response,
-        "ACTIVE",
-        "E0000032",
-        format!("POST {}/lifecycle/unlock", user_path(JORDAN_ID)),
-        JORDAN_ID,
-    );
+    assert_refused_while_jordan_is_active("unlock_user", "unlock", "E0000032").await;
 }
 
 #[tokio::test]

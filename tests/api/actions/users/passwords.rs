@@ -2,6 +2,31 @@
 
 use super::*;
 
+/// `change_password` with these references and passwords.
+async fn change_password(app: &TestApp, user: &str, old: &str, new: &str) -> TestResponse {
+    app.action(
+        "change_password",
+        json!({
+            "userId": user,
+            "oldPassword": {"value": old},
+            "newPassword": {"value": new}
+        }),
+    )
+    .await
+}
+
+/// Okta received exactly one change of Jordan's password, by id.
+#[track_caller]
+fn assert_one_change_password_call(app: &TestApp) {
+    assert_eq!(
+        app.okta_calls(),
+        [format!(
+            "POST {}/credentials/change_password",
+            user_path(JORDAN_ID)
+        )]
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // reset_password / expire_password
 // ---------------------------------------------------------------------------------------------
@@ -135,16 +160,7 @@ async fn expiring_the_password_of_a_staged_user_is_an_invalid_state() {
 async fn changing_a_password_by_login_resolves_the_id_then_posts_both_passwords() {
     let app = spawn_with_account().await;
     let new_password = "N3w-Sturdy-Secret";
-    let response = app
-        .action(
-            "change_password",
-            json!({
-                "userId": JORDAN_LOGIN,
-                "oldPassword": {"value": JORDAN_PASSWORD},
-                "newPassword": {"value": new_password}
-            }),
-        )
-        .await;
+    let response = change_password(&app, JORDAN_LOGIN, JORDAN_PASSWORD, new_password).await;
 
     assert_eq!(
         ok(&response),
@@ -168,56 +184,23 @@ async fn changing_a_password_by_login_resolves_the_id_then_posts_both_passwords(
 
     // Okta now holds the new password: it is the old one of the next change.
     app.forget_requests();
-    let again = app
-        .action(
-            "change_password",
-            json!({
-                "userId": JORDAN_ID,
-                "oldPassword": {"value": new_password},
-                "newPassword": {"value": "An0ther-Sturdy-Secret"}
-            }),
-        )
-        .await;
+    let again = change_password(&app, JORDAN_ID, new_password, "An0ther-Sturdy-Secret").await;
     ok(&again);
 }
 
 #[tokio::test]
 async fn changing_a_password_with_a_user_id_makes_one_call() {
     let app = spawn_with_account().await;
-    let response = app
-        .action(
-            "change_password",
-            json!({
-                "userId": JORDAN_ID,
-                "oldPassword": {"value": JORDAN_PASSWORD},
-                "newPassword": {"value": "N3w-Sturdy-Secret"}
-            }),
-        )
-        .await;
+    let response = change_password(&app, JORDAN_ID, JORDAN_PASSWORD, "N3w-Sturdy-Secret").await;
 
     ok(&response);
-    assert_eq!(
-        app.okta_calls(),
-        [format!(
-            "POST {}/credentials/change_password",
-            user_path(JORDAN_ID)
-        )]
-    );
+    assert_one_change_password_call(&app);
 }
 
 #[tokio::test]
 async fn a_wrong_old_password_is_an_invalid_field_value() {
     let app = spawn_with_account().await;
-    let response = app
-        .action(
-            "change_password",
-            json!({
-                "userId": JORDAN_ID,
-                "oldPassword": {"value": "Not-The-Passw0rd"},
-                "newPassword": {"value": "N3w-Sturdy-Secret"}
-            }),
-        )
-        .await;
+    let response = change_password(&app, JORDAN_ID, "Not-The-Passw0rd", "N3w-Sturdy-Secret").await;
 
     let error = response.assert_error("INVALID_FIELD_VALUE", 400);
     let okta = &error["details"]["okta"];
@@ -230,28 +213,13 @@ async fn a_wrong_old_password_is_an_invalid_field_value() {
     assert!(error["details"].get("userStatus").is_none());
     assert!(!response.text.contains("Not-The-Passw0rd"));
     assert!(!response.text.contains("N3w-Sturdy-Secret"));
-    assert_eq!(
-        app.okta_calls(),
-        [format!(
-            "POST {}/credentials/change_password",
-            user_path(JORDAN_ID)
-        )]
-    );
+    assert_one_change_password_call(&app);
 }
 
 #[tokio::test]
 async fn a_new_password_okta_refuses_is_an_invalid_field_value() {
     let app = spawn_with_account().await;
-    let response = app
-        .action(
-            "change_password",
-            json!({
-                "userId": JORDAN_ID,
-                "oldPassword": {"value": JORDAN_PASSWORD},
-                "newPassword": {"value": "password1"}
-            }),
-        )
-        .await;
+    let response = change_password(&app, JORDAN_ID, JORDAN_PASSWORD, "password1").await;
 
     let error = response.assert_error("INVALID_FIELD_VALUE", 400);
     assert_eq!(error["details"]["okta"]["errorCode"], "E0000014");
@@ -265,16 +233,7 @@ async fn a_new_password_okta_refuses_is_an_invalid_field_value() {
 #[tokio::test]
 async fn changing_the_password_of_a_user_without_one_is_an_invalid_state() {
     let app = spawn_with_account().await;
-    let response = app
-        .action(
-            "change_password",
-            json!({
-                "userId": PRIYA_ID,
-                "oldPassword": {"value": "Anything-1"},
-                "newPassword": {"value": "N3w-Sturdy-Secret"}
-            }),
-        )
-        .await;
+    let response = change_password(&app, PRIYA_ID, "Anything-1", "N3w-Sturdy-Secret").await;
 
     assert_invalid_state_after(
         &app,
@@ -289,16 +248,13 @@ async fn changing_the_password_of_a_user_without_one_is_an_invalid_state() {
 #[tokio::test]
 async fn changing_the_password_of_an_unknown_login_is_a_user_not_found() {
     let app = spawn_with_account().await;
-    let response = app
-        .action(
-            "change_password",
-            json!({
-                "userId": "nobody@example.com",
-                "oldPassword": {"value": "Anything-1"},
-                "newPassword": {"value": "N3w-Sturdy-Secret"}
-            }),
-        )
-        .await;
+    let response = change_password(
+        &app,
+        "nobody@example.com",
+        "Anything-1",
+        "N3w-Sturdy-Secret",
+    )
+    .await;
 
     assert_user_not_found(&response);
     assert_eq!(
