@@ -2,6 +2,21 @@
 
 use super::*;
 
+/// Okta refusing `times` suspensions with E0000112: the user is still being activated.
+fn suspend_while_activating(times: u32) -> Fault {
+    Fault::new(
+        Some("POST"),
+        "/api/v1/users/[^/]+/lifecycle/suspend",
+        FaultKind::Status {
+            status: 409,
+            error_code: "E0000112".into(),
+            error_summary: "Unable to update this user because the user is still being activated."
+                .into(),
+        },
+    )
+    .times(times)
+}
+
 /// `action` on Jordan, who is ACTIVE: Okta refuses `lifecycle/<step>`, the gateway reads his
 /// status once and answers INVALID_STATE with it.
 async fn assert_refused_while_jordan_is_active(action: &str, step: &str, okta_code: &str) {
@@ -129,19 +144,7 @@ async fn activating_a_provisioned_user_reactivates_them_and_says_so() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_still_in_transition_is_retried_with_backoff_until_okta_accepts() {
     let app = spawn_with_account().await;
-    app.sim.handle().inject(
-        Fault::new(
-            Some("POST"),
-            "/api/v1/users/[^/]+/lifecycle/suspend",
-            FaultKind::Status {
-                status: 409,
-                error_code: "E0000112".into(),
-                error_summary:
-                    "Unable to update this user because the user is still being activated.".into(),
-            },
-        )
-        .times(2),
-    );
+    app.sim.handle().inject(suspend_while_activating(2));
     let response = app
         .action("suspend_user", json!({"userId": JORDAN_ID}))
         .await;
@@ -160,19 +163,7 @@ async fn a_user_in_transition_past_the_deadline_is_an_invalid_state() {
     let app =
         spawn_with_account_from(app_builder(Backend::Sqlite).var("ACTION_DEADLINE_MS", "1500"))
             .await;
-    app.sim.handle().inject(
-        Fault::new(
-            Some("POST"),
-            "/api/v1/users/[^/]+/lifecycle/suspend",
-            FaultKind::Status {
-                status: 409,
-                error_code: "E0000112".into(),
-                error_summary:
-                    "Unable to update this user because the user is still being activated.".into(),
-            },
-        )
-        .times(100),
-    );
+    app.sim.handle().inject(suspend_while_activating(100));
     let response = app
         .action("suspend_user", json!({"userId": JORDAN_ID}))
         .await;
