@@ -2,6 +2,19 @@
 
 use super::*;
 
+/// What Okta receives when Jordan (ACTIVE) is deleted by id without email: one read, the
+/// deactivation, the delete.
+fn jordan_read_deactivated_and_deleted() -> [String; 3] {
+    [
+        format!("GET {}", user_path(JORDAN_ID)),
+        format!(
+            "POST {}/lifecycle/deactivate?sendEmail=false",
+            user_path(JORDAN_ID)
+        ),
+        format!("DELETE {}?sendEmail=false", user_path(JORDAN_ID)),
+    ]
+}
+
 // ---------------------------------------------------------------------------------------------
 // delete_user
 // ---------------------------------------------------------------------------------------------
@@ -17,17 +30,7 @@ async fn deleting_an_active_user_deactivates_then_deletes() {
         ok(&response),
         &json!({"status": 204, "message": "User successfully deactivated and deleted."})
     );
-    assert_eq!(
-        app.okta_calls(),
-        [
-            format!("GET {}", user_path(JORDAN_ID)),
-            format!(
-                "POST {}/lifecycle/deactivate?sendEmail=false",
-                user_path(JORDAN_ID)
-            ),
-            format!("DELETE {}?sendEmail=false", user_path(JORDAN_ID)),
-        ]
-    );
+    assert_eq!(app.okta_calls(), jordan_read_deactivated_and_deleted());
     let calls = sent(&app);
     assert_eq!(calls[1].body.as_deref().unwrap_or_default(), "");
     assert_eq!(calls[2].status, 204);
@@ -188,17 +191,7 @@ async fn a_404_on_the_final_delete_still_counts_as_deleted() {
         &json!({"status": 204, "message": "User successfully deactivated and deleted."})
     );
     let calls = sent(&app);
-    assert_eq!(
-        app.okta_calls(),
-        [
-            format!("GET {}", user_path(JORDAN_ID)),
-            format!(
-                "POST {}/lifecycle/deactivate?sendEmail=false",
-                user_path(JORDAN_ID)
-            ),
-            format!("DELETE {}?sendEmail=false", user_path(JORDAN_ID)),
-        ]
-    );
+    assert_eq!(app.okta_calls(), jordan_read_deactivated_and_deleted());
     assert_eq!(calls[2].status, 404);
     assert_eq!(calls[2].fault.as_deref(), Some("status"));
 }
