@@ -9,12 +9,7 @@ use super::*;
 #[tokio::test]
 async fn creating_a_user_sends_activate_false_and_only_the_given_profile_fields() {
     let app = spawn_with_account().await;
-    let response = app
-        .action(
-            "create_user",
-            json!({"firstName": "Ann", "lastName": "Ito", "email": "ann.ito@example.com", "login": "ann.ito@example.com"}),
-        )
-        .await;
+    let response = create_ann(&app, "ann.ito@example.com").await;
 
     let body = ok(&response);
     assert_eq!(body["status"], "STAGED");
@@ -128,12 +123,7 @@ async fn creating_a_user_with_a_taken_login_is_a_duplicate_user() {
 #[tokio::test]
 async fn a_profile_okta_refuses_is_an_invalid_field_value_with_oktas_details() {
     let app = spawn_with_account().await;
-    let response = app
-        .action(
-            "create_user",
-            json!({"firstName": "Ann", "lastName": "Ito", "email": "ann.ito@example.com", "login": "not-an-email"}),
-        )
-        .await;
+    let response = create_ann(&app, "not-an-email").await;
 
     let error = response.assert_error("INVALID_FIELD_VALUE", 400);
     assert_eq!(error["code"], 8001);

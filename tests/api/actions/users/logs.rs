@@ -133,12 +133,7 @@ fn each_mutating_action_writes_one_audit_line_with_its_outcome() {
         let failure_ids = ids(&app);
 
         app.forget_requests();
-        let created = app
-            .action(
-                "create_user",
-                json!({"firstName": "Ann", "lastName": "Ito", "email": "ann.ito@example.com", "login": "ann.ito@example.com"}),
-            )
-            .await;
+        let created = create_ann(&app, "ann.ito@example.com").await;
         ok(&created);
         let create_ids = ids(&app);
         drop(app);

@@ -203,6 +203,15 @@ fn assert_invalid_state_after(
     );
 }
 
+/// `create_user` for Ann Ito (ann.ito@example.com) with this login.
+async fn create_ann(app: &TestApp, login: &str) -> TestResponse {
+    app.action(
+        "create_user",
+        json!({"firstName": "Ann", "lastName": "Ito", "email": "ann.ito@example.com", "login": login}),
+    )
+    .await
+}
+
 #[track_caller]
 fn assert_user_not_found(response: &TestResponse) -> &Value {
     let error = response.assert_error("RESOURCE_NOT_FOUND", 404);
