@@ -4,6 +4,7 @@
 mod accounts_test;
 mod apps;
 mod catalog;
+mod cross_cutting;
 mod factors;
 mod faults;
 mod groups;

@@ -95,3 +95,11 @@ pub fn assert_not_found(response: &TestResponse, resource: &str, okta_summary: &
         response.text
     );
 }
+
+/// The audit lines of a JSON log capture.
+pub fn audit_lines(logs: &str) -> Vec<Value> {
+    logs.lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["target"] == "okta_gateway::audit")
+        .collect()
+}
