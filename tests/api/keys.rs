@@ -19,6 +19,7 @@ use crate::helpers::{
     ACTION_KEY, ADMIN_KEY, Backend, RunningGateway, TEST_ENCRYPTION_KEY, TestApp, TestDb,
     TestResponse, app, base_vars, captured_logs, config_from, spawn_app,
 };
+use crate::process::GatewayProcess;
 
 /// Keys besides the helpers' `TEST_ENCRYPTION_KEY` (base64 of 32 bytes each).
 const SECOND_KEY: &str = "bmV3LWtleS1uZXcta2V5LW5ldy1rZXktbmV3LWtleSE=";
@@ -82,70 +83,6 @@ async fn rotate_key_command(app: &TestApp, ring: Option<&str>) -> std::process::
     command.output().await.expect("rotate-key runs")
 }
 
-/// A gateway as its own OS process (its address read from its JSON log), stopped with
-/// SIGTERM as an orchestrator would: the path that withdraws its key ring record.
-struct GatewayProcess {
-    child: tokio::process::Child,
-    addr: SocketAddr,
-    /// Its log lines after it started listening.
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl GatewayProcess {
-    async fn start(vars: &HashMap<String, String>) -> GatewayProcess {
-        use tokio::io::AsyncBufReadExt;
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_okta-gateway"))
-            .env_clear()
-            .envs(vars)
-            .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("gateway process starts");
-        let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let addr = tokio::time::timeout(Duration::from_secs(30), async {
-            while let Some(line) = lines.next_line().await.expect("log line") {
-                let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
-                    continue;
-                };
-                if event["message"] == "okta-gateway listening" {
-                    return event["addr"].as_str().expect("addr").parse().expect("addr");
-                }
-            }
-            panic!("the gateway exited before listening");
-        })
-        .await
-        .expect("the gateway listens in time");
-        // Keep draining its log so the process never blocks on a full pipe.
-        let log: Arc<Mutex<Vec<String>>> = Arc::default();
-        let sink = log.clone();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                sink.lock().expect("lock").push(line);
-            }
-        });
-        GatewayProcess { child, addr, log }
-    }
-
-    /// SIGTERM, then wait for the graceful exit.
-    async fn stop(mut self) -> Vec<String> {
-        let pid = self.child.id().expect("running").to_string();
-        let sent = tokio::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .await
-            .expect("kill runs");
-        assert!(sent.success());
-        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
-            .await
-            .expect("exits in time")
-            .expect("exit status");
-        assert!(status.success(), "exited with {status}");
-        self.log.lock().expect("lock").clone()
-    }
-}
-
 /// Gateway processes behind a stand-in load balancer: a stream of requests goes round-robin
 /// to the gateways in rotation, and a gateway leaves the rotation (draining) before it stops.
 struct Fleet {
@@ -159,7 +96,7 @@ impl Fleet {
     async fn start(vars: &HashMap<String, String>, size: usize) -> Fleet {
         let mut gateways = Vec::new();
         for _ in 0..size {
-            gateways.push(Some(GatewayProcess::start(vars).await));
+            gateways.push(Some(GatewayProcess::spawn(vars).await));
         }
         let live = gateways.iter().flatten().map(|g| g.addr).collect();
         Fleet {
@@ -175,7 +112,7 @@ impl Fleet {
         // Requests already sent finish (graceful shutdown); none is sent after the drain.
         tokio::time::sleep(Duration::from_millis(300)).await;
         self.logs.extend(old.stop().await);
-        let fresh = GatewayProcess::start(vars).await;
+        let fresh = GatewayProcess::spawn(vars).await;
         self.live.lock().expect("lock").push(fresh.addr);
         self.gateways[slot] = Some(fresh);
     }

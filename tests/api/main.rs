@@ -14,4 +14,5 @@ mod leaks;
 mod metrics;
 mod module_cycles;
 mod ops;
+mod process;
 mod service;

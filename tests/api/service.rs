@@ -1,7 +1,6 @@
 //! Start-up, key material, key rotation, shutdown, load shedding and database outages.
 
 use std::os::unix::fs::PermissionsExt;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use okta_gateway::startup::Application;
@@ -16,6 +15,7 @@ use crate::helpers::{
     ADMIN_KEY, Backend, DbProxy, RunningGateway, TEST_ENCRYPTION_KEY, TestDb, TestResponse, app,
     base_vars, config_from, postgres_addr, spawn_app,
 };
+use crate::process::GatewayProcess;
 
 #[tokio::test]
 async fn the_embedded_default_generates_its_keys_once_with_private_files() {
@@ -338,58 +338,6 @@ async fn a_postgres_outage_answers_503_and_recovers_without_a_restart() {
     );
 }
 
-/// A gateway as a separate OS process, reporting its address through its JSON log.
-struct GatewayProcess {
-    child: tokio::process::Child,
-    base: String,
-    /// Every JSON log line it wrote after it started listening.
-    log: Arc<Mutex<Vec<serde_json::Value>>>,
-}
-
-impl GatewayProcess {
-    async fn start(db_url: &str) -> GatewayProcess {
-        use tokio::io::AsyncBufReadExt;
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_okta-gateway"))
-            .env_clear()
-            .envs(base_vars(db_url))
-            .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("gateway process starts");
-        let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let addr = tokio::time::timeout(Duration::from_secs(30), async {
-            while let Some(line) = lines.next_line().await.expect("log line") {
-                let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
-                    continue;
-                };
-                if event["message"] == "okta-gateway listening" {
-                    return event["addr"].as_str().expect("addr").to_owned();
-                }
-            }
-            panic!("the gateway exited before listening");
-        })
-        .await
-        .expect("the gateway listens in time");
-        // Keep draining its log so the process never blocks on a full pipe.
-        let log: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
-        let sink = log.clone();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                let event = serde_json::from_str(&line)
-                    .unwrap_or_else(|_| panic!("a log line that is not JSON: {line}"));
-                sink.lock().expect("lock").push(event);
-            }
-        });
-        GatewayProcess {
-            child,
-            base: format!("http://{addr}"),
-            log,
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_gateway_processes_sharing_postgres_hold_the_account_cap() {
     if !crate::helpers::postgres_available().await {
@@ -401,7 +349,10 @@ async fn two_gateway_processes_sharing_postgres_hold_the_account_cap() {
         .await
         .expect("migrated");
     let url = db.url();
-    let (a, b) = tokio::join!(GatewayProcess::start(&url), GatewayProcess::start(&url));
+    let (a, b) = tokio::join!(
+        GatewayProcess::start(&url, &[]),
+        GatewayProcess::start(&url, &[])
+    );
     let sim = okta_sim::OktaSim::start(okta_sim::SimConfig::default())
         .await
         .expect("sim");
@@ -485,7 +436,7 @@ async fn the_healthcheck_command_reports_readiness() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_carry_the_request_context_and_no_secrets() {
     let db = TestDb::new(Backend::Sqlite).await;
-    let gateway = GatewayProcess::start(&db.url()).await;
+    let gateway = GatewayProcess::start(&db.url(), &[]).await;
     let sim = okta_sim::OktaSim::start(okta_sim::SimConfig::default())
         .await
         .expect("sim");
@@ -519,7 +470,14 @@ async fn json_logs_carry_the_request_context_and_no_secrets() {
         .expect("okta-sim's request id");
     // Let the log lines arrive.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let log = gateway.log.lock().expect("lock").clone();
+    let log: Vec<serde_json::Value> = gateway
+        .log()
+        .iter()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|_| panic!("a log line that is not JSON: {line}"))
+        })
+        .collect();
 
     let request = log
         .iter()

@@ -11,119 +11,17 @@ mod probes;
 mod protocol;
 mod upstream;
 
-use std::collections::HashMap;
+pub use crate::process::GatewayProcess;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::Method;
-use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::helpers::{ADMIN_KEY, TestResponse, base_vars, client};
-
-/// A gateway as its own OS process, its JSON log kept for the panic check.
-pub struct GatewayProcess {
-    child: tokio::process::Child,
-    pub base: String,
-    log: Arc<Mutex<Vec<String>>>,
-    http: reqwest::Client,
-}
-
-impl GatewayProcess {
-    /// Start the gateway binary on `db_url` with the test environment plus `vars`.
-    pub async fn start(db_url: &str, vars: &[(&str, &str)]) -> GatewayProcess {
-        use tokio::io::AsyncBufReadExt;
-        let mut env: HashMap<String, String> = base_vars(db_url);
-        for (key, value) in vars {
-            env.insert((*key).to_owned(), (*value).to_owned());
-        }
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_okta-gateway"))
-            .env_clear()
-            .envs(env)
-            .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("gateway process starts");
-        let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let log: Arc<Mutex<Vec<String>>> = Arc::default();
-        let addr = tokio::time::timeout(Duration::from_secs(20), async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                log.lock().expect("lock").push(line.clone());
-                if let Ok(event) = serde_json::from_str::<Value>(&line)
-                    && event["message"] == "okta-gateway listening"
-                {
-                    return event["addr"].as_str().expect("addr").to_owned();
-                }
-            }
-            panic!("the gateway exited before listening: {:?}", log.lock());
-        })
-        .await
-        .expect("the gateway listens in time");
-        let sink = log.clone();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                sink.lock().expect("lock").push(line);
-            }
-        });
-        GatewayProcess {
-            child,
-            base: format!("http://{addr}"),
-            log,
-            http: client(),
-        }
-    }
-
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> TestResponse {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(ADMIN_KEY)
-            .timeout(Duration::from_secs(10));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        TestResponse::read(request.send().await.expect("the gateway answers")).await
-    }
-
-    /// How many accounts the gateway lists.
-    pub async fn count_accounts(&self) -> usize {
-        let list = self.call(Method::GET, "/accounts", None).await;
-        assert_eq!(list.status, 200, "{}", list.text);
-        list.json.as_array().map_or(0, Vec::len)
-    }
-
-    /// Connect an account to `domain` without verifying its token.
-    pub async fn connect_unverified(&self, name: &str, domain: &str) {
-        let created = self
-            .call(
-                Method::POST,
-                "/accounts",
-                Some(json!({"name": name, "domain": domain,
-                            "apiToken": "00fake-token-0123456789", "verify": false})),
-            )
-            .await;
-        assert_eq!(created.status, 201, "{}", created.text);
-    }
-
-    /// Assert that the process is alive and never logged a panic.
-    pub fn assert_no_panic(&mut self) {
-        assert!(
-            self.child.try_wait().expect("status").is_none(),
-            "the gateway exited"
-        );
-        let log = self.log.lock().expect("lock");
-        let panics: Vec<&String> = log
-            .iter()
-            .filter(|line| line.contains("panicked") || line.contains("handler panicked"))
-            .collect();
-        assert!(panics.is_empty(), "panics logged: {panics:?}");
-    }
-}
+use crate::helpers::TestResponse;
 
 /// Assert a 503 SERVICE_UNAVAILABLE with a `Retry-After` header.
 #[track_caller]
