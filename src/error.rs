@@ -18,10 +18,25 @@ use serde_json::{Value, json};
 use crate::crypto::CryptoError;
 use crate::store::StoreError;
 
-/// Every error status the gateway can answer with: the seed's table plus the gateway's own
-/// (codes 91xx).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorStatus {
+/// Declares the error statuses and `ErrorStatus::ALL` from one list, so no status can be
+/// missing from the table's iteration.
+macro_rules! error_statuses {
+    ($($status:ident),* $(,)?) => {
+        /// Every error status the gateway can answer with: the seed's table plus the
+        /// gateway's own (codes 91xx).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorStatus {
+            $($status),*
+        }
+
+        impl ErrorStatus {
+            /// Every status, in the table's order.
+            pub const ALL: &[ErrorStatus] = &[$(ErrorStatus::$status),*];
+        }
+    };
+}
+
+error_statuses![
     InvalidFieldValue,
     AuthenticationFailure,
     ResourceNotFound,
@@ -44,7 +59,7 @@ pub enum ErrorStatus {
     Conflict,
     ProfileMasteredElsewhere,
     InternalError,
-}
+];
 
 /// The public error table: status string, numeric code, HTTP status, default message and
 /// how-to-fix text.
@@ -57,31 +72,6 @@ struct TableRow {
 }
 
 impl ErrorStatus {
-    pub const ALL: [ErrorStatus; 22] = [
-        ErrorStatus::InvalidFieldValue,
-        ErrorStatus::AuthenticationFailure,
-        ErrorStatus::ResourceNotFound,
-        ErrorStatus::DuplicateUser,
-        ErrorStatus::ResourceAccessDenied,
-        ErrorStatus::ApiLimitReached,
-        ErrorStatus::DuplicateAccount,
-        ErrorStatus::AccountLimitReached,
-        ErrorStatus::Unauthenticated,
-        ErrorStatus::ForbiddenScope,
-        ErrorStatus::UnknownAction,
-        ErrorStatus::PayloadTooLarge,
-        ErrorStatus::ServiceUnavailable,
-        ErrorStatus::UpstreamUnavailable,
-        ErrorStatus::UpstreamTimeout,
-        ErrorStatus::InvalidState,
-        ErrorStatus::RouteNotFound,
-        ErrorStatus::MethodNotAllowed,
-        ErrorStatus::UnsupportedMediaType,
-        ErrorStatus::Conflict,
-        ErrorStatus::ProfileMasteredElsewhere,
-        ErrorStatus::InternalError,
-    ];
-
     fn row(self) -> TableRow {
         use ErrorStatus::*;
         let (name, code, http, message, how_to_fix) = match self {

@@ -73,15 +73,28 @@ pub fn document_with(catalog: &Catalog, examples: &Map<String, Value>) -> Result
         );
     }
     let statuses: Vec<&str> = ErrorStatus::ALL.iter().map(|s| s.as_str()).collect();
-    if let Some(status) = schemas
+    let codes: Vec<String> = ErrorStatus::ALL
+        .iter()
+        .map(|s| format!("{} {}", s.default_code(), s.as_str()))
+        .collect();
+    let codes = format!(
+        "{}; RESOURCE_NOT_FOUND is 8002 for a user (the seed's code).",
+        codes.join(", ")
+    );
+    let error = schemas
         .get_mut("Error")
         .and_then(|error| error.get_mut("properties"))
         .and_then(|p| p.get_mut("error"))
         .and_then(|error| error.get_mut("properties"))
-        .and_then(|p| p.get_mut("status"))
         .and_then(Yaml::as_mapping_mut)
-    {
-        status.insert(Yaml::from("enum"), yaml(&json!(statuses))?);
+        .ok_or("openapi-base.yaml has no Error.error.properties")?;
+    for (property, key, value) in [
+        ("status", "enum", json!(statuses)),
+        ("code", "description", json!(codes)),
+    ] {
+        if let Some(property) = error.get_mut(property).and_then(Yaml::as_mapping_mut) {
+            property.insert(Yaml::from(key), yaml(&value)?);
+        }
     }
     for (name, schema) in self::schemas(catalog) {
         schemas.insert(Yaml::from(name), yaml(&schema)?);
