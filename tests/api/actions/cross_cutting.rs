@@ -50,7 +50,8 @@ async fn every_user_reference_accepts_a_login_and_an_id() {
                 .as_str()
                 .expect("a login")
                 .to_owned();
-            for reference in [login, id] {
+            let mut sent = Vec::new();
+            for reference in [&id, &login] {
                 fresh_org(&app);
                 let mut body = body.clone();
                 body[&field] = Value::String(reference.clone());
@@ -60,11 +61,65 @@ async fn every_user_reference_accepts_a_login_and_an_id() {
                     "{} with {field}={reference}: {}",
                     action.name, response.text
                 );
+                if let Some(answered) = response.json.get("userId") {
+                    assert_eq!(answered, id.as_str(), "{}: the resolved id", action.name);
+                }
+                sent.push(calls(&app));
             }
+            assert_same_calls_after_resolving(action, &login, &id, &sent[0], &sent[1]);
             checked += 1;
         }
     }
     assert!(checked > 0, "the catalog has user references");
+}
+
+/// Each Okta call as method, path and body.
+fn calls(app: &TestApp) -> Vec<(String, String)> {
+    app.sim
+        .handle()
+        .requests()
+        .into_iter()
+        .map(|r| {
+            (
+                format!("{} {}", r.method, r.path),
+                r.body.unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// With a login, an action makes the calls it makes with the id: either after one lookup of
+/// the login (then the id), or with the login in place of the id where Okta takes a login.
+#[track_caller]
+fn assert_same_calls_after_resolving(
+    action: &Action,
+    login: &str,
+    id: &str,
+    by_id: &[(String, String)],
+    by_login: &[(String, String)],
+) {
+    assert!(
+        login
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@.-".contains(c)),
+        "{login}: only '@' needs encoding in these logins"
+    );
+    let encoded = login.replace('@', "%40");
+    let mut by_login = by_login.to_vec();
+    if by_login.len() == by_id.len() + 1 {
+        let lookup = by_login.remove(0);
+        assert_eq!(
+            lookup.0,
+            format!("GET /api/v1/users/{encoded}"),
+            "{}: one lookup of the login first",
+            action.name
+        );
+    }
+    let by_login: Vec<(String, String)> = by_login
+        .into_iter()
+        .map(|(call, body)| (call.replace(&encoded, id), body))
+        .collect();
+    assert_eq!(by_login, by_id, "{}: calls by login vs by id", action.name);
 }
 
 #[tokio::test]

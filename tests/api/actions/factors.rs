@@ -3,7 +3,7 @@
 
 use okta_sim::RecordedRequest;
 use okta_sim::demo::{
-    JORDAN_ID, JORDAN_LOGIN, JORDAN_SMS_FACTOR_ID, JORDAN_TOTP_FACTOR_ID, PRIYA_ID, PRIYA_LOGIN,
+    JORDAN_ID, JORDAN_SMS_FACTOR_ID, JORDAN_TOTP_FACTOR_ID, PRIYA_ID, PRIYA_LOGIN,
 };
 use serde_json::{Value, json};
 
@@ -144,23 +144,6 @@ async fn a_listed_factor_okta_sends_without_a_profile_has_profile_null() {
     assert_eq!(response.json[0]["factorType"], "push");
     assert_eq!(response.json[0]["profile"], Value::Null);
     assert_seed_keys(&response.json[0], &factor_sample(), false);
-}
-
-#[tokio::test]
-async fn listing_factors_by_login_resolves_the_id_first() {
-    let app = spawn_with_account().await;
-    let response = app
-        .action("list_factors", json!({"userId": JORDAN_LOGIN}))
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text);
-    assert_eq!(response.json.as_array().unwrap().len(), 2);
-    assert_eq!(
-        app.okta_calls(),
-        [
-            "GET /api/v1/users/jordan.lee%40example.com".to_owned(),
-            format!("GET /api/v1/users/{JORDAN_ID}/factors"),
-        ]
-    );
 }
 
 #[tokio::test]
@@ -359,25 +342,6 @@ async fn enrolling_push_keeps_the_activation_with_its_qr_code() {
         "nested links are Okta's and are kept"
     );
     assert!(response.json.get("_links").is_none());
-}
-
-#[tokio::test]
-async fn enrolling_a_factor_for_a_login_resolves_the_id_first() {
-    let app = spawn_with_account().await;
-    let response = app
-        .action(
-            "enroll_factor",
-            json!({"userId": PRIYA_LOGIN, "factorType": "token:software:totp", "provider": "OKTA"}),
-        )
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text);
-    assert_eq!(
-        app.okta_calls(),
-        [
-            "GET /api/v1/users/priya.sharma%40example.com".to_owned(),
-            format!("POST /api/v1/users/{PRIYA_ID}/factors"),
-        ]
-    );
 }
 
 #[tokio::test]
@@ -593,26 +557,6 @@ async fn resetting_a_factor_deletes_it_and_answers_the_seed_wrapper() {
         .map(|f| f["id"].clone())
         .collect();
     assert_eq!(left, [json!(JORDAN_TOTP_FACTOR_ID)]);
-}
-
-#[tokio::test]
-async fn resetting_a_factor_of_a_login_resolves_the_id_first() {
-    let app = spawn_with_account().await;
-    let response = app
-        .action(
-            "reset_factor",
-            json!({"userId": JORDAN_LOGIN, "factorId": JORDAN_TOTP_FACTOR_ID}),
-        )
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text);
-    assert_eq!(response.json["userId"], JORDAN_ID);
-    assert_eq!(
-        app.okta_calls(),
-        [
-            "GET /api/v1/users/jordan.lee%40example.com".to_owned(),
-            format!("DELETE /api/v1/users/{JORDAN_ID}/factors/{JORDAN_TOTP_FACTOR_ID}"),
-        ]
-    );
 }
 
 #[tokio::test]
