@@ -23,6 +23,8 @@
 #   rN              a fixed rate of N requests/s, for latency: 5 h2load processes with one
 #                   connection each at N/5 requests/s, started 1/N s apart, so requests
 #                   arrive evenly spaced (h2load's own clients would fire in bursts).
+# At c32, (c) nginx proxy_pass to the sim (one worker on the gateway's core, upstream
+# keep-alive) is the reference: its CPU per request beside the gateway's CPU per action.
 # Any non-2xx answer, socket error or timeout fails the run (and the script). Around each
 # gateway run it reads the gateway's /metrics and /proc/PID/{stat,status}. It also times
 # several gateway starts to the first 200 on /readyz. The no-scrape soak (SQLite) starts a
@@ -78,6 +80,7 @@ fi
 ACTIONS=(get_user list_groups)
 RATE_CONNECTIONS=5
 SETTLE=0.3
+REFERENCE_LOAD=c32 # the load at which the nginx reference runs beside the gateway
 GRACE=30 # seconds a load generator may overrun its duration before it is killed
 [[ $SOAK =~ ^[0-9]+$ ]] || { echo "bench: --soak must be a whole number" >&2; exit 2; }
 case $RATE_TOOL in h2load|hey) ;; *) echo "bench: --rate-tool is h2load or hey" >&2; exit 2 ;; esac
@@ -118,6 +121,7 @@ command -v h2load >/dev/null || need+=(nghttp2-client)
 { [ "$RATE_TOOL" = hey ] && ! command -v hey >/dev/null; } && need+=(hey)
 command -v taskset >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
+command -v nginx >/dev/null || need+=(nginx)
 { [ -n "$PG_ADMIN_URL" ] && ! command -v psql >/dev/null; } && need+=(postgresql-client)
 if [ ${#need[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || die "missing ${need[*]}: apt-get install -y ${need[*]} (as root)"
@@ -220,6 +224,54 @@ SIM_URL=$(head -n1 "$TMP/sim.url")
 [ -n "$SIM_URL" ] || die "okta-sim printed no URL"
 curl -fsS --max-time 5 "$SIM_URL/__sim/health" >/dev/null || die "okta-sim does not answer at $SIM_URL"
 
+# ---- nginx: the reference proxy ---------------------------------------------------------
+# nginx proxy_pass to okta-sim on the gateway's core, one worker, upstream keep-alive: what
+# a plain reverse proxy costs per request, so the gateway's CPU per action has a yardstick
+# measured in the same run.
+NGINX_URL=
+NGINX_WORKER=
+start_nginx() {
+    local port conf="$TMP/nginx.conf" i
+    port=$(python3 "$LIB" free-port)
+    cat >"$conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $TMP/nginx.pid;
+error_log $LOGS/nginx.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $TMP/nginx-body;
+    proxy_temp_path $TMP/nginx-proxy;
+    proxy_max_temp_file_size 0;
+    fastcgi_temp_path $TMP/nginx-fastcgi;
+    uwsgi_temp_path $TMP/nginx-uwsgi;
+    scgi_temp_path $TMP/nginx-scgi;
+    upstream sim { server ${SIM_URL#http://}; keepalive 64; }
+    server {
+        listen 127.0.0.1:$port;
+        location / {
+            proxy_pass http://sim;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+EOF
+    taskset -c "$GW_CPU" nginx -e "$LOGS/nginx.log" -c "$conf" >>"$LOGS/nginx.log" 2>&1 &
+    local master=$!
+    PIDS+=("$master")
+    NGINX_URL="http://127.0.0.1:$port"
+    for i in $(seq 100); do
+        [ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "$NGINX_URL/__sim/health")" = 200 ] &&
+            break
+        kill -0 "$master" 2>/dev/null || die "nginx exited (see $LOGS/nginx.log)"
+        sleep 0.05
+    done
+    NGINX_WORKER=$(pgrep -P "$master" | head -n1)
+    [ -n "$NGINX_WORKER" ] || die "nginx started no worker (see $LOGS/nginx.log)"
+}
+
 # ---- the gateway ------------------------------------------------------------------------
 GW_PORT=
 GW_URL=
@@ -259,12 +311,14 @@ ready_time() { # database URL → milliseconds from spawn to the first 200 on /r
 # target action → TARGET_URL METHOD AUTH BODY
 describe() {
     BODY=
-    if [ "$1" = direct ]; then
+    if [ "$1" = direct ] || [ "$1" = nginx ]; then
         METHOD=GET
         AUTH="SSWS $OKTA_TOKEN"
+        local base=$SIM_URL
+        [ "$1" = nginx ] && base=$NGINX_URL
         case $2 in
-            get_user) TARGET_URL="$SIM_URL/api/v1/users/$JORDAN" ;;
-            list_groups) TARGET_URL="$SIM_URL/api/v1/groups?limit=200" ;;
+            get_user) TARGET_URL="$base/api/v1/users/$JORDAN" ;;
+            list_groups) TARGET_URL="$base/api/v1/groups?limit=200" ;;
         esac
     else
         METHOD=POST
@@ -346,6 +400,9 @@ measure() { # target action load
             --key "$ADMIN_KEY" --out "$TMP/before.json"
         extra=(--before "$TMP/before.json" --after "$TMP/after.json" --account "$ACCOUNT"
             --rss-scope "$scope")
+    elif [ "$target" = nginx ]; then
+        python3 "$LIB" snapshot --when before --pid "$NGINX_WORKER" --out "$TMP/before.json"
+        extra=(--before "$TMP/before.json" --after "$TMP/after.json")
     fi
     case $load in
         c*) tool=wrk
@@ -358,6 +415,9 @@ measure() { # target action load
         sleep "$SETTLE" # requests cut off at the end finish before the counters are read
         python3 "$LIB" snapshot --when after --pid "$GW_PID" --metrics-url "$GW_URL/metrics" \
             --key "$ADMIN_KEY" --out "$TMP/after.json"
+    elif [ "$target" = nginx ]; then
+        sleep "$SETTLE"
+        python3 "$LIB" snapshot --when after --pid "$NGINX_WORKER" --out "$TMP/after.json"
     fi
     python3 "$LIB" record --tool "$tool" "${RUN_FILES[@]}" \
         --results "$RESULTS" --backend "$BACKEND" --action "$action" --load "$load" \
@@ -423,15 +483,19 @@ u = urlsplit(sys.argv[1]); print(urlunsplit(u._replace(path="/" + sys.argv[2])))
     python3 "$LIB" ready --results "$RESULTS" --backend "$BACKEND" --first "$first" "${starts[@]}"
 
     start_gateway "$db_url"
-    local action load target
+    local action load target targets=(direct gateway)
+    # The nginx reference does not depend on the database: measured with the first one.
+    [ "$BACKEND" = "${BACKENDS[0]}" ] && targets+=(nginx)
     for action in "${ACTIONS[@]}"; do
-        for target in direct gateway; do
+        for target in "${targets[@]}"; do
             preflight "$target" "$action"
             [ "$WARMUP" = 0 ] || warm_up "$target" "$action"
         done
         for load in "${LOADS[@]}"; do
             log "$BACKEND $action $load"
-            for target in direct gateway; do
+            for target in "${targets[@]}"; do
+                # The reference is measured at the CPU target's load only.
+                [ "$target" = nginx ] && [ "$load" != "$REFERENCE_LOAD" ] && continue
                 measure "$target" "$action" "$load"
             done
         done
@@ -476,6 +540,9 @@ meta = {
 }
 json.dump(meta, open(sys.argv[1], "w"))
 EOF
+
+log "starting nginx (the reference proxy, on CPU $GW_CPU)"
+start_nginx
 
 for backend in "${BACKENDS[@]}"; do
     bench_backend "$backend"

@@ -34,6 +34,9 @@ TARGETS = {
     "added_p50_ms": 0.3,
     "added_p99_ms": 2.0,
     "cpu_us_per_action": 60.0,
+    # Issue 16: at the reference load, get_user's CPU per action, absolute and against nginx.
+    "cpu_us_per_action_c32": 45.0,
+    "cpu_vs_nginx": 1.8,
     "rss_mb_at_256": 50.0,
     "ready_ms_sqlite": 300.0,
 }
@@ -200,12 +203,15 @@ def proc(pid: int) -> dict:
 def cmd_snapshot(args: argparse.Namespace) -> None:
     """`before` scrapes first and reads /proc last, `after` the reverse, so the scrapes'
     own CPU stays outside the measured interval."""
+    metrics = []
     if args.when == "before":
-        metrics = scrape(args.metrics_url, args.key)
+        if args.metrics_url:
+            metrics = scrape(args.metrics_url, args.key)
         p = proc(args.pid)
     else:
         p = proc(args.pid)
-        metrics = scrape(args.metrics_url, args.key)
+        if args.metrics_url:
+            metrics = scrape(args.metrics_url, args.key)
     with open(args.out, "w") as f:
         json.dump({"metrics": metrics, **p, "time": time.time()}, f)
 
@@ -396,6 +402,14 @@ def gateway_figures(args: argparse.Namespace, requests: int) -> dict:
     }
 
 
+def proxy_figures(args: argparse.Namespace, requests: int) -> dict:
+    """The reference proxy's CPU per request (its one worker's /proc counters)."""
+    before = json.load(open(args.before))
+    after = json.load(open(args.after))
+    cpu_s = (after["ticks"] - before["ticks"]) / args.clk_tck
+    return {"cpu_s": cpu_s, "cpu_ms_per_1k": cpu_s * 1000 / (requests / 1000)}
+
+
 def parse_run(args: argparse.Namespace) -> dict:
     if args.tool == "wrk":
         return parse_wrk(args.output[0])
@@ -417,6 +431,8 @@ def cmd_record(args: argparse.Namespace) -> None:
     }
     if args.target == "gateway":
         line["gateway"] = gateway_figures(args, run["requests"])
+    elif args.target == "nginx":
+        line["proxy"] = proxy_figures(args, run["requests"])
     with open(args.results, "a") as f:
         f.write(json.dumps(line) + "\n")
     summary = f"{run['rps']:9.0f} req/s  p50 {run['p50_ms']:.3f} ms  p99 {run['p99_ms']:.3f} ms"
@@ -426,6 +442,8 @@ def cmd_record(args: argparse.Namespace) -> None:
             f"  own {g['own_us']:.0f} µs  cpu {g['cpu_ms_per_1k']:.1f} ms/1k"
             f"  rss {g['peak_rss_mb']:.1f} MB"
         )
+    if "proxy" in line:
+        summary += f"  cpu {line['proxy']['cpu_ms_per_1k']:.1f} ms/1k"
     print(f"    {args.target:8s} {summary}")
 
 
@@ -495,8 +513,9 @@ def cmd_report(args: argparse.Namespace) -> None:
             (r for r in runs if (r["backend"], r["action"], r["load"]) == key and r["target"] == t),
             None,
         )
-        a, b = pick("direct"), pick("gateway")
+        a, b, n = pick("direct"), pick("gateway"), pick("nginx")
         g = (b or {}).get("gateway", {})
+        nginx_cpu = n and n["proxy"]["cpu_ms_per_1k"]
         row = {
             "backend": key[0],
             "action": key[1],
@@ -517,6 +536,10 @@ def cmd_report(args: argparse.Namespace) -> None:
             "cpu_ms_per_1k": g.get("cpu_ms_per_1k"),
             "cpu_busy_pct": g.get("cpu_busy_pct"),
             "peak_rss_mb": g.get("peak_rss_mb"),
+            "nginx_rps": n and n["rps"],
+            "nginx_cpu_ms_per_1k": nginx_cpu,
+            "cpu_vs_nginx": (nginx_cpu and g.get("cpu_ms_per_1k"))
+            and g["cpu_ms_per_1k"] / nginx_cpu,
             "direct_requests": a and a["requests"],
             "gateway_requests": b and b["requests"],
         }
@@ -547,6 +570,21 @@ def cmd_report(args: argparse.Namespace) -> None:
             f"| {fmt(r['peak_rss_mb'], 1)} MB |\n"
         )
     w("\n")
+    referenced = [r for r in rows if r["nginx_cpu_ms_per_1k"]]
+    if referenced:
+        w(
+            "Reference: nginx `proxy_pass` to okta-sim (one worker on the gateway's core, "
+            "upstream keep-alive), the same Okta request as the direct run:\n\n"
+            "| db | action | load | req/s nginx | nginx CPU/1k requests | gateway CPU/1k actions "
+            "| gateway ÷ nginx |\n|---|---|---|---:|---:|---:|---:|\n"
+        )
+        for r in referenced:
+            w(
+                f"| {r['backend']} | {r['action']} | {r['load']} | {fmt(r['nginx_rps'], 0)} "
+                f"| {fmt(r['nginx_cpu_ms_per_1k'], 1)} ms | {fmt(r['cpu_ms_per_1k'], 1)} ms "
+                f"| {fmt(r['cpu_vs_nginx'], 2)}× |\n"
+            )
+        w("\n")
     for rd in readies:
         w(
             f"- ready after start ({rd['backend']}): median **{rd['median_ms']:.1f} ms** over "
@@ -591,6 +629,20 @@ def cmd_report(args: argparse.Namespace) -> None:
                      f"{r['cpu_ms_per_1k']:.1f} µs",
                      r["cpu_ms_per_1k"] <= TARGETS["cpu_us_per_action"])
                 )
+        for r in mine:
+            if r["action"] != "get_user" or not r["cpu_vs_nginx"]:
+                continue
+            notes.append(
+                (backend,
+                 f"CPU ≤ {TARGETS['cpu_us_per_action_c32']:.0f} µs/action (get_user {r['load']})",
+                 f"{r['cpu_ms_per_1k']:.1f} µs",
+                 r["cpu_ms_per_1k"] <= TARGETS["cpu_us_per_action_c32"])
+            )
+            notes.append(
+                (backend,
+                 f"CPU ≤ {TARGETS['cpu_vs_nginx']}× nginx proxy_pass (get_user {r['load']})",
+                 f"{r['cpu_vs_nginx']:.2f}×", r["cpu_vs_nginx"] <= TARGETS["cpu_vs_nginx"])
+            )
         at256 = [r["peak_rss_mb"] for r in mine if r["load"] == "c256" and r["peak_rss_mb"]]
         if at256:
             worst = max(at256)
@@ -615,7 +667,7 @@ def cmd_report(args: argparse.Namespace) -> None:
                      f"c32 reached only {c32['gateway_rps']:.0f} req/s", False)
                 )
     if notes:
-        w("Issue 6 targets (informational; noisy on a shared machine):\n\n")
+        w("Targets of issues 6 and 16 (informational; noisy on a shared machine):\n\n")
         w("| db | target | measured | |\n|---|---|---:|---|\n")
         for backend, what, value, ok in notes:
             w(f"| {backend} | {what} | {value} | {'met' if ok else '**missed**'} |\n")
@@ -663,7 +715,7 @@ def main() -> None:
     p = sub.add_parser("snapshot")
     p.add_argument("--when", choices=["before", "after"], required=True)
     p.add_argument("--pid", type=int, required=True)
-    p.add_argument("--metrics-url", required=True)
+    p.add_argument("--metrics-url", help="the gateway's /metrics (none for the reference proxy)")
     p.add_argument("--key", default=os.environ.get("BENCH_ADMIN_KEY"))
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_snapshot)
@@ -676,7 +728,7 @@ def main() -> None:
     p.add_argument("--backend", required=True)
     p.add_argument("--action", required=True)
     p.add_argument("--load", required=True)
-    p.add_argument("--target", choices=["direct", "gateway"], required=True)
+    p.add_argument("--target", choices=["direct", "gateway", "nginx"], required=True)
     p.add_argument("--before")
     p.add_argument("--after")
     p.add_argument("--account", default="bench")
