@@ -303,9 +303,8 @@ impl ActionContext {
             }
         };
         list.finish();
-        let items = RawValue::from_string(out).map_err(|err| self.not_okta(&err, false))?;
         Ok(Output::Page(Page {
-            items,
+            items: out,
             next_cursor: next.map(|query| {
                 paging::seal(
                     &self.cursors,

@@ -42,15 +42,17 @@ pub fn shape_response(value: Value, response: &ResponseShape) -> Value {
 #[derive(Debug)]
 pub enum Output {
     Value(Value),
-    Raw(Box<RawValue>),
+    /// JSON text written by [`shape_raw`] from pieces of Okta's answer that were parsed as
+    /// they were read, so it is not parsed again.
+    Raw(String),
     Page(Page),
 }
 
 /// One page of a list action.
 #[derive(Debug)]
 pub struct Page {
-    /// The shaped items, as a JSON array.
-    pub items: Box<RawValue>,
+    /// The shaped items, as JSON text (an array written by [`RawList`]).
+    pub items: String,
     /// The cursor of the next page; `None` on the last one.
     pub next_cursor: Option<String>,
     /// Whether the caller asked for `{items, nextCursor}` rather than the bare array.
@@ -68,24 +70,23 @@ impl Output {
     pub fn into_parts(self) -> (String, Option<String>) {
         match self {
             Output::Value(value) => (value.to_string(), None),
-            Output::Raw(raw) => (Box::<str>::from(raw).into_string(), None),
+            Output::Raw(text) => (text, None),
             Output::Page(page) if page.paged => {
                 let next = Value::from(page.next_cursor.clone()).to_string();
-                let body = format!(r#"{{"items":{},"nextCursor":{next}}}"#, page.items.get());
+                let body = format!(r#"{{"items":{},"nextCursor":{next}}}"#, page.items);
                 (body, page.next_cursor)
             }
-            Output::Page(page) => (Box::<str>::from(page.items).into_string(), page.next_cursor),
+            Output::Page(page) => (page.items, page.next_cursor),
         }
     }
 }
 
 /// Like [`shape_response`], on Okta's body as it came: only the objects whose keys the sample
 /// names are parsed (into borrowed pieces), everything else is copied through as text. No
-/// intermediate `Value`, and `_links` is dropped unread.
-pub fn shape_raw(
-    body: &[u8],
-    response: &ResponseShape,
-) -> Result<Box<RawValue>, serde_json::Error> {
+/// intermediate `Value`, `_links` is dropped unread, and each byte of the body is parsed once
+/// (a nested object the sample names, once more), so the text written is valid JSON without
+/// a check of its own.
+pub fn shape_raw(body: &[u8], response: &ResponseShape) -> Result<String, serde_json::Error> {
     let mut out = String::with_capacity(body.len());
     match template(response) {
         Value::Array(templates) => {
@@ -96,15 +97,16 @@ pub fn shape_raw(
             }
             list.finish();
         }
-        template => write_shaped(
-            &mut out,
-            serde_json::from_slice(body)?,
-            template,
-            response.kind,
-            true,
-        )?,
+        template => {
+            let text = std::str::from_utf8(body).map_err(serde::de::Error::custom)?;
+            if !matches!(template, Value::Object(_)) || response.kind == ShapeKind::Wrapper {
+                // Copied through whole: parsed here, once, to stay sure it is JSON.
+                serde_json::from_str::<serde::de::IgnoredAny>(text)?;
+            }
+            write_shaped(&mut out, text, template, response.kind, true)?
+        }
     }
-    RawValue::from_string(out)
+    Ok(out)
 }
 
 /// A JSON array of shaped Okta objects, written as it grows (for lists that span pages).
@@ -138,7 +140,13 @@ impl<'a> RawList<'a> {
             self.out.push(',');
         }
         self.len += 1;
-        write_shaped(self.out, item, template.unwrap_or(&Value::Null), kind, true)
+        write_shaped(
+            self.out,
+            item.get(),
+            template.unwrap_or(&Value::Null),
+            kind,
+            true,
+        )
     }
 
     pub fn finish(self) {
@@ -154,25 +162,27 @@ pub fn element_template(response: &ResponseShape) -> Option<&'static Value> {
     }
 }
 
+/// Writes `json` shaped like `template`: parsed when the template names its keys, otherwise
+/// copied through, so then it must be JSON already parsed.
 fn write_shaped(
     out: &mut String,
-    raw: &RawValue,
+    json: &str,
     template: &Value,
     kind: ShapeKind,
     top: bool,
 ) -> Result<(), serde_json::Error> {
     let (Value::Object(template), false) = (template, kind == ShapeKind::Wrapper) else {
-        out.push_str(raw.get());
+        out.push_str(json.trim());
         return Ok(());
     };
-    if !raw.get().starts_with('{') {
+    if !json.trim_start().starts_with('{') {
         // Relaying a list or a scalar where Okta sends an object would pass off a broken
         // answer as success.
         return Err(serde::de::Error::custom(
             "the answer is not the JSON object the action expects",
         ));
     }
-    let members: BTreeMap<Cow<'_, str>, &RawValue> = serde_json::from_str(raw.get())?;
+    let members: BTreeMap<Cow<'_, str>, &RawValue> = serde_json::from_str(json)?;
     let deep = kind == ShapeKind::Okta;
     out.push('{');
     let mut first = true;
@@ -190,7 +200,7 @@ fn write_shaped(
         key(out, name);
         match template.get(name.as_ref()) {
             Some(nested @ Value::Object(_)) if deep => {
-                write_shaped(out, value, nested, kind, false)?
+                write_shaped(out, value.get(), nested, kind, false)?
             }
             _ => out.push_str(value.get()),
         }
@@ -245,18 +255,44 @@ fn fill(object: &mut Map<String, Value>, template: &Map<String, Value>, deep: bo
     }
 }
 
-/// Every response's parsed sample, parsed once (keyed by the sample text).
-static TEMPLATES: LazyLock<HashMap<&'static str, Value>> = LazyLock::new(|| {
-    super::ACTIONS
-        .iter()
-        .flat_map(|action| action.responses)
-        .map(|response| (response.sample, sample(response)))
-        .collect()
+/// Every response's parsed sample, parsed once. Looked up by where the sample text is
+/// (hashing the text itself costs as much as an action's own work), and by the text when a
+/// copy of a `const` shape put it elsewhere.
+struct Templates {
+    by_place: HashMap<(usize, usize), &'static Value>,
+    by_text: HashMap<&'static str, &'static Value>,
+}
+
+static TEMPLATES: LazyLock<Templates> = LazyLock::new(|| {
+    let mut templates = Templates {
+        by_place: HashMap::new(),
+        by_text: HashMap::new(),
+    };
+    for response in super::ACTIONS.iter().flat_map(|action| action.responses) {
+        let parsed: &'static Value = templates
+            .by_text
+            .get(response.sample)
+            .copied()
+            .unwrap_or_else(|| Box::leak(Box::new(sample(response))));
+        templates.by_text.insert(response.sample, parsed);
+        templates.by_place.insert(place(response), parsed);
+    }
+    templates
 });
+
+fn place(response: &ResponseShape) -> (usize, usize) {
+    (response.sample.as_ptr() as usize, response.sample.len())
+}
 
 fn template(response: &ResponseShape) -> &'static Value {
     static EMPTY: Value = Value::Null;
-    TEMPLATES.get(response.sample).unwrap_or(&EMPTY)
+    let templates = &*TEMPLATES;
+    templates
+        .by_place
+        .get(&place(response))
+        .or_else(|| templates.by_text.get(response.sample))
+        .copied()
+        .unwrap_or(&EMPTY)
 }
 
 /// The JSON Schema of an action's success body: one schema per response shape (`oneOf` when
@@ -417,10 +453,37 @@ mod tests {
                 }
                 let bytes = serde_json::to_vec(&okta).unwrap();
                 let raw = shape_raw(&bytes, response).unwrap();
-                let raw: Value = serde_json::from_str(raw.get()).unwrap();
+                let raw: Value = serde_json::from_str(&raw).unwrap();
                 assert_eq!(raw, shape_response(okta, response), "{}", action.name);
             }
         }
+    }
+
+    #[test]
+    fn raw_shaping_refuses_whatever_is_not_json_since_its_output_is_not_checked_again() {
+        let get_user = crate::actions::ACTIONS
+            .iter()
+            .find(|action| action.name == "get_user")
+            .expect("get_user");
+        let object = &get_user.responses[0];
+        assert_eq!(object.kind, ShapeKind::Okta);
+        for response in [object, &crate::actions::DRY_RUN_RESPONSE] {
+            for body in [
+                r#"{"id": "x", "profile": {"login": "l"#,
+                r#"{"id": "x"} trailing"#,
+                r#"{"id": "x", "profile": {"login": l}}"#,
+                r#"{"id": "x", "extra": [1, }"#,
+            ] {
+                assert!(
+                    shape_raw(body.as_bytes(), response).is_err(),
+                    "{}: {body}",
+                    response.label
+                );
+            }
+            let shaped = shape_raw(b" {\"id\": \"x\", \"profile\": {}} \n", response).unwrap();
+            serde_json::from_str::<Value>(&shaped).expect("valid JSON");
+        }
+        assert!(shape_raw(b"[1, 2]", object).is_err(), "a list where an object is due");
     }
 
     #[test]
