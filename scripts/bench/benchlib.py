@@ -688,6 +688,40 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# callgrind-self: a callgrind dump's self cost per function
+
+
+def cmd_callgrind_self(args: argparse.Namespace) -> None:
+    """Sums each function's own instructions (not those of the calls it makes) from a
+    callgrind dump, whose names are compressed as `fn=(id) name` once, then `fn=(id)`."""
+    names: dict = {}
+    cost: dict = {}
+    current = None
+    skip_next = False
+    total = 0
+    for line in open(args.dump):
+        if line.startswith(("fn=", "cfn=")):
+            ref, _, name = line.split("=", 1)[1].strip().partition(" ")
+            if name:
+                names[ref] = name
+            if line.startswith("fn="):
+                current = ref
+        elif line.startswith("calls="):
+            skip_next = True  # the next cost line is the call's inclusive cost
+        elif line[:1].isdigit() or line[:1] in "+-*":
+            if skip_next:
+                skip_next = False
+                continue
+            parts = line.split()
+            if len(parts) >= 2 and current is not None:
+                value = int(parts[1])
+                cost[current] = cost.get(current, 0) + value
+                total += value
+    per = args.per
+    print(f"{total} instructions; {total // per} per action over {per}")
+    for ref, value in sorted(cost.items(), key=lambda kv: -kv[1])[: args.top]:
+        name = names.get(ref, ref)
+        print(f"{value / total * 100:5.1f} %  {value // per:7d}/action  {name[:150]}")
 
 
 def main() -> None:
@@ -748,6 +782,12 @@ def main() -> None:
     p.add_argument("--first", type=float, required=True)
     p.add_argument("values", nargs="+")
     p.set_defaults(func=cmd_ready)
+
+    p = sub.add_parser("callgrind-self")
+    p.add_argument("dump")
+    p.add_argument("--per", type=int, default=1, help="actions the dump covers")
+    p.add_argument("--top", type=int, default=40)
+    p.set_defaults(func=cmd_callgrind_self)
 
     p = sub.add_parser("report")
     p.add_argument("--results", required=True)
