@@ -8,7 +8,8 @@ login, update it, create groups, add the user, list groups across several pages,
 unsuspend, enroll and list factors, read the system log, then what a strict org refuses
 (a change during asynchronous activation, an APP_GROUP's membership, a help desk admin
 deleting, a profile mastered by Active Directory, a second SMS within 30 s) and what it
-allows (custom group attributes, unlocking a user blocked from unknown devices), then
+allows (custom group attributes, a help desk admin ending a user's sessions and OAuth tokens,
+unlocking a user blocked from unknown devices), then
 deactivate and delete the user.
 Every SDK call's error is checked, every returned value that matters is asserted, and the
 state is cross-checked through the simulator's control API (`/__sim/...`, plain urllib, no
@@ -426,6 +427,19 @@ class Scenario:
         await self.ok("reset_factors (help desk)", desk.reset_factors(asa.id))
         await self.fails("delete_user (help desk)", desk.delete_user(uid), 403, "E0000006")
         check(await self.user_status(uid) == "ACTIVE", "the help desk admin changed the user")
+
+        self.step("a help desk admin signs a user out everywhere: sessions and tokens end")
+        status, state = self.sim.call(
+            "POST", f"/users/{uid}/sessions", {"oauthTokens": 2, "rememberDevice": True}
+        )
+        check(status == 201 and len(state["sessions"]) == 1, f"POST /__sim/users/{uid}/sessions: {state}")
+        await self.ok(
+            "revoke_user_sessions (help desk)",
+            desk.revoke_user_sessions(uid, oauth_tokens=True, forget_devices=False),
+        )
+        status, state = self.sim.get(f"/users/{uid}/sessions")
+        expected = {"sessions": [], "oauthTokens": 0, "rememberedDevices": 1}
+        check(status == 200 and state == expected, f"sessions after the revoke: {state}")
 
         self.step("a profile mastered by Active Directory: 403 E0000023")
         status, _ = self.sim.call("PUT", f"/users/{uid}/mastered", {"source": "ACTIVE_DIRECTORY"})

@@ -18,7 +18,7 @@ use crate::config::{RateLimits, Seed};
 use crate::faults::Fault;
 use crate::handle::{GroupSeed, SimHandle, UserSeed};
 use crate::http::Reply;
-use crate::model::{AppSeed, Status};
+use crate::model::{AppSeed, SignIn, Status};
 use crate::roles::AdminRole;
 
 /// A refused control request: status and message (kept small so `Result`s stay cheap).
@@ -198,6 +198,19 @@ fn route(sim: &SimHandle, method: &Method, segs: &[&str], body: &Bytes) -> Resul
                 .ok_or_else(|| not_found("user"))?;
             ok(Value::Array(sim.factors(&id)))
         }
+        ("POST", ["users", key, "sessions"]) => {
+            let sign_in: SignIn = parse_or_default(body)?;
+            if sim.user(key).is_none() {
+                return Err(not_found("user"));
+            }
+            sim.start_session(key, sign_in)
+                .map(|state| Reply::json(StatusCode::CREATED, &state))
+                .map_err(|e| bad_request(e.0))
+        }
+        ("GET", ["users", key, "sessions"]) => sim
+            .sessions(key)
+            .map(|state| Reply::ok(&state))
+            .ok_or_else(|| not_found("user")),
         ("POST", ["groups"]) => {
             let input: GroupSeed = parse(body)?;
             sim.try_seed_group_with(input)

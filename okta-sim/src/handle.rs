@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 use crate::config::{RateLimits, Seed};
 use crate::faults::{Fault, FaultError, RecordedRequest};
-use crate::model::{App, AppSeed, Group, GroupType, Status, User, seed_profile};
+use crate::model::{
+    App, AppSeed, Group, GroupType, SignIn, Status, User, UserSessions, seed_profile,
+};
 use crate::org::Org;
 use crate::roles::AdminRole;
 use crate::shared::{Shared, lock};
@@ -487,6 +489,36 @@ impl SimHandle {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Records a successful sign-in of a user (id, login or shortname) who has been
+    /// activated: a new Okta session, with the OAuth tokens and remembered device it leaves.
+    /// Returns the user's sessions as [`SimHandle::sessions`] does, or why not.
+    pub fn start_session(&self, user: &str, sign_in: SignIn) -> Result<Value, SeedError> {
+        let mut org = self.org();
+        let id = org
+            .find_user(user)
+            .ok_or_else(|| SeedError(format!("no user '{user}'")))?;
+        let status = org.users.get(&id).map(|u| u.status);
+        if !status.is_some_and(Status::is_activated) {
+            let status = status.map_or("?", Status::as_str);
+            return Err(SeedError(format!("a {status} user cannot sign in")));
+        }
+        let state = org.sessions.entry(id).or_default();
+        state.start(sign_in);
+        Ok(state.to_json())
+    }
+
+    /// A user's (id, login or shortname) sessions, OAuth token count and remembered devices:
+    /// `{"sessions": [{"id", "createdAt"}], "oauthTokens": N, "rememberedDevices": N}`.
+    pub fn sessions(&self, user: &str) -> Option<Value> {
+        let org = self.org();
+        let id = org.find_user(user)?;
+        Some(
+            org.sessions
+                .get(&id)
+                .map_or_else(|| UserSessions::default().to_json(), UserSessions::to_json),
+        )
     }
 
     /// Every System Log event, oldest first.

@@ -9,7 +9,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use crate::model::{App, AppUser, Factor, Group, LogStore, Pending, Transition, User};
+use crate::model::{
+    App, AppUser, Factor, Group, LogStore, Pending, Transition, User, UserSessions,
+};
 
 /// Why a write conflicts with the data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +35,8 @@ pub(crate) struct Org {
     pub apps: BTreeMap<String, App>,
     user_apps: HashMap<String, BTreeSet<String>>,
     pub factors: HashMap<String, Vec<Factor>>,
+    /// Sessions, OAuth tokens and remembered devices, per user id (only users who have any).
+    pub sessions: HashMap<String, UserSessions>,
     pub logs: LogStore,
     /// The built-in `Everyone` group, which every user joins (only orgs seeded with one).
     pub everyone_id: Option<String>,
@@ -72,6 +76,7 @@ impl Org {
             apps: BTreeMap::new(),
             user_apps: HashMap::new(),
             factors: HashMap::new(),
+            sessions: HashMap::new(),
             logs: LogStore::default(),
             everyone_id: None,
             transitioning: BTreeSet::new(),
@@ -190,6 +195,7 @@ impl Org {
             }
         }
         self.factors.remove(id);
+        self.sessions.remove(id);
         Some(user)
     }
 
@@ -487,6 +493,11 @@ impl Org {
         for uid in self.factors.keys() {
             if !self.users.contains_key(uid) {
                 return Err(format!("factors kept for deleted user {uid}"));
+            }
+        }
+        for uid in self.sessions.keys() {
+            if !self.users.contains_key(uid) {
+                return Err(format!("sessions kept for deleted user {uid}"));
             }
         }
         Ok(())

@@ -19,7 +19,8 @@ pub enum AdminRole {
     SuperAdmin,
     /// Users, groups, factors and app assignments; not admin users' credentials.
     OrgAdmin,
-    /// Read users, groups, apps and the log; reset passwords and factors, unlock.
+    /// Read users, groups, apps and the log; reset passwords and factors, unlock, clear
+    /// sessions.
     HelpDeskAdmin,
     /// GETs only.
     ReadOnlyAdmin,
@@ -70,6 +71,7 @@ impl AdminRole {
                             | "expire_password_with_temp_password"
                             | "reset_factors"
                     ) | DeleteFactor
+                        | RevokeUserSessions
                 )
             }
         }
@@ -133,6 +135,7 @@ mod tests {
         assert!(h.permits(Route::UserLifecycle("unlock")));
         assert!(h.permits(Route::UserLifecycle("reset_password")));
         assert!(h.permits(Route::ListLogs));
+        assert!(h.permits(Route::RevokeUserSessions));
         assert!(!h.permits(Route::DeleteUser));
         assert!(!h.permits(Route::UserLifecycle("deactivate")));
         assert!(!h.permits(Route::AddGroupUser));

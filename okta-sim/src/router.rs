@@ -21,7 +21,7 @@ use crate::ratelimit::{RateEvent, RateHeaders};
 use crate::roles::AdminRole;
 use crate::route::Route;
 use crate::shared::{Shared, lock};
-use crate::{apps, factors, groups, logs, users};
+use crate::{apps, factors, groups, logs, sessions, users};
 
 struct Entry {
     method: Method,
@@ -107,6 +107,11 @@ fn table() -> &'static [Entry] {
                 ChangePassword
             ),
             entry!(GET, "/api/v1/users/{id}/groups", UserGroups),
+            entry!(
+                DELETE,
+                "/api/v1/users/{userId}/sessions",
+                RevokeUserSessions
+            ),
             entry!(
                 GET,
                 "/api/v1/users/{userId}/factors/questions",
@@ -408,6 +413,7 @@ fn authorised(
         UserLifecycle(op) => users::lifecycle(&mut ctx, p(0), op),
         ChangePassword => users::change_password(&mut ctx, p(0)),
         UserGroups => users::groups(&mut ctx, p(0)),
+        RevokeUserSessions => sessions::revoke(&mut ctx, p(0)),
         ListFactors => factors::list(&mut ctx, p(0)),
         EnrollFactor => factors::enroll(&mut ctx, p(0)),
         FactorQuestions => factors::questions(&mut ctx, p(0)),

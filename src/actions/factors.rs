@@ -1,4 +1,4 @@
-//! MFA factor actions: list, enroll, reset (unenroll one factor).
+//! MFA factor actions: list, enroll, reset one factor (unenroll it), reset them all.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -7,15 +7,21 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::fields::{DryRun, Reference, StringMap, UserRef};
-use super::users::dry_run;
+use super::users::{dry_run, lifecycle, login};
 use super::{
     Action, ActionContext, ActionFuture, ActionInput, DRY_RUN_RESPONSE, Handler, ResponseShape,
     ShapeKind, shape_response, value,
 };
-use crate::error::{ApiError, FieldProblem};
+use crate::error::{ApiError, ErrorStatus, FieldProblem};
+use crate::okta::OktaError;
 use crate::okta::client::{OktaPath, OktaRequest, Retry};
 
-pub static ACTIONS: &[&Action] = &[&LIST_FACTORS, &ENROLL_FACTOR, &RESET_FACTOR];
+pub static ACTIONS: &[&Action] = &[
+    &LIST_FACTORS,
+    &ENROLL_FACTOR,
+    &RESET_FACTOR,
+    &RESET_ALL_FACTORS,
+];
 
 /// `{userId}`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -92,6 +98,18 @@ pub struct ResetFactorIn {
 }
 
 impl ActionInput for ResetFactorIn {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResetAllFactorsIn {
+    /// The user's Okta id, or their login (resolved to the id with one lookup).
+    #[schemars(extend("x-audit-target" = true))]
+    user_id: UserRef,
+    #[serde(default)]
+    dry_run: DryRun,
+}
+
+impl ActionInput for ResetAllFactorsIn {}
 
 async fn factors_path(ctx: &ActionContext, user: &UserRef) -> Result<(String, OktaPath), ApiError> {
     let user_id = ctx.user_id(user.as_str()).await?;
@@ -332,6 +350,109 @@ fn reset_factor(ctx: &ActionContext, input: ResetFactorIn) -> ActionFuture<'_> {
             "factorId": factor_id,
         }))
     })
+}
+
+static RESET_ALL_FACTORS: Action = Action {
+    name: "reset_all_factors",
+    label: "Reset All Factors",
+    description: "Removes every MFA factor a user has enrolled, so they enroll again at their next sign-in (for a lost phone when it is unclear which factors it held). The user's status does not change. Okta refuses it for a deactivated user. The dry run lists the factors that would be removed.",
+    resource: "user",
+    mutating: true,
+    carries_credentials: false,
+    responses: &[
+        ResponseShape {
+            label: "every factor is reset",
+            sample: r#"{"status": 200, "message": "Every MFA factor of the user was reset: they enroll again at their next sign-in.", "userId": "00ub0oNGTSWTBKOLGLNR"}"#,
+            kind: ShapeKind::Wrapper,
+        },
+        ResponseShape {
+            label: "dry run: the user and the factors that would be reset",
+            sample: r#"{"dryRun": true, "message": "Would reset 2 MFA factors of user jordan.lee@example.com (status ACTIVE): token:software:totp (GOOGLE), sms (OKTA).", "target": {"id": "00ub0oNGTSWTBKOLGLNR", "status": "ACTIVE"}, "factors": [{"id": "ufs2bysphxKODSZKWVCT", "factorType": "token:software:totp", "provider": "GOOGLE", "status": "ACTIVE"}, {"id": "sms2gt8gzgEBPUWBIFHN", "factorType": "sms", "provider": "OKTA", "status": "ACTIVE"}]}"#,
+            kind: ShapeKind::Wrapper,
+        },
+    ],
+    example: r#"{"userId": "jordan.lee@example.com"}"#,
+    handler: &Handler(reset_all_factors),
+};
+
+fn reset_all_factors(ctx: &ActionContext, input: ResetAllFactorsIn) -> ActionFuture<'_> {
+    value(async move {
+        if input.dry_run.on() {
+            return reset_all_factors_preview(ctx, &input.user_id).await;
+        }
+        let op = "lifecycle/reset_factors";
+        let (id, _) = lifecycle(ctx, &input.user_id, op, None, false).await?;
+        Ok(json!({
+            "status": 200,
+            "message": "Every MFA factor of the user was reset: they enroll again at their next sign-in.",
+            "userId": id,
+        }))
+    })
+}
+
+/// The user and the factors reset_all_factors would remove; refused as Okta would refuse the
+/// reset itself (a deactivated user).
+async fn reset_all_factors_preview(ctx: &ActionContext, user: &UserRef) -> Result<Value, ApiError> {
+    let user = ctx.find_user(user.as_str()).await?;
+    let status = user
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if status == "DEPROVISIONED" {
+        let mut error = ApiError::new(ErrorStatus::InvalidState)
+            .with_message("The user is deactivated: Okta does not reset their factors.");
+        error.details.user_status = Some(status.to_owned());
+        return Err(error);
+    }
+    let id = super::users::str_field(&user, "id")?;
+    let request = OktaRequest::get(ctx.user_path(&id)?.fixed("factors"), "users/{id}/factors");
+    let listed = match ctx.session.call_json(&request).await {
+        Ok(Value::Array(factors)) => factors,
+        Ok(_) => {
+            return Err(ctx.map(OktaError::NotOkta {
+                reason: "Okta listed the factors as something else than a list".into(),
+                outcome_unknown: false,
+            }));
+        }
+        Err(err) => return Err(ctx.map(err)),
+    };
+    let field = |factor: &Value, key: &str| factor.get(key).cloned().unwrap_or(Value::Null);
+    let factors: Vec<Value> = listed
+        .iter()
+        .map(|f| {
+            json!({
+                "id": field(f, "id"),
+                "factorType": field(f, "factorType"),
+                "provider": field(f, "provider"),
+                "status": field(f, "status"),
+            })
+        })
+        .collect();
+    let kinds: Vec<String> = factors
+        .iter()
+        .map(|f| {
+            format!(
+                "{} ({})",
+                f["factorType"].as_str().unwrap_or("?"),
+                f["provider"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    let message = match kinds.len() {
+        0 => format!(
+            "User {} (status {status}) has no MFA factor: resetting would change nothing.",
+            login(&user)
+        ),
+        n => format!(
+            "Would reset {n} MFA factor{} of user {} (status {status}): {}.",
+            if n == 1 { "" } else { "s" },
+            login(&user),
+            kinds.join(", ")
+        ),
+    };
+    let mut preview = dry_run(message, user);
+    preview["factors"] = Value::Array(factors);
+    Ok(preview)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod groups;
 mod logs;
 mod okta_errors;
 mod paging;
+mod sessions;
 mod shape;
 mod users;
 
@@ -141,6 +142,7 @@ pub const DRY_RUN_RESPONSE: ResponseShape = ResponseShape {
 pub static ACTIONS: LazyLock<Vec<&'static Action>> = LazyLock::new(|| {
     [
         users::ACTIONS,
+        sessions::ACTIONS,
         groups::ACTIONS,
         apps::ACTIONS,
         factors::ACTIONS,

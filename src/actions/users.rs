@@ -173,6 +173,23 @@ pub struct ChangePasswordIn {
 
 impl ActionInput for ChangePasswordIn {}
 
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExpirePasswordIn {
+    /// The user's Okta id, or their login (resolved to the id where Okta needs one).
+    #[schemars(extend("x-audit-target" = true))]
+    user_id: UserRef,
+    /// true: Okta replaces the password with a temporary one, returned here for the user to sign in with. false: the user keeps their current password and must change it at their next sign-in (a user without an Okta password cannot be expired this way).
+    #[serde(default = "yes")]
+    temp_password: bool,
+}
+
+impl ActionInput for ExpirePasswordIn {}
+
+fn yes() -> bool {
+    true
+}
+
 const USER_SAMPLE: &str = r#"{
   "id": "00ub0oNGTSWTBKOLGLNR",
   "status": "ACTIVE",
@@ -519,7 +536,7 @@ async fn change_status(
 /// `POST /api/v1/users/{id}/{op}` for the user named by `user`, resolved to the Okta id
 /// (the wrappers return it): never repeated; a refusal for the user's status gets the status
 /// added. Returns the id and Okta's answer.
-async fn lifecycle(
+pub(super) async fn lifecycle(
     ctx: &ActionContext,
     user: &UserRef,
     op: &'static str,
@@ -740,21 +757,43 @@ fn reset_password(ctx: &ActionContext, input: UserLinkIn) -> ActionFuture<'_> {
 static EXPIRE_PASSWORD: Action = Action {
     name: "expire_password",
     label: "Expire Password",
-    description: "Expires the user's password at once and returns a temporary password; the user must choose a new one at their next sign-in.",
+    description: "Expires the user's password at once; the user must choose a new one at their next sign-in (status PASSWORD_EXPIRED). By default Okta also replaces it with a temporary password, returned for the user to sign in with; with tempPassword false the user keeps their current password.",
     resource: "user",
     mutating: true,
     carries_credentials: true,
-    responses: &[ResponseShape {
-        label: "the temporary password",
-        sample: r#"{"tempPassword": {"value": "TmpP@ssw0rd123"}}"#,
-        kind: ShapeKind::Wrapper,
-    }],
+    responses: &[
+        ResponseShape {
+            label: "tempPassword true: the temporary password",
+            sample: r#"{"tempPassword": {"value": "TmpP@ssw0rd123"}}"#,
+            kind: ShapeKind::Wrapper,
+        },
+        ResponseShape {
+            label: "tempPassword false: the password is expired, the user keeps it",
+            sample: r#"{"status": 200, "message": "Password expired: the user must choose a new one at their next sign-in.", "userId": "00ub0oNGTSWTBKOLGLNR", "userStatus": "PASSWORD_EXPIRED"}"#,
+            kind: ShapeKind::Wrapper,
+        },
+    ],
     example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR"}"#,
     handler: &Handler(expire_password),
 };
 
-fn expire_password(ctx: &ActionContext, input: UserIn) -> ActionFuture<'_> {
+fn expire_password(ctx: &ActionContext, input: ExpirePasswordIn) -> ActionFuture<'_> {
     value(async move {
+        if !input.temp_password {
+            let op = "lifecycle/expire_password";
+            let (id, user) = lifecycle(ctx, &input.user_id, op, None, false).await?;
+            // Okta answers the user; its status is what it now is.
+            let status = user
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or("PASSWORD_EXPIRED");
+            return Ok(json!({
+                "status": 200,
+                "message": "Password expired: the user must choose a new one at their next sign-in.",
+                "userId": id,
+                "userStatus": status,
+            }));
+        }
         let (_, body) = lifecycle(
             ctx,
             &input.user_id,
@@ -830,7 +869,7 @@ pub(super) fn dry_run(message: String, target: Value) -> Value {
     json!({"dryRun": true, "message": message, "target": shape(target, &json!({}))})
 }
 
-fn login(user: &Value) -> &str {
+pub(super) fn login(user: &Value) -> &str {
     user.pointer("/profile/login")
         .and_then(Value::as_str)
         .or_else(|| user.get("id").and_then(Value::as_str))

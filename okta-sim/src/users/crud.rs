@@ -296,6 +296,9 @@ pub(super) fn deactivate_user(ctx: &mut Ctx, id: &str, asynchronous: bool) {
         "Deactivate Okta user",
         vec![target.clone()],
     );
+    // A deactivated user is signed out everywhere: sessions, OAuth tokens, devices.
+    crate::sessions::end_sessions(ctx, id);
+    ctx.org.sessions.remove(id);
     // Deactivation deprovisions the user from every app (group memberships stay).
     for app_id in ctx.org.apps_of(id) {
         if ctx.org.unassign_app(&app_id, id).is_some() {

@@ -30,15 +30,18 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
         .ok_or_else(|| ApiError::not_found(Resource::User, key))?;
     ensure_settled(user)?;
     let status = user.status;
-    // A directory owns the password of the users it masters.
-    if user.password_in_directory()
-        && matches!(
-            op,
-            "reset_password" | "expire_password" | "expire_password_with_temp_password"
-        )
-    {
+    // A directory owns the password of the users it masters: Okta cannot set one. Expiring
+    // it without a temporary password is allowed: Okta expires it in the directory too
+    // (expirePassword in the spec).
+    let sets_password = match op {
+        "reset_password" | "expire_password_with_temp_password" => true,
+        "expire_password" => ctx.req.bool_param("tempPassword", false)?,
+        _ => false,
+    };
+    if user.password_in_directory() && sets_password {
         return Err(ApiError::mastered_elsewhere());
     }
+    let directory_password = user.password_in_directory();
     match op {
         "activate" => {
             let send_email = ctx.req.bool_param("sendEmail", true)?;
@@ -145,7 +148,7 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
                 return Err(ApiError::missing_parameter());
             }
             let send_email = ctx.req.bool_param("sendEmail", true)?;
-            ctx.req.bool_param("revokeSessions", false)?;
+            let revoke_sessions = ctx.req.bool_param("revokeSessions", false)?;
             if !matches!(
                 status,
                 Status::Provisioned
@@ -164,6 +167,9 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
                 "Reset user password",
                 vec![target],
             );
+            if revoke_sessions {
+                crate::sessions::end_sessions(ctx, &id);
+            }
             Ok(if send_email {
                 Reply::empty_object()
             } else {
@@ -174,7 +180,7 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
         "expire_password" | "expire_password_with_temp_password" => {
             let temp = op == "expire_password_with_temp_password"
                 || ctx.req.bool_param("tempPassword", false)?;
-            ctx.req.bool_param("revokeSessions", false)?;
+            let revoke_sessions = ctx.req.bool_param("revokeSessions", false)?;
             if !matches!(
                 status,
                 Status::Active | Status::Recovery | Status::LockedOut | Status::PasswordExpired
@@ -182,7 +188,7 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
                 return Err(ApiError::wrong_status());
             }
             let user = user_mut(ctx.org, &id)?;
-            if user.password.is_none() && !temp {
+            if user.password.is_none() && !directory_password && !temp {
                 return Err(ApiError::wrong_status());
             }
             let temp_password = temp.then(|| {
@@ -202,6 +208,9 @@ pub(crate) fn lifecycle(ctx: &mut Ctx, key: &str, op: &str) -> Result<Reply, Api
                 "Expire user password",
                 vec![target],
             );
+            if revoke_sessions {
+                crate::sessions::end_sessions(ctx, &id);
+            }
             match temp_password {
                 Some(pw) => Ok(Reply::ok(&json!({ "tempPassword": pw }))),
                 None => single(ctx.org, &id),

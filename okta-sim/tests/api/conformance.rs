@@ -51,7 +51,7 @@ fn every_route_is_a_spec_operation_and_every_subset_operation_a_route() {
         .map(|(m, t)| (m.to_string(), t.to_string()))
         .collect();
     let ops: BTreeSet<(String, String)> = spec().operations().into_keys().collect();
-    assert_eq!(routes.len(), 40);
+    assert_eq!(routes.len(), 41);
     assert_eq!(routes, ops);
 }
 
@@ -747,6 +747,15 @@ async fn drive_every_operation(t: &TestSim) {
         200,
     );
     ok(&t.post_empty(&life("reset_factors", &ann_id)).await, 200);
+    h.start_session(&ann_id, okta_sim::SignIn::default())
+        .expect("Ann signs in");
+    ok(
+        &t.delete(&format!(
+            "/api/v1/users/{ann_id}/sessions?oauthTokens=true&forgetDevices=false"
+        ))
+        .await,
+        204,
+    );
     ok(
         &t.post(
             &format!(
@@ -887,6 +896,10 @@ async fn drive_every_operation(t: &TestSim) {
 
     // Deactivate and delete (two steps), then the failures every client meets.
     ok(&t.post_empty(&life("deactivate", &prov_id)).await, 200);
+    ok(
+        &t.delete(&format!("/api/v1/users/{prov_id}/sessions")).await,
+        403,
+    );
     ok(&t.delete(&format!("/api/v1/users/{prov_id}")).await, 204);
     ok(&t.delete(&format!("/api/v1/users/{staged_id}")).await, 204);
     ok(&t.delete(&format!("/api/v1/users/{staged_id}")).await, 204);

@@ -549,4 +549,24 @@ async fn reset_factors_removes_every_factor_and_keeps_the_status() {
         t.handle().user(demo::JORDAN_ID).expect("u")["status"],
         "ACTIVE"
     );
+    let event = t
+        .handle()
+        .log_events()
+        .into_iter()
+        .rfind(|e| e["eventType"] == "user.mfa.factor.reset_all")
+        .expect("logged");
+    assert_eq!(event["target"][0]["id"], demo::JORDAN_ID);
+}
+
+#[tokio::test]
+async fn reset_factors_of_a_deactivated_user_is_refused() {
+    let t = spawn_synchronous().await;
+    let id = user_in(&t, "DEPROVISIONED", 1).await;
+    t.post_empty(&format!("/api/v1/users/{id}/lifecycle/reset_factors"))
+        .await
+        .assert_error(
+            403,
+            "E0000038",
+            "This operation is not allowed in the user's current status.",
+        );
 }

@@ -1,4 +1,5 @@
-//! Users mastered by another profile source (403 E0000023), unlock for users blocked from
+//! Users mastered by another profile source (403 E0000023, but a directory password may be
+//! expired), unlock for users blocked from
 //! unknown devices, and reset_password's required `sendEmail`.
 
 use okta_sim::demo;
@@ -41,7 +42,11 @@ async fn an_active_directory_user_refuses_profile_and_password_changes() {
         .await,
         t.post_empty(&format!("{jordan}/lifecycle/reset_password?sendEmail=false"))
             .await,
-        t.post_empty(&format!("{jordan}/lifecycle/expire_password"))
+        t.post_empty(&format!(
+            "{jordan}/lifecycle/expire_password_with_temp_password"
+        ))
+        .await,
+        t.post_empty(&format!("{jordan}/lifecycle/expire_password?tempPassword=true"))
             .await,
     ];
     for resp in refused {
@@ -69,6 +74,22 @@ async fn an_active_directory_user_refuses_profile_and_password_changes() {
         .post(&jordan, json!({"profile": {"firstName": "Jordy"}}))
         .await;
     assert_eq!(after.status, 200, "{}", after.text);
+}
+
+#[tokio::test]
+async fn a_directory_users_password_can_be_expired_without_a_temporary_one() {
+    let t = spawn().await;
+    assert!(t.handle().set_mastered(demo::PRIYA_ID, Some("LDAP")));
+    // Priya has no Okta password: the directory holds it, and Okta expires it there too.
+    let resp = t
+        .post_empty(&format!(
+            "/api/v1/users/{}/lifecycle/expire_password",
+            demo::PRIYA_ID
+        ))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert_eq!(resp.json()["status"], "PASSWORD_EXPIRED");
+    assert_eq!(resp.json()["credentials"]["provider"]["type"], "LDAP");
 }
 
 #[tokio::test]

@@ -10,6 +10,8 @@ mod faults;
 mod groups;
 mod logs;
 mod paging;
+mod reset_all_factors;
+mod sessions;
 mod strict_org;
 mod support;
 mod users;

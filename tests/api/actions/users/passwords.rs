@@ -152,6 +152,114 @@ async fn expiring_the_password_of_a_staged_user_is_an_invalid_state() {
     );
 }
 
+const EXPIRED: &str = "Password expired: the user must choose a new one at their next sign-in.";
+
+#[tokio::test]
+async fn expiring_a_password_without_a_temporary_one_keeps_the_users_password() {
+    let app = spawn_with_account().await;
+    let response = app
+        .action(
+            "expire_password",
+            json!({"userId": JORDAN_LOGIN, "tempPassword": false}),
+        )
+        .await;
+
+    assert_eq!(
+        ok(&response),
+        &json!({"status": 200, "message": EXPIRED, "userId": JORDAN_ID, "userStatus": "PASSWORD_EXPIRED"})
+    );
+    let calls = sent(&app);
+    assert_eq!(
+        app.okta_calls(),
+        [
+            format!("GET {}", user_path(JORDAN_LOGIN_SEGMENT)),
+            format!("POST {}/lifecycle/expire_password", user_path(JORDAN_ID)),
+        ]
+    );
+    assert_eq!(calls[1].body, None);
+    // Okta answered the user, and no password.
+    assert_eq!(answered_json(&calls[1])["status"], "PASSWORD_EXPIRED");
+    assert!(!response.text.contains("tempPassword"));
+    assert_eq!(status_in_okta(&app, JORDAN_ID), "PASSWORD_EXPIRED");
+
+    // The old password still works, for the change Okta now demands.
+    app.forget_requests();
+    let change = change_password(&app, JORDAN_ID, JORDAN_PASSWORD, "N3w-Sturdy-Secret").await;
+    ok(&change);
+    assert_eq!(status_in_okta(&app, JORDAN_ID), "ACTIVE");
+}
+
+#[tokio::test]
+async fn a_temporary_password_is_the_default_and_can_be_asked_for() {
+    let app = spawn_with_account().await;
+    let response = app
+        .action(
+            "expire_password",
+            json!({"userId": JORDAN_ID, "tempPassword": true}),
+        )
+        .await;
+    assert!(ok(&response)["tempPassword"]["value"].is_string());
+    assert_eq!(
+        app.okta_calls(),
+        [format!(
+            "POST {}/lifecycle/expire_password_with_temp_password",
+            user_path(JORDAN_ID)
+        )]
+    );
+}
+
+#[tokio::test]
+async fn expiring_the_password_of_a_user_without_one_is_an_invalid_state() {
+    let app = spawn_with_account().await;
+    let response = app
+        .action(
+            "expire_password",
+            json!({"userId": PRIYA_ID, "tempPassword": false}),
+        )
+        .await;
+
+    assert_invalid_state_after(
+        &app,
+        &response,
+        "ACTIVE",
+        "E0000038",
+        format!("POST {}/lifecycle/expire_password", user_path(PRIYA_ID)),
+        PRIYA_ID,
+    );
+    assert_eq!(status_in_okta(&app, PRIYA_ID), "ACTIVE");
+}
+
+#[tokio::test]
+async fn expiring_the_password_of_a_staged_or_unknown_user_without_a_temporary_one_fails() {
+    let app = spawn_with_account().await;
+    let id = seed(&app, "staged@example.com", "STAGED");
+    app.forget_requests();
+    let staged = app
+        .action(
+            "expire_password",
+            json!({"userId": id, "tempPassword": false}),
+        )
+        .await;
+    assert_invalid_state(&staged, "STAGED", "E0000038");
+
+    app.forget_requests();
+    let unknown = "00uNOSUCHUSER0000000";
+    let response = app
+        .action(
+            "expire_password",
+            json!({"userId": unknown, "tempPassword": false}),
+        )
+        .await;
+    assert_user_not_found(&response);
+    assert_eq!(
+        app.okta_calls(),
+        [format!(
+            "POST {}/lifecycle/expire_password",
+            user_path(unknown)
+        )]
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // change_password
 // ---------------------------------------------------------------------------------------------

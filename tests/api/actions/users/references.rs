@@ -121,6 +121,20 @@ fn reference_bodies(reference: &str) -> Vec<(&'static str, Value)> {
         ("reset_password", json!({"userId": reference})),
         ("expire_password", json!({"userId": reference})),
         (
+            "expire_password",
+            json!({"userId": reference, "tempPassword": false}),
+        ),
+        (
+            "clear_user_sessions",
+            json!({"userId": reference, "dryRun": true}),
+        ),
+        ("clear_user_sessions", json!({"userId": reference})),
+        (
+            "reset_all_factors",
+            json!({"userId": reference, "dryRun": true}),
+        ),
+        ("reset_all_factors", json!({"userId": reference})),
+        (
             "change_password",
             json!({"userId": reference, "oldPassword": {"value": "Old-Passw0rd"}, "newPassword": {"value": "N3w-Passw0rd"}}),
         ),
@@ -195,7 +209,11 @@ async fn user_references_never_reach_another_okta_endpoint() {
                         "lifecycle/unlock",
                         "lifecycle/reset_password",
                         "lifecycle/expire_password_with_temp_password",
+                        "lifecycle/expire_password",
+                        "lifecycle/reset_factors",
                         "credentials/change_password",
+                        "sessions",
+                        "factors",
                     ]
                     .contains(&tail),
                     "{context}"
