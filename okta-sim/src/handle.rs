@@ -12,6 +12,7 @@ use crate::model::{App, AppSeed, Group, GroupType, Status, User, seed_profile};
 use crate::org::Org;
 use crate::roles::AdminRole;
 use crate::shared::{Shared, lock};
+use crate::signins::{self, SigninSeed};
 use crate::{seed, util};
 
 /// A user to seed through the handle or `POST /__sim/users`.
@@ -487,6 +488,12 @@ impl SimHandle {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Records a sign-in attempt in the System Log as Okta would (see [`SigninSeed`]);
+    /// returns the event, or why the seed is refused.
+    pub fn record_signin(&self, seed: SigninSeed) -> Result<Value, SeedError> {
+        signins::record(&mut self.org(), seed).map_err(SeedError)
     }
 
     /// Every System Log event, oldest first.

@@ -37,6 +37,7 @@ mod scim;
 mod seed;
 mod server;
 mod shared;
+mod signins;
 mod sim;
 mod users;
 mod util;
@@ -48,6 +49,7 @@ pub use handle::{GroupSeed, SeedError, SimHandle, UserSeed};
 pub use model::{AppSeed, SIM_PASSCODE};
 pub use roles::AdminRole;
 pub use router::implemented_operations;
+pub use signins::{Geolocation, SIGNIN_EVENT_TYPES, SigninSeed};
 pub use sim::OktaSim;
 
 /// Counts and ids of the large seed (`Seed::Large`), which also holds the whole demo org.

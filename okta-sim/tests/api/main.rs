@@ -23,6 +23,7 @@ mod profile_sources;
 mod rate_limits;
 mod request_log;
 mod roles;
+mod signins;
 mod spec;
 mod transitions;
 mod users;
