@@ -209,6 +209,11 @@ SEMANTIC_400S = [
         lambda e, b: (_fields(e) and _fields(e) <= {"since", "until"})
         or (_okta_code(e) in ("E0000001", "E0000053") and not _fields(e)),
     ),
+    # Login failures are read from at most 180 days back up to now.
+    (
+        ("POST", "/accounts/{name}/actions/get_login_failures"),
+        lambda e, b: _fields(e) == {"since"},
+    ),
     # A cursor is only one the gateway issued (signed), and it fixes the rest of the query.
     *[
         (("POST", f"/accounts/{{name}}/actions/{action}"), _cursor_refusal(fixed))

@@ -20,6 +20,7 @@ use crate::handle::{GroupSeed, SimHandle, UserSeed};
 use crate::http::Reply;
 use crate::model::{AppSeed, SignIn, Status};
 use crate::roles::AdminRole;
+use crate::signins::SigninSeed;
 
 /// A refused control request: status and message (kept small so `Result`s stay cheap).
 struct Fail(StatusCode, String);
@@ -246,6 +247,12 @@ fn route(sim: &SimHandle, method: &Method, segs: &[&str], body: &Bytes) -> Resul
         }
         ("GET", ["apps", id, "users"]) => ok(json!(sim.app_user_ids(id))),
         ("GET", ["logs"]) => ok(Value::Array(sim.log_events())),
+        ("POST", ["signins"]) => {
+            let seed: SigninSeed = parse(body)?;
+            sim.record_signin(seed)
+                .map(|event| Reply::ok(&event))
+                .map_err(|e| bad_request(e.0))
+        }
         ("POST", ["faults"]) => {
             let fault: Fault = parse(body)?;
             sim.try_inject(fault.clone())

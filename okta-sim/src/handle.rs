@@ -14,6 +14,7 @@ use crate::model::{
 use crate::org::Org;
 use crate::roles::AdminRole;
 use crate::shared::{Shared, lock};
+use crate::signins::{self, SigninSeed};
 use crate::{seed, util};
 
 /// A user to seed through the handle or `POST /__sim/users`.
@@ -519,6 +520,12 @@ impl SimHandle {
                 .get(&id)
                 .map_or_else(|| UserSessions::default().to_json(), UserSessions::to_json),
         )
+    }
+
+    /// Records a sign-in attempt in the System Log as Okta would (see [`SigninSeed`]);
+    /// returns the event, or why the seed is refused.
+    pub fn record_signin(&self, seed: SigninSeed) -> Result<Value, SeedError> {
+        signins::record(&mut self.org(), seed).map_err(SeedError)
     }
 
     /// Every System Log event, oldest first.

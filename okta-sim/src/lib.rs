@@ -38,6 +38,7 @@ mod seed;
 mod server;
 mod sessions;
 mod shared;
+mod signins;
 mod sim;
 mod users;
 mod util;
@@ -49,6 +50,7 @@ pub use handle::{GroupSeed, SeedError, SimHandle, UserSeed};
 pub use model::{AppSeed, SIM_PASSCODE, SignIn};
 pub use roles::AdminRole;
 pub use router::implemented_operations;
+pub use signins::{Geolocation, SIGNIN_EVENT_TYPES, SigninSeed};
 pub use sim::OktaSim;
 
 /// Counts and ids of the large seed (`Seed::Large`), which also holds the whole demo org.

@@ -161,6 +161,12 @@ impl LogStore {
             "request": request,
             "target": e.targets.iter().map(Target::json).collect::<Vec<_>>(),
         });
+        self.push(published, event);
+    }
+
+    /// Appends an event built whole by the caller (a sign-in's actor, client and outcome
+    /// are not an API request's).
+    pub fn push(&mut self, published: DateTime<Utc>, event: Value) {
         self.next_seq += 1;
         if self.events.len() >= CAPACITY {
             self.events.pop_front();

@@ -24,6 +24,7 @@ mod rate_limits;
 mod request_log;
 mod roles;
 mod sessions;
+mod signins;
 mod spec;
 mod transitions;
 mod users;

@@ -8,6 +8,7 @@ mod cross_cutting;
 mod factors;
 mod faults;
 mod groups;
+mod helpdesk;
 mod logs;
 mod paging;
 mod reset_all_factors;
