@@ -44,6 +44,7 @@ impl AdminRole {
             ListUsers
                 | GetUser
                 | UserGroups
+                | UserAppLinks
                 | ListFactors
                 | FactorQuestions
                 | GetFactor

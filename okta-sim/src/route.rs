@@ -13,6 +13,7 @@ pub(crate) enum Route {
     UserLifecycle(&'static str),
     ChangePassword,
     UserGroups,
+    UserAppLinks,
     ListFactors,
     EnrollFactor,
     FactorQuestions,
