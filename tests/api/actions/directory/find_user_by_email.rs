@@ -28,6 +28,19 @@ fn seed_sharing(app: &TestApp, email: &str, n: usize) -> Vec<String> {
     ids
 }
 
+/// The contract's 409 body schema for find_user_by_email, its components alongside.
+fn documented_conflict() -> jsonschema::Validator {
+    let spec = crate::contract::spec();
+    let operation = &spec["paths"]["/accounts/{name}/actions/find_user_by_email"]["post"];
+    let response = crate::contract::resolve(&spec, &operation["responses"]["409"]);
+    let mut schema = response["content"]["application/json"]["schema"].clone();
+    schema["components"] = spec["components"].clone();
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&schema)
+        .expect("the contract's error schema")
+}
+
 #[tokio::test]
 async fn an_address_one_user_has_answers_that_user_shaped_like_get_user() {
     let app = spawn_with_account().await;
@@ -102,6 +115,11 @@ async fn an_address_several_users_share_is_a_conflict_listing_them() {
         .collect();
     assert_eq!(listed, ids);
     assert_eq!(app.okta_calls(), [filter_query("helpdesk%40example.com")]);
+    let errors: Vec<String> = documented_conflict()
+        .iter_errors(&response.json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "the documented 409: {errors:?}");
 }
 
 #[tokio::test]
