@@ -62,7 +62,7 @@ impl ActionInput for ListUsersIn {
         if !fixed.is_empty() {
             return fixed;
         }
-        // Okta refuses any two of them (E0000033); the first one sent is kept.
+        // Okta refuses any two of them (E0000033): each one after the first is named.
         let mut given = queries
             .iter()
             .filter(|(_, given)| *given)
