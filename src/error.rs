@@ -289,6 +289,13 @@ pub struct OktaErrorDetails {
     pub error_causes: Vec<Value>,
 }
 
+/// One of the users an ambiguous lookup found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserMatch {
+    pub id: String,
+    pub login: String,
+}
+
 /// The `details` object of an error body; absent members are left out.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -306,6 +313,9 @@ pub struct ErrorDetails {
     /// What already exists, for CONFLICT.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conflict: Option<String>,
+    /// For CONFLICT from a lookup that must find one user: the users it found (at most 10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matches: Option<Vec<UserMatch>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome_unknown: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -214,10 +214,22 @@ SEMANTIC_400S = [
         ("POST", "/accounts/{name}/actions/get_login_failures"),
         lambda e, b: _fields(e) == {"since"},
     ),
+    # list_users takes at most one of q, search and filter (a rule across parameters, in
+    # their descriptions; Okta's E0000033), and Okta parses search and filter itself.
+    (
+        ("POST", "/accounts/{name}/actions/list_users"),
+        lambda e, b: (
+            _fields(e)
+            and _fields(e) <= {"search", "filter"}
+            and "Okta takes only one of q, search and filter" in json.dumps(e["details"])
+        )
+        or (_okta_code(e) == "E0000031" and not _fields(e)),
+    ),
     # A cursor is only one the gateway issued (signed), and it fixes the rest of the query.
     *[
         (("POST", f"/accounts/{{name}}/actions/{action}"), _cursor_refusal(fixed))
         for action, fixed in (
+            ("list_users", {"q", "search", "filter"}),
             ("list_groups", {"q"}),
             ("get_pending_approvals", set()),
             ("get_audit_logs", {"since", "until", "filter", "sortOrder"}),

@@ -4,7 +4,8 @@
 Usage: scenario.py BASE_URL TOKEN
 
 A client written by Okta, not by us, drives a scripted scenario: create a user, get it by
-login, update it, create groups, add the user, list groups across several pages, suspend and
+login, update it, create groups, add the user, find the user by email (filter and search),
+assign an app and read the user's app links, list groups across several pages, suspend and
 unsuspend, enroll and list factors, read the system log, then what a strict org refuses
 (a change during asynchronous activation, an APP_GROUP's membership, a help desk admin
 deleting, a profile mastered by Active Directory, a second SMS within 30 s) and what it
@@ -35,6 +36,7 @@ os.environ["OKTA_TESTING_TESTINGDISABLEHTTPSCHECK"] = "true"
 from okta.client import Client  # noqa: E402
 from okta.models import (  # noqa: E402
     AddGroupRequest,
+    AppUserAssignRequest,
     CreateUserRequest,
     UpdateUserRequest,
     UserFactor,
@@ -45,6 +47,7 @@ LOGIN = "sdk.scenario@example.com"
 PASSWORD = "Tr1cky-Horse-Battery9"
 GROUPS = 5
 PAGE = 2
+BOOKMARK_APP_ID = "0oa1bkmrkDEMOAPP0001"  # okta_sim::demo::BOOKMARK_APP_ID, "Company Intranet"
 
 
 class Mismatch(Exception):
@@ -218,6 +221,42 @@ class Scenario:
             sorted(g.id for g in mine) == sorted(group_ids[:3]),
             f"the user's groups: {[g.id for g in mine]}",
         )
+
+        self.step("find the user by email: filter compares exactly, search ignores case")
+        found, _ = await self.ok(
+            "list_users(filter)",
+            self.client.list_users(filter=f'profile.email eq "{LOGIN}"', limit=11),
+        )
+        check([u.id for u in found] == [uid], f"filter found {[u.id for u in found]}")
+        shouted = LOGIN.upper()
+        found, _ = await self.ok(
+            "list_users(filter, other case)",
+            self.client.list_users(filter=f'profile.email eq "{shouted}"'),
+        )
+        check(found == [], f"filter in another case found {[u.id for u in found]}")
+        found, _ = await self.ok(
+            "list_users(search)", self.client.list_users(search=f'profile.email eq "{shouted}"')
+        )
+        check([u.id for u in found] == [uid], f"search found {[u.id for u in found]}")
+
+        self.step("the user's app links follow an app assignment")
+        links, _ = await self.ok("list_app_links (none)", self.client.list_app_links(uid))
+        check(links == [], f"app links before any assignment: {links}")
+        assignment = AppUserAssignRequest.from_dict({"id": uid, "scope": "USER"})
+        await self.ok(
+            "assign_user_to_application",
+            self.client.assign_user_to_application(BOOKMARK_APP_ID, assignment),
+        )
+        status, assigned = self.sim.get(f"/apps/{BOOKMARK_APP_ID}/users")
+        check(status == 200 and uid in assigned, f"/__sim/apps/{BOOKMARK_APP_ID}/users: {assigned}")
+        links, _ = await self.ok("list_app_links", self.client.list_app_links(uid))
+        check(len(links) == 1, f"app links: {links}")
+        link = links[0]
+        check(link.app_instance_id == BOOKMARK_APP_ID, f"link app {link.app_instance_id}")
+        check(link.label == "Company Intranet", f"link label {link.label}")
+        check(link.app_name == "bookmark", f"link app name {link.app_name}")
+        check(BOOKMARK_APP_ID in (link.link_url or ""), f"link URL {link.link_url}")
+        check(link.hidden is False and link.sort_order == 0, f"link {link}")
 
         self.step(f"list every group, {PAGE} per page, following the link header")
         seen, pages, after = [], 0, None

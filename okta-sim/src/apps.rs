@@ -1,4 +1,5 @@
-//! Applications and app assignments: `/api/v1/apps…`.
+//! Applications and app assignments: `/api/v1/apps…`, and a user's app links
+//! (`/api/v1/users/{id}/appLinks`).
 //!
 //! Apps are seeded (there is no create endpoint); their JSON follows the spec's examples
 //! for each sign-on mode. Assignments (`AppUser`) are direct (`scope: USER`) and keyed by
@@ -14,6 +15,7 @@ use crate::error::{ApiError, Resource};
 use crate::http::take_page;
 use crate::http::{Pager, Reply};
 use crate::model::{App, AppUser, Status, takes_passwords};
+use crate::org::Org;
 use crate::scim;
 use crate::util;
 
@@ -328,4 +330,49 @@ pub(crate) fn unassign(ctx: &mut Ctx, app_id: &str, uid: &str) -> Result<Reply, 
         targets,
     );
     Ok(Reply::no_content())
+}
+
+/// The apps a user is assigned to, each with the assignment that gives it access, in app id
+/// order: what the user's app links list. Every assignment the org records for the user
+/// counts, whatever its scope (a group's assignment gives its members theirs).
+pub(crate) fn assignments_of<'a>(org: &'a Org, user_id: &str) -> Vec<(&'a App, &'a AppUser)> {
+    org.apps_of(user_id)
+        .iter()
+        .filter_map(|app_id| org.apps.get(app_id))
+        .filter_map(|app| app.users.get(user_id).map(|assignment| (app, assignment)))
+        .collect()
+}
+
+/// `GET /api/v1/users/{id}/appLinks`: one link per ACTIVE app the user is assigned to (an
+/// INACTIVE app shows no link on the dashboard), not paged.
+pub(crate) fn app_links(ctx: &mut Ctx, key: &str) -> Result<Reply, ApiError> {
+    let uid = resolve_id(ctx.org, key)?;
+    let org = &*ctx.org;
+    let base = org.base_url.as_str();
+    let links: Vec<Value> = assignments_of(org, &uid)
+        .into_iter()
+        .filter(|(app, _)| app.status == "ACTIVE")
+        .enumerate()
+        .map(|(sort_order, (app, assignment))| app_link(base, app, assignment, sort_order))
+        .collect();
+    Ok(Reply::ok(&Value::Array(links)))
+}
+
+/// One `AssignedAppLink`. Its `id` and `appAssignmentId` are derived from the app and the user,
+/// so the same link keeps its ids from call to call.
+fn app_link(base: &str, app: &App, assignment: &AppUser, sort_order: usize) -> Value {
+    let key = format!("{}/{}", app.id, assignment.user_id);
+    json!({
+        "id": util::derived_id("auc", &format!("app-link/{key}")),
+        "label": app.label,
+        "linkUrl": app.link_url(base),
+        "logoUrl": App::logo_url(base),
+        "appName": app.name,
+        "appInstanceId": app.id,
+        "appAssignmentId": util::derived_id("0ua", &format!("app-assignment/{key}")),
+        // Set up: the user's password for an app that stores one is known.
+        "credentialsSetup": assignment.password_changed.is_some(),
+        "hidden": false,
+        "sortOrder": sort_order,
+    })
 }

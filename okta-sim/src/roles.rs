@@ -45,6 +45,7 @@ impl AdminRole {
             ListUsers
                 | GetUser
                 | UserGroups
+                | UserAppLinks
                 | ListFactors
                 | FactorQuestions
                 | GetFactor

@@ -14,6 +14,7 @@ pub(crate) enum Route {
     ChangePassword,
     UserGroups,
     RevokeUserSessions,
+    UserAppLinks,
     ListFactors,
     EnrollFactor,
     FactorQuestions,

@@ -107,6 +107,7 @@ fn table() -> &'static [Entry] {
                 ChangePassword
             ),
             entry!(GET, "/api/v1/users/{id}/groups", UserGroups),
+            entry!(GET, "/api/v1/users/{id}/appLinks", UserAppLinks),
             entry!(
                 DELETE,
                 "/api/v1/users/{userId}/sessions",
@@ -414,6 +415,7 @@ fn authorised(
         ChangePassword => users::change_password(&mut ctx, p(0)),
         UserGroups => users::groups(&mut ctx, p(0)),
         RevokeUserSessions => sessions::revoke(&mut ctx, p(0)),
+        UserAppLinks => apps::app_links(&mut ctx, p(0)),
         ListFactors => factors::list(&mut ctx, p(0)),
         EnrollFactor => factors::enroll(&mut ctx, p(0)),
         FactorQuestions => factors::questions(&mut ctx, p(0)),

@@ -4,6 +4,7 @@
 
 mod apps;
 mod context;
+mod directory;
 mod factors;
 pub mod fields;
 mod groups;
@@ -139,11 +140,18 @@ pub const DRY_RUN_RESPONSE: ResponseShape = ResponseShape {
     kind: ShapeKind::Wrapper,
 };
 
-/// Every action, in the seed's order.
+/// Whether a read action answers 409 CONFLICT when what it looks up is ambiguous
+/// (`details.matches`); mutating actions answer 409 for their own reasons.
+pub fn answers_ambiguous_match(action: &Action) -> bool {
+    std::ptr::eq(action, &directory::FIND_USER_BY_EMAIL)
+}
+
+/// Every action, in the catalog's (and the README's) order: each resource's actions together.
 pub static ACTIONS: LazyLock<Vec<&'static Action>> = LazyLock::new(|| {
     [
         users::ACTIONS,
         sessions::ACTIONS,
+        directory::ACTIONS,
         groups::ACTIONS,
         apps::ACTIONS,
         factors::ACTIONS,
@@ -331,7 +339,12 @@ mod tests {
         }
         assert_eq!(
             lists,
-            ["list_groups", "get_audit_logs", "get_pending_approvals"]
+            [
+                "list_users",
+                "list_groups",
+                "get_audit_logs",
+                "get_pending_approvals"
+            ]
         );
     }
 

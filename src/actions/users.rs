@@ -32,7 +32,7 @@ pub static ACTIONS: &[&Action] = &[
     &CHANGE_PASSWORD,
 ];
 
-const NOT_AN_EMAIL: &str = "must be an email address such as jordan.lee@example.com";
+pub(super) const NOT_AN_EMAIL: &str = "must be an email address such as jordan.lee@example.com";
 
 /// `{userId}`: the input of the lifecycle actions that take nothing else.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -190,7 +190,7 @@ fn yes() -> bool {
     true
 }
 
-const USER_SAMPLE: &str = r#"{
+pub(super) const USER_SAMPLE: &str = r#"{
   "id": "00ub0oNGTSWTBKOLGLNR",
   "status": "ACTIVE",
   "created": "2024-01-15T10:30:00.000Z",

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use serde_norway::Value as Yaml;
 
 use crate::accounts::{CREATE_PARAMS, UPDATE_PARAMS};
-use crate::actions::{Action, Catalog, example, response_schema};
+use crate::actions::{self, Action, Catalog, example, response_schema};
 use crate::auth::Scope;
 use crate::error::ErrorStatus;
 use crate::params::InputSchema;
@@ -178,6 +178,8 @@ fn operation(action: &Action, input: &InputSchema, response_example: Option<&Val
     });
     if action.mutating {
         responses["409"] = json!({"$ref": "#/components/responses/ActionConflict"});
+    } else if actions::answers_ambiguous_match(action) {
+        responses["409"] = json!({"$ref": "#/components/responses/AmbiguousMatch"});
     }
     json!({
         "tags": ["actions"],

@@ -277,6 +277,16 @@ impl App {
         })
     }
 
+    /// The end-user dashboard link of the app (its one app link; Okta apps may have several).
+    pub fn link_url(&self, base: &str) -> String {
+        format!("{base}/home/{}/{}/aln1simAPPLINK0000", self.name, self.id)
+    }
+
+    /// The app's logo (every simulated app has the default one).
+    pub fn logo_url(base: &str) -> String {
+        format!("{base}/assets/img/logos/default.png")
+    }
+
     pub fn as_target(&self) -> Target {
         Target::new(&self.id, "AppInstance", &self.label, &self.label)
     }
@@ -285,8 +295,8 @@ impl App {
         let me = format!("{base}/api/v1/apps/{}", self.id);
         let link_name = format!("{}_link", self.name);
         let mut links = json!({
-            "logo": [{"name": "medium", "href": format!("{base}/assets/img/logos/default.png"), "type": "image/png"}],
-            "appLinks": [{"name": link_name, "href": format!("{base}/home/{}/{}/aln1simAPPLINK0000", self.name, self.id), "type": "text/html"}],
+            "logo": [{"name": "medium", "href": App::logo_url(base), "type": "image/png"}],
+            "appLinks": [{"name": link_name, "href": self.link_url(base), "type": "text/html"}],
             "users": {"href": format!("{me}/users")},
             "groups": {"href": format!("{me}/groups")},
         });

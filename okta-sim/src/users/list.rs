@@ -132,12 +132,14 @@ pub(crate) fn list(ctx: &mut Ctx) -> Result<Reply, ApiError> {
     };
 
     // Index fast paths for the most common exact lookups.
-    let direct: Option<Vec<&User>> = expr.as_ref().and_then(|(e, _)| {
+    let direct: Option<Vec<&User>> = expr.as_ref().and_then(|(e, ignore_case)| {
         if let Some(login) = e.as_single_eq("profile.login") {
+            // The index ignores case, as `search` does; `filter` compares values exactly.
             Some(
                 org.user_id_by_login(login)
                     .and_then(|id| org.users.get(id))
                     .into_iter()
+                    .filter(|u| *ignore_case || u.login() == login)
                     .filter(|u| after.is_none_or(|a| u.id.as_str() > a))
                     .collect(),
             )

@@ -1,4 +1,5 @@
-//! Apps: the seeded sign-on modes, listing and paging, assignment and unassignment.
+//! Apps: the seeded sign-on modes, listing and paging, assignment and unassignment, and a
+//! user's app links.
 
 use okta_sim::{AppSeed, demo};
 use serde_json::json;
@@ -311,4 +312,137 @@ async fn seeding_an_app_validates_the_seed() {
     assert_eq!(ok["name"], "template_sps");
     assert_eq!(ok["settings"]["app"]["url"], "https://x.example.com");
     assert_eq!(ok["settings"]["app"]["usernameField"], "#username");
+}
+
+// ---- a user's app links ----
+
+fn app_links_path(user: &str) -> String {
+    format!("/api/v1/users/{user}/appLinks")
+}
+
+#[tokio::test]
+async fn a_users_app_links_have_okta_s_assigned_app_link_shape() {
+    let t = spawn().await;
+    let resp = t.get(&app_links_path(demo::JORDAN_ID)).await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    let links = resp.json();
+    let links = links.as_array().expect("an array");
+    // Jordan is assigned the intranet and the SAML app, listed in app id order.
+    assert_eq!(links.len(), 2);
+    let intranet = &links[0];
+    let id = intranet["id"].as_str().expect("an id");
+    let assignment = intranet["appAssignmentId"].as_str().expect("an id");
+    assert!(id.starts_with("auc") && id.len() == 20, "{id}");
+    assert!(
+        assignment.starts_with("0ua") && assignment.len() == 20,
+        "{assignment}"
+    );
+    assert_eq!(
+        *intranet,
+        json!({
+            "id": id,
+            "label": "Company Intranet",
+            "linkUrl": format!("{}/home/bookmark/{}/aln1simAPPLINK0000", t.base(), demo::BOOKMARK_APP_ID),
+            "logoUrl": format!("{}/assets/img/logos/default.png", t.base()),
+            "appName": "bookmark",
+            "appInstanceId": demo::BOOKMARK_APP_ID,
+            "appAssignmentId": assignment,
+            "credentialsSetup": false,
+            "hidden": false,
+            "sortOrder": 0,
+        })
+    );
+    assert_eq!(links[1]["appInstanceId"], demo::SAML_APP_ID);
+    assert_eq!(links[1]["label"], "Sample SAML App");
+    assert_eq!(links[1]["sortOrder"], 1);
+    assert_ne!(links[1]["id"], intranet["id"]);
+
+    // The same links keep their ids; another user's link to the same app has its own.
+    assert_eq!(
+        t.get(&app_links_path(demo::JORDAN_ID)).await.json(),
+        resp.json()
+    );
+    let priya = t.get(&app_links_path(demo::PRIYA_ID)).await.json();
+    assert_eq!(priya[0]["appInstanceId"], demo::BOOKMARK_APP_ID);
+    assert_ne!(priya[0]["id"], intranet["id"]);
+    assert_ne!(priya[0]["appAssignmentId"], intranet["appAssignmentId"]);
+}
+
+#[tokio::test]
+async fn app_links_follow_assignments_and_leave_out_inactive_apps() {
+    let t = spawn().await;
+    let links = |resp: &crate::helpers::Resp| -> Vec<String> {
+        resp.json()
+            .as_array()
+            .expect("an array")
+            .iter()
+            .map(|l| l["appInstanceId"].as_str().expect("an app id").to_owned())
+            .collect()
+    };
+    assert_eq!(
+        links(&t.get(&app_links_path(demo::SAM_ID)).await),
+        Vec::<String>::new()
+    );
+
+    // A password-storing app whose password the assignment sets: credentials are set up.
+    let assigned = t
+        .post(
+            &format!("/api/v1/apps/{}/users", demo::SWA_APP_ID),
+            json!({"id": demo::SAM_ID, "credentials": {"userName": "sam", "password": {"value": "Payr0ll-Pass"}}}),
+        )
+        .await;
+    assert_eq!(assigned.status, 200, "{}", assigned.text);
+    let mut inactive = AppSeed::new("Retired Wiki", "BOOKMARK");
+    inactive.status = Some("INACTIVE".into());
+    let retired = t.handle().seed_app(inactive)["id"]
+        .as_str()
+        .expect("an app id")
+        .to_owned();
+    let assigned = t
+        .post(
+            &format!("/api/v1/apps/{retired}/users"),
+            json!({"id": demo::SAM_ID}),
+        )
+        .await;
+    assert_eq!(assigned.status, 200, "{}", assigned.text);
+
+    let resp = t.get(&app_links_path(demo::SAM_ID)).await;
+    assert_eq!(links(&resp), [demo::SWA_APP_ID]);
+    assert_eq!(resp.json()[0]["credentialsSetup"], true);
+
+    let gone = t
+        .delete(&format!(
+            "/api/v1/apps/{}/users/{}",
+            demo::SWA_APP_ID,
+            demo::SAM_ID
+        ))
+        .await;
+    assert_eq!(gone.status, 204);
+    assert_eq!(
+        links(&t.get(&app_links_path(demo::SAM_ID)).await),
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test]
+async fn app_links_of_an_unknown_user_are_404_and_need_the_users_id() {
+    let t = spawn().await;
+    t.get(&app_links_path("00unobody000000000000"))
+        .await
+        .assert_error(
+            404,
+            "E0000007",
+            "Not found: Resource not found: 00unobody000000000000 (User)",
+        );
+    // As for the user's groups, the simulator takes only the id here (NOTES §5).
+    t.get(&app_links_path(demo::JORDAN_LOGIN))
+        .await
+        .assert_error(
+            404,
+            "E0000007",
+            &format!(
+                "Not found: Resource not found: {} (User)",
+                demo::JORDAN_LOGIN
+            ),
+        );
 }

@@ -51,7 +51,7 @@ fn every_route_is_a_spec_operation_and_every_subset_operation_a_route() {
         .map(|(m, t)| (m.to_string(), t.to_string()))
         .collect();
     let ops: BTreeSet<(String, String)> = spec().operations().into_keys().collect();
-    assert_eq!(routes.len(), 41);
+    assert_eq!(routes.len(), 42);
     assert_eq!(routes, ops);
 }
 
@@ -770,6 +770,11 @@ async fn drive_every_operation(t: &TestSim) {
     );
     ok(
         &t.get(&format!("/api/v1/users/{}/groups", demo::JORDAN_ID))
+            .await,
+        200,
+    );
+    ok(
+        &t.get(&format!("/api/v1/users/{}/appLinks", demo::JORDAN_ID))
             .await,
         200,
     );

@@ -451,6 +451,61 @@ async fn a_plus_in_a_query_is_read_as_a_space_unless_encoded() {
     assert_eq!(raw_plus.json().as_array().map(Vec::len), Some(0));
 }
 
+/// `GET /api/v1/users?{param}=…` with the expression percent-encoded.
+fn users_where(param: &str, expression: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(expression.as_bytes()).collect();
+    format!("/api/v1/users?{param}={encoded}")
+}
+
+#[tokio::test]
+async fn filter_compares_logins_and_emails_exactly_where_search_ignores_case() {
+    let t = spawn().await;
+    let count = |resp: crate::helpers::Resp| resp.json().as_array().map(Vec::len);
+    for attribute in ["profile.login", "profile.email"] {
+        let exact = format!(r#"{attribute} eq "jordan.lee@example.com""#);
+        let other_case = format!(r#"{attribute} eq "Jordan.Lee@Example.com""#);
+        assert_eq!(count(t.get(&users_where("filter", &exact)).await), Some(1));
+        // Okta's filter is case-sensitive for values (its support article "Case sensitivity
+        // in Okta Users API filter vs search"); search is not.
+        assert_eq!(
+            count(t.get(&users_where("filter", &other_case)).await),
+            Some(0)
+        );
+        assert_eq!(
+            count(t.get(&users_where("search", &other_case)).await),
+            Some(1)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_quote_or_backslash_escaped_in_a_filter_string_is_matched_literally() {
+    let t = spawn().await;
+    // A quoted local part: the only place an email address may hold `"` and `\`.
+    let email = r#""o\"neil\\x"@example.com"#;
+    let odd = t.handle().seed_user(UserSeed {
+        email: email.into(),
+        ..UserSeed::new("oneil@example.com", "Pat", "O'Neil")
+    });
+    let found = t
+        .get(&users_where(
+            "filter",
+            r#"profile.email eq "\"o\\\"neil\\\\x\"@example.com""#,
+        ))
+        .await;
+    assert_eq!(found.status, 200, "{}", found.text);
+    assert_eq!(found.json().as_array().map(Vec::len), Some(1));
+    assert_eq!(found.json()[0]["id"], odd["id"]);
+    assert_eq!(found.json()[0]["profile"]["email"], email);
+    // Unescaped, the first quote ends the string: Okta cannot parse the rest.
+    t.get(&users_where(
+        "filter",
+        &format!("profile.email eq \"{email}\""),
+    ))
+    .await
+    .assert_error(400, "E0000031", "Invalid search criteria.");
+}
+
 #[tokio::test]
 async fn filter_is_case_sensitive_and_limited_to_okta_s_properties() {
     let t = spawn().await;

@@ -5,6 +5,7 @@ mod accounts_test;
 mod apps;
 mod catalog;
 mod cross_cutting;
+mod directory;
 mod factors;
 mod faults;
 mod groups;

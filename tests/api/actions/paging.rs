@@ -27,7 +27,7 @@ fn ids(items: &[Value], key: &str) -> Vec<String> {
 
 /// One page as the flow sees it: its items and the cursor of the next page, read from the
 /// header (bare array) or from the body (`paged: true`), checking that both agree.
-fn page_of(response: &TestResponse, paged: bool) -> (Vec<Value>, Option<String>) {
+pub(super) fn page_of(response: &TestResponse, paged: bool) -> (Vec<Value>, Option<String>) {
     assert_eq!(response.status, 200, "{}", response.text);
     let header = response
         .headers
@@ -47,7 +47,7 @@ fn page_of(response: &TestResponse, paged: bool) -> (Vec<Value>, Option<String>)
 
 /// Every page of a list action, from `first` (the query) to the page without a cursor; later
 /// pages send only `carry` (e.g. limit, groupId), `after` and `paged`.
-async fn walk(
+pub(super) async fn walk(
     app: &TestApp,
     action: &str,
     first: Value,
