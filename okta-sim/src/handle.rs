@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::config::{RateLimits, Seed};
 use crate::faults::{Fault, FaultError, RecordedRequest};
-use crate::model::{App, AppSeed, Group, GroupType, Status, User, seed_profile};
+use crate::model::{App, AppGroup, AppSeed, Group, GroupType, Status, User, seed_profile};
 use crate::org::Org;
 use crate::roles::AdminRole;
 use crate::shared::{Shared, lock};
@@ -443,6 +443,40 @@ impl SimHandle {
             return true;
         }
         org.add_member(group_id, user_id)
+    }
+
+    /// Assigns a group to an app (or replaces its assignment), as `PUT
+    /// /api/v1/apps/{appId}/groups/{groupId}` does without a log event: every member without
+    /// a direct assignment becomes an app user with scope GROUP. `priority` `None` puts it
+    /// after the app's other groups. `false` if the app or the group does not exist.
+    pub fn assign_group(&self, app_id: &str, group_id: &str, priority: Option<i64>) -> bool {
+        let mut org = self.org();
+        let Some(app) = org.apps.get(app_id) else {
+            return false;
+        };
+        let priority = priority.unwrap_or_else(|| {
+            app.groups
+                .values()
+                .map(|g| g.priority + 1)
+                .max()
+                .unwrap_or(0)
+        });
+        let assignment = AppGroup {
+            group_id: group_id.to_string(),
+            last_updated: util::now(),
+            priority,
+            profile: serde_json::Map::new(),
+        };
+        org.assign_group(app_id, assignment).is_some()
+    }
+
+    /// The ids of the groups assigned to an app, in id order.
+    pub fn app_group_ids(&self, app_id: &str) -> Vec<String> {
+        self.org()
+            .apps
+            .get(app_id)
+            .map(|a| a.groups.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// A user by id, login or shortname, as `GET /api/v1/users/{id}` returns it.

@@ -33,6 +33,11 @@ pub(crate) enum Route {
     AssignAppUser,
     GetAppUser,
     UnassignAppUser,
+    ListAppGroups,
+    GetAppGroup,
+    AssignAppGroup,
+    UnassignAppGroup,
+    ListGroupApps,
     ListLogs,
     GetOrg,
 }
