@@ -2,6 +2,7 @@
 //! defined once. The router, `GET /actions` and the OpenAPI contract all read these
 //! definitions.
 
+mod app_access;
 mod apps;
 mod context;
 mod factors;
@@ -143,6 +144,7 @@ pub static ACTIONS: LazyLock<Vec<&'static Action>> = LazyLock::new(|| {
         users::ACTIONS,
         groups::ACTIONS,
         apps::ACTIONS,
+        app_access::ACTIONS,
         factors::ACTIONS,
         logs::ACTIONS,
         groups::PENDING_APPROVALS,
@@ -326,7 +328,15 @@ mod tests {
         }
         assert_eq!(
             lists,
-            ["list_groups", "get_audit_logs", "get_pending_approvals"]
+            [
+                "list_groups",
+                "list_group_members",
+                "list_applications",
+                "list_app_users",
+                "list_group_apps",
+                "get_audit_logs",
+                "get_pending_approvals"
+            ]
         );
     }
 

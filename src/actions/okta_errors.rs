@@ -158,7 +158,7 @@ fn public_resource(okta_type: &str) -> Option<&'static str> {
         "UserGroup" | "Group" => "group",
         "AppInstance" | "Application" | "App" => "application",
         "UserFactor" | "Factor" => "factor",
-        "AppUser" => "assignment",
+        "AppUser" | "ApplicationGroupAssignment" => "assignment",
         _ => return None,
     })
 }

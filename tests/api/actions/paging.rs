@@ -47,7 +47,7 @@ fn page_of(response: &TestResponse, paged: bool) -> (Vec<Value>, Option<String>)
 
 /// Every page of a list action, from `first` (the query) to the page without a cursor; later
 /// pages send only `carry` (e.g. limit, groupId), `after` and `paged`.
-async fn walk(
+pub(super) async fn walk(
     app: &TestApp,
     action: &str,
     first: Value,
