@@ -397,7 +397,7 @@ fn app_group_json(ctx: &Ctx, app_id: &str, assignment: &AppGroup) -> Value {
     {
         map.insert(
             "_embedded".into(),
-            json!({"group": group.to_json(base, false)}),
+            json!({"group": group.to_json(base, None)}),
         );
     }
     json

@@ -333,7 +333,7 @@ impl SimHandle {
         Ok(org
             .groups
             .get(&id)
-            .map(|g| g.to_json(&base, false))
+            .map(|g| g.to_json(&base, None))
             .unwrap_or(Value::Null))
     }
 
@@ -489,7 +489,7 @@ impl SimHandle {
     /// A group as `GET /api/v1/groups/{id}` returns it.
     pub fn group(&self, id: &str) -> Option<Value> {
         let org = self.org();
-        org.groups.get(id).map(|g| g.to_json(&org.base_url, false))
+        org.groups.get(id).map(|g| g.to_json(&org.base_url, None))
     }
 
     /// Member user ids of a group, in id order.

@@ -68,6 +68,14 @@ async fn the_demo_org_assigns_hr_team_to_the_helpdesk_portal() {
     assert_eq!(apps.status, 200);
     assert_eq!(ids(apps.json().as_array().unwrap()), [demo::OIDC_APP_ID]);
     assert_eq!(apps.json()[0]["label"], "Helpdesk Portal");
+    let stats = t
+        .get(&format!(
+            "/api/v1/groups/{}?expand=stats",
+            demo::HR_GROUP_ID
+        ))
+        .await
+        .json();
+    assert_eq!(stats["_embedded"]["stats"]["appsCount"], 1);
     assert!(
         t.get(&format!(
             "/api/v1/groups/{}/apps",
