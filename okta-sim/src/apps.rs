@@ -463,12 +463,7 @@ pub(crate) fn get_group(ctx: &mut Ctx, app_id: &str, gid: &str) -> Result<Reply,
 pub(crate) fn assign_group(ctx: &mut Ctx, app_id: &str, gid: &str) -> Result<Reply, ApiError> {
     let app = find_app(ctx, app_id)?;
     let existing = app.groups.get(gid).cloned();
-    let next_priority = app
-        .groups
-        .values()
-        .map(|g| g.priority + 1)
-        .max()
-        .unwrap_or(0);
+    let next_priority = app.next_group_priority();
     find_group(ctx, gid)?;
     let body = if ctx.req.body.iter().all(u8::is_ascii_whitespace) {
         Map::new()

@@ -454,13 +454,7 @@ impl SimHandle {
         let Some(app) = org.apps.get(app_id) else {
             return false;
         };
-        let priority = priority.unwrap_or_else(|| {
-            app.groups
-                .values()
-                .map(|g| g.priority + 1)
-                .max()
-                .unwrap_or(0)
-        });
+        let priority = priority.unwrap_or_else(|| app.next_group_priority());
         let assignment = AppGroup {
             group_id: group_id.to_string(),
             last_updated: util::now(),

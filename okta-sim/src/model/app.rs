@@ -297,6 +297,16 @@ impl App {
         Target::new(&self.id, "AppInstance", &self.label, &self.label)
     }
 
+    /// The priority a group assigned without one gets: after the app's other groups (Okta's
+    /// "next highest priority"), 0 for the first.
+    pub fn next_group_priority(&self) -> i64 {
+        self.groups
+            .values()
+            .map(|g| g.priority + 1)
+            .max()
+            .unwrap_or(0)
+    }
+
     pub fn to_json(&self, base: &str) -> Value {
         let me = format!("{base}/api/v1/apps/{}", self.id);
         let link_name = format!("{}_link", self.name);
