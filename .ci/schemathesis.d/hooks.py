@@ -225,12 +225,18 @@ SEMANTIC_400S = [
         )
         or (_okta_code(e) == "E0000031" and not _fields(e)),
     ),
+    # Okta parses an application filter itself (E0000031 for what it cannot filter on).
+    (("POST", "/accounts/{name}/actions/list_applications"), lambda e, b: _okta_code(e) == "E0000031"),
     # A cursor is only one the gateway issued (signed), and it fixes the rest of the query.
     *[
         (("POST", f"/accounts/{{name}}/actions/{action}"), _cursor_refusal(fixed))
         for action, fixed in (
             ("list_users", {"q", "search", "filter"}),
             ("list_groups", {"q"}),
+            ("list_group_members", set()),
+            ("list_applications", {"q", "filter"}),
+            ("list_app_users", set()),
+            ("list_group_apps", set()),
             ("get_pending_approvals", set()),
             ("get_audit_logs", {"since", "until", "filter", "sortOrder"}),
         )

@@ -56,6 +56,12 @@ fn parse_or_default<T: DeserializeOwned + Default>(body: &Bytes) -> Result<T, Fa
 }
 
 #[derive(Deserialize, Default)]
+struct AppGroupIn {
+    #[serde(default)]
+    priority: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
 struct ResetIn {
     #[serde(default)]
     seed: Option<Seed>,
@@ -246,6 +252,15 @@ fn route(sim: &SimHandle, method: &Method, segs: &[&str], body: &Bytes) -> Resul
                 .map_err(|e| bad_request(e.0))
         }
         ("GET", ["apps", id, "users"]) => ok(json!(sim.app_user_ids(id))),
+        ("GET", ["apps", id, "groups"]) => ok(json!(sim.app_group_ids(id))),
+        ("PUT", ["apps", aid, "groups", gid]) => {
+            let input: AppGroupIn = parse_or_default(body)?;
+            if sim.assign_group(aid, gid, input.priority) {
+                Ok(Reply::no_content())
+            } else {
+                Err(not_found("app or group"))
+            }
+        }
         ("GET", ["logs"]) => ok(Value::Array(sim.log_events())),
         ("POST", ["signins"]) => {
             let seed: SigninSeed = parse(body)?;

@@ -41,6 +41,7 @@ pub(crate) enum Resource {
     UserGroup,
     AppInstance,
     AppUser,
+    ApplicationGroupAssignment,
     UserFactor,
 }
 
@@ -51,6 +52,7 @@ impl Resource {
             Resource::UserGroup => "UserGroup",
             Resource::AppInstance => "AppInstance",
             Resource::AppUser => "AppUser",
+            Resource::ApplicationGroupAssignment => "ApplicationGroupAssignment",
             Resource::UserFactor => "UserFactor",
         }
     }
@@ -177,6 +179,19 @@ impl ApiError {
             StatusCode::FORBIDDEN,
             "E0000006",
             "You do not have permission to perform the requested action",
+        )
+    }
+
+    /// E0000046: a user's app assignment cannot be removed while one of their groups is
+    /// assigned to the app (Okta's text, as terraform-provider-okta#120 reports it).
+    pub fn unassign_granted_by_group() -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "E0000046",
+            "Deactivate application for user forbidden.",
+        )
+        .with_cause(
+            "The application cannot be unassigned from the user while their group memberships grant them access",
         )
     }
 

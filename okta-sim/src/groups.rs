@@ -118,7 +118,7 @@ pub(crate) fn create(ctx: &mut Ctx) -> Result<Reply, ApiError> {
         .org
         .groups
         .get(&id)
-        .map(|g| g.to_json(&base, false))
+        .map(|g| g.to_json(&base, None))
         .unwrap_or(Value::Null);
     Ok(Reply::ok(&json))
 }
@@ -131,7 +131,8 @@ pub(crate) fn get(ctx: &mut Ctx, id: &str) -> Result<Reply, ApiError> {
         .groups
         .get(id)
         .ok_or_else(|| ApiError::not_found(Resource::UserGroup, id))?;
-    Ok(Reply::ok(&group.to_json(&ctx.org.base_url, stats)))
+    let apps = stats.then(|| ctx.org.apps_of_group(id).len());
+    Ok(Reply::ok(&group.to_json(&ctx.org.base_url, apps)))
 }
 
 /// `PUT /api/v1/groups/{id}`: a full replace of the profile.
@@ -158,7 +159,7 @@ pub(crate) fn replace(ctx: &mut Ctx, id: &str) -> Result<Reply, ApiError> {
     };
     group.profile = profile;
     group.last_updated = util::now();
-    let json = group.to_json(&base, false);
+    let json = group.to_json(&base, None);
     let target = group.as_target();
     ctx.log("group.profile.update", "Update group profile", vec![target]);
     Ok(Reply::ok(&json))
@@ -218,7 +219,7 @@ pub(crate) fn list(ctx: &mut Ctx) -> Result<Reply, ApiError> {
         let body: Vec<Value> = found
             .into_iter()
             .take(limit)
-            .map(|g| g.to_json(base, stats))
+            .map(|g| g.to_json(base, stats.then(|| org.apps_of_group(&g.id).len())))
             .collect();
         return Ok(Reply::ok(&Value::Array(body)).link(&pager.self_url(), "self"));
     }
@@ -238,11 +239,15 @@ pub(crate) fn list(ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let (page, more) = take_page(
         range.map(|(_, g)| g).filter(|g| {
             expr.as_ref()
-                .is_none_or(|(e, ci)| e.matches(&g.to_json(base, false), *ci))
+                .is_none_or(|(e, ci)| e.matches(&g.to_json(base, None), *ci))
         }),
         limit,
     );
-    let body = Value::Array(page.iter().map(|g| g.to_json(base, stats)).collect());
+    let body = Value::Array(
+        page.iter()
+            .map(|g| g.to_json(base, stats.then(|| org.apps_of_group(&g.id).len())))
+            .collect(),
+    );
     let mut reply = Reply::ok(&body).link(&pager.self_url(), "self");
     if let (true, Some(last)) = (more, page.last()) {
         reply = reply.link(&pager.next_url(&last.id, limit, &[]), "next");

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::config::{RateLimits, Seed};
 use crate::faults::{Fault, FaultError, RecordedRequest};
 use crate::model::{
-    App, AppSeed, Group, GroupType, SignIn, Status, User, UserSessions, seed_profile,
+    App, AppGroup, AppSeed, Group, GroupType, SignIn, Status, User, UserSessions, seed_profile,
 };
 use crate::org::Org;
 use crate::roles::AdminRole;
@@ -336,7 +336,7 @@ impl SimHandle {
         Ok(org
             .groups
             .get(&id)
-            .map(|g| g.to_json(&base, false))
+            .map(|g| g.to_json(&base, None))
             .unwrap_or(Value::Null))
     }
 
@@ -448,6 +448,34 @@ impl SimHandle {
         org.add_member(group_id, user_id)
     }
 
+    /// Assigns a group to an app (or replaces its assignment), as `PUT
+    /// /api/v1/apps/{appId}/groups/{groupId}` does without a log event: every member without
+    /// a direct assignment becomes an app user with scope GROUP. `priority` `None` puts it
+    /// after the app's other groups. `false` if the app or the group does not exist.
+    pub fn assign_group(&self, app_id: &str, group_id: &str, priority: Option<i64>) -> bool {
+        let mut org = self.org();
+        let Some(app) = org.apps.get(app_id) else {
+            return false;
+        };
+        let priority = priority.unwrap_or_else(|| app.next_group_priority());
+        let assignment = AppGroup {
+            group_id: group_id.to_string(),
+            last_updated: util::now(),
+            priority,
+            profile: serde_json::Map::new(),
+        };
+        org.assign_group(app_id, assignment).is_some()
+    }
+
+    /// The ids of the groups assigned to an app, in id order.
+    pub fn app_group_ids(&self, app_id: &str) -> Vec<String> {
+        self.org()
+            .apps
+            .get(app_id)
+            .map(|a| a.groups.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// A user by id, login or shortname, as `GET /api/v1/users/{id}` returns it.
     pub fn user(&self, id_or_login: &str) -> Option<Value> {
         let org = self.org();
@@ -458,7 +486,7 @@ impl SimHandle {
     /// A group as `GET /api/v1/groups/{id}` returns it.
     pub fn group(&self, id: &str) -> Option<Value> {
         let org = self.org();
-        org.groups.get(id).map(|g| g.to_json(&org.base_url, false))
+        org.groups.get(id).map(|g| g.to_json(&org.base_url, None))
     }
 
     /// Member user ids of a group, in id order.

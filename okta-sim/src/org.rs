@@ -2,15 +2,20 @@
 //!
 //! One [`Org`] holds every user, group, app, factor and log event. Lookups never scan:
 //! users are found by id, lower-cased login or unambiguous login shortname; groups by id
-//! or lower-cased name; memberships and app assignments are kept in both directions so
-//! deleting a user or group is proportional to its own relationships. All index changes
+//! or lower-cased name; memberships, app assignments and group-to-app assignments are kept
+//! in both directions so deleting a user or group is proportional to its own relationships.
+//!
+//! A group assigned to an app makes each of its members an app user with scope GROUP, unless
+//! the member has a direct (USER) assignment; [`Org::sync_group_scope`] keeps this true
+//! whenever a membership, a group assignment or a group changes. All index changes
 //! go through the methods here, and [`Org::verify_indexes`] checks them against the data.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use crate::model::{
-    App, AppUser, Factor, Group, LogStore, Pending, Transition, User, UserSessions,
+    App, AppGroup, AppUser, Factor, Group, LogStore, Pending, Status, Transition, User,
+    UserSessions, group_assignment,
 };
 
 /// Why a write conflicts with the data.
@@ -34,6 +39,8 @@ pub(crate) struct Org {
     user_groups: HashMap<String, BTreeSet<String>>,
     pub apps: BTreeMap<String, App>,
     user_apps: HashMap<String, BTreeSet<String>>,
+    /// The apps each group is assigned to (the reverse of `App::groups`).
+    group_apps: HashMap<String, BTreeSet<String>>,
     pub factors: HashMap<String, Vec<Factor>>,
     /// Sessions, OAuth tokens and remembered devices, per user id (only users who have any).
     pub sessions: HashMap<String, UserSessions>,
@@ -75,6 +82,7 @@ impl Org {
             user_groups: HashMap::new(),
             apps: BTreeMap::new(),
             user_apps: HashMap::new(),
+            group_apps: HashMap::new(),
             factors: HashMap::new(),
             sessions: HashMap::new(),
             logs: LogStore::default(),
@@ -261,6 +269,12 @@ impl Org {
                     user.transition = None;
                     user.set_status(status);
                 }
+                // A reactivated user gets back the apps their groups grant.
+                if status != Status::Deprovisioned {
+                    for app_id in self.apps_via_groups(id) {
+                        self.sync_group_scope(&app_id, id);
+                    }
+                }
             }
             Pending::Delete => {
                 self.remove_user(id);
@@ -328,6 +342,15 @@ impl Org {
                 }
             }
         }
+        // A deleted group's app assignments go with it, and so do the app users they gave.
+        for app_id in self.group_apps.remove(id).unwrap_or_default() {
+            if let Some(app) = self.apps.get_mut(&app_id) {
+                app.groups.remove(id);
+            }
+            for uid in &group.members {
+                self.sync_group_scope(&app_id, uid);
+            }
+        }
         Some(group)
     }
 
@@ -347,6 +370,9 @@ impl Org {
             .entry(user_id.to_string())
             .or_default()
             .insert(group_id.to_string());
+        for app_id in self.apps_of_group(group_id) {
+            self.sync_group_scope(&app_id, user_id);
+        }
         true
     }
 
@@ -364,6 +390,9 @@ impl Org {
             if set.is_empty() {
                 self.user_groups.remove(user_id);
             }
+        }
+        for app_id in self.apps_of_group(group_id) {
+            self.sync_group_scope(&app_id, user_id);
         }
         true
     }
@@ -397,6 +426,112 @@ impl Org {
             }
         }
         Some(removed)
+    }
+
+    // ---------------------------------------------------------------- group assignments
+
+    /// The apps a group is assigned to, in id order.
+    pub fn apps_of_group(&self, group_id: &str) -> Vec<String> {
+        self.group_apps
+            .get(group_id)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The apps a user gets through the groups they belong to (whatever their direct
+    /// assignments), in id order: what Okta's appLinks and GROUP-scoped app users follow.
+    pub fn apps_via_groups(&self, user_id: &str) -> BTreeSet<String> {
+        self.user_groups
+            .get(user_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|gid| self.group_apps.get(gid))
+            .flatten()
+            .cloned()
+            .collect()
+    }
+
+    /// Whether one of the user's groups is assigned to the app.
+    pub fn granted_by_group(&self, app_id: &str, user_id: &str) -> bool {
+        let (Some(app), Some(groups)) = (self.apps.get(app_id), self.user_groups.get(user_id))
+        else {
+            return false;
+        };
+        groups.iter().any(|g| app.groups.contains_key(g))
+    }
+
+    /// Assigns a group to an app, or replaces its assignment; the previous one if any.
+    /// Every member without an app user gets one with scope GROUP. `None` and no change
+    /// when the app or the group does not exist.
+    pub fn assign_group(&mut self, app_id: &str, assignment: AppGroup) -> Option<Option<AppGroup>> {
+        let group_id = assignment.group_id.clone();
+        let members: Vec<String> = self
+            .groups
+            .get(&group_id)?
+            .members
+            .iter()
+            .cloned()
+            .collect();
+        let app = self.apps.get_mut(app_id)?;
+        let previous = app.groups.insert(group_id.clone(), assignment);
+        self.group_apps
+            .entry(group_id)
+            .or_default()
+            .insert(app_id.to_string());
+        for uid in &members {
+            self.sync_group_scope(app_id, uid);
+        }
+        Some(previous)
+    }
+
+    /// Removes a group's assignment to an app; the members' GROUP-scoped app users that no
+    /// other assigned group holds go with it (direct assignments stay).
+    pub fn unassign_group(&mut self, app_id: &str, group_id: &str) -> Option<AppGroup> {
+        let removed = self.apps.get_mut(app_id)?.groups.remove(group_id)?;
+        if let Some(set) = self.group_apps.get_mut(group_id) {
+            set.remove(app_id);
+            if set.is_empty() {
+                self.group_apps.remove(group_id);
+            }
+        }
+        for uid in self
+            .groups
+            .get(group_id)
+            .map(|g| g.members.clone())
+            .unwrap_or_default()
+        {
+            self.sync_group_scope(app_id, &uid);
+        }
+        Some(removed)
+    }
+
+    /// Makes the user's app user on this app agree with the group assignments: one with
+    /// scope GROUP while one of their groups is assigned (and they are not deactivated),
+    /// none once no group grants it. A direct (USER) assignment is never touched.
+    pub fn sync_group_scope(&mut self, app_id: &str, user_id: &str) {
+        let granted = self.granted_by_group(app_id, user_id);
+        let Some(user) = self.users.get(user_id) else {
+            return;
+        };
+        let eligible = granted && user.status != Status::Deprovisioned;
+        let login = user.login().to_string();
+        let current = self
+            .apps
+            .get(app_id)
+            .and_then(|a| a.users.get(user_id))
+            .map(|au| au.scope == "GROUP");
+        match (current, eligible) {
+            (None, true) => {
+                self.assign_app(
+                    app_id,
+                    group_assignment(user_id, &login, crate::util::now()),
+                );
+            }
+            (Some(true), false) => {
+                self.unassign_app(app_id, user_id);
+            }
+            _ => {}
+        }
     }
 
     // ---------------------------------------------------------------- checks
@@ -487,6 +622,32 @@ impl Org {
                     .is_some_and(|a| a.users.contains_key(uid))
                 {
                     return Err(format!("stale reverse assignment {uid} -> {aid}"));
+                }
+            }
+        }
+        for (aid, app) in &self.apps {
+            for gid in app.groups.keys() {
+                if !self.groups.contains_key(gid) {
+                    return Err(format!("app {aid} assigned to deleted group {gid}"));
+                }
+                if !self.group_apps.get(gid).is_some_and(|s| s.contains(aid)) {
+                    return Err(format!("reverse group assignment {gid} -> {aid} missing"));
+                }
+            }
+            for (uid, au) in &app.users {
+                if au.scope == "GROUP" && !self.granted_by_group(aid, uid) {
+                    return Err(format!("GROUP-scoped app user {uid} of {aid} has no group"));
+                }
+            }
+        }
+        for (gid, aids) in &self.group_apps {
+            for aid in aids {
+                if !self
+                    .apps
+                    .get(aid)
+                    .is_some_and(|a| a.groups.contains_key(gid))
+                {
+                    return Err(format!("stale reverse group assignment {gid} -> {aid}"));
                 }
             }
         }

@@ -56,6 +56,9 @@ impl AdminRole {
                 | GetApp
                 | ListAppUsers
                 | GetAppUser
+                | ListAppGroups
+                | GetAppGroup
+                | ListGroupApps
                 | ListLogs
                 | GetOrg
         );
@@ -141,6 +144,9 @@ mod tests {
         assert!(!h.permits(Route::UserLifecycle("deactivate")));
         assert!(!h.permits(Route::AddGroupUser));
         assert!(!h.permits(Route::AssignAppUser));
+        assert!(!h.permits(Route::AssignAppGroup));
+        assert!(!h.permits(Route::UnassignAppGroup));
+        assert!(h.permits(Route::ListGroupApps));
         assert!(!AdminRole::ReadOnlyAdmin.permits(Route::UserLifecycle("unlock")));
         assert!(AdminRole::OrgAdmin.permits(Route::DeleteGroup));
     }

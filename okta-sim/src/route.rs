@@ -35,6 +35,11 @@ pub(crate) enum Route {
     AssignAppUser,
     GetAppUser,
     UnassignAppUser,
+    ListAppGroups,
+    GetAppGroup,
+    AssignAppGroup,
+    UnassignAppGroup,
+    ListGroupApps,
     ListLogs,
     GetOrg,
 }

@@ -136,6 +136,7 @@ fn table() -> &'static [Entry] {
             entry!(GET, "/api/v1/groups/{groupId}", GetGroup),
             entry!(PUT, "/api/v1/groups/{groupId}", ReplaceGroup),
             entry!(DELETE, "/api/v1/groups/{groupId}", DeleteGroup),
+            entry!(GET, "/api/v1/groups/{groupId}/apps", ListGroupApps),
             entry!(GET, "/api/v1/groups/{groupId}/users", ListGroupUsers),
             entry!(PUT, "/api/v1/groups/{groupId}/users/{userId}", AddGroupUser),
             entry!(
@@ -152,6 +153,14 @@ fn table() -> &'static [Entry] {
                 DELETE,
                 "/api/v1/apps/{appId}/users/{userId}",
                 UnassignAppUser
+            ),
+            entry!(GET, "/api/v1/apps/{appId}/groups", ListAppGroups),
+            entry!(GET, "/api/v1/apps/{appId}/groups/{groupId}", GetAppGroup),
+            entry!(PUT, "/api/v1/apps/{appId}/groups/{groupId}", AssignAppGroup),
+            entry!(
+                DELETE,
+                "/api/v1/apps/{appId}/groups/{groupId}",
+                UnassignAppGroup
             ),
             entry!(GET, "/api/v1/logs", ListLogs),
             entry!(GET, "/api/v1/org", GetOrg),
@@ -436,6 +445,11 @@ fn authorised(
         AssignAppUser => apps::assign(&mut ctx, p(0)),
         GetAppUser => apps::get_user(&mut ctx, p(0), p(1)),
         UnassignAppUser => apps::unassign(&mut ctx, p(0), p(1)),
+        ListAppGroups => apps::list_groups(&mut ctx, p(0)),
+        GetAppGroup => apps::get_group(&mut ctx, p(0), p(1)),
+        AssignAppGroup => apps::assign_group(&mut ctx, p(0), p(1)),
+        UnassignAppGroup => apps::unassign_group(&mut ctx, p(0), p(1)),
+        ListGroupApps => apps::list_for_group(&mut ctx, p(0)),
         ListLogs => logs::list(&mut ctx),
         GetOrg => Ok(org_settings(&ctx)),
     }

@@ -10,7 +10,8 @@ use serde_json::json;
 
 use crate::config::Seed;
 use crate::model::{
-    App, AppSeed, Factor, Group, NewEvent, Status, Target, User, seed_assignment, seed_profile,
+    App, AppGroup, AppSeed, Factor, Group, NewEvent, Status, Target, User, seed_assignment,
+    seed_profile,
 };
 use crate::org::Org;
 use crate::util::{self, parse_ts};
@@ -296,6 +297,17 @@ pub(crate) fn build(seed: Seed, base_url: &str) -> Org {
     org.assign_app(
         BOOKMARK_APP_ID,
         seed_assignment(PRIYA_ID, PRIYA_LOGIN, parse_ts("2024-03-10T08:10:00.000Z")),
+    );
+    // A group-to-app assignment to list and remove; HR Team has no members, so it gives
+    // nobody an app and the demo's app users stay as they are.
+    org.assign_group(
+        OIDC_APP_ID,
+        AppGroup {
+            group_id: HR_GROUP_ID.into(),
+            last_updated: parse_ts("2024-05-10T07:30:00.000Z"),
+            priority: 0,
+            profile: serde_json::Map::new(),
+        },
     );
 
     let mut totp = Factor::new(

@@ -71,7 +71,7 @@ pub struct UnassignAppIn {
 
 impl ActionInput for UnassignAppIn {}
 
-fn app_path(ctx: &ActionContext, app: &Reference) -> Result<OktaPath, ApiError> {
+pub(super) fn app_path(ctx: &ActionContext, app: &Reference) -> Result<OktaPath, ApiError> {
     OktaPath::new("/api/v1/apps")
         .value(app.as_str())
         .map_err(|e| ctx.map(e))

@@ -24,6 +24,7 @@ pub static ACTIONS: &[&Action] = &[
     &UPDATE_GROUP,
     &DELETE_GROUP,
     &LIST_GROUPS,
+    &LIST_GROUP_MEMBERS,
     &ADD_USER_TO_GROUP,
     &REMOVE_USER_FROM_GROUP,
 ];
@@ -138,7 +139,7 @@ impl ActionInput for RemoveMemberIn {}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PendingApprovalsIn {
+pub struct GroupMembersIn {
     /// The group whose members to list.
     #[schemars(extend("x-audit-target" = true))]
     group_id: Reference,
@@ -151,7 +152,7 @@ pub struct PendingApprovalsIn {
     paged: Paged,
 }
 
-impl ActionInput for PendingApprovalsIn {}
+impl ActionInput for GroupMembersIn {}
 
 const GROUP_SAMPLE: &str = r#"{
   "id": "00g1emaKYZTWRYYRRTSK",
@@ -172,7 +173,7 @@ const GROUP_SHAPE: ResponseShape = ResponseShape {
     kind: ShapeKind::Okta,
 };
 
-fn group_path(ctx: &ActionContext, group: &Reference) -> Result<OktaPath, ApiError> {
+pub(super) fn group_path(ctx: &ActionContext, group: &Reference) -> Result<OktaPath, ApiError> {
     OktaPath::new("/api/v1/groups")
         .value(group.as_str())
         .map_err(|e| ctx.map(e))
@@ -467,16 +468,9 @@ fn remove_user_from_group(ctx: &ActionContext, input: RemoveMemberIn) -> ActionF
     })
 }
 
-static GET_PENDING_APPROVALS: Action = Action {
-    name: "get_pending_approvals",
-    label: "Get Pending Approvals",
-    description: "Lists the users in a group (useful when a group is an approval queue): one page of at most limit users (following Okta's pages), and the cursor of the next page (see paged and after).",
-    resource: "group",
-    mutating: false,
-    carries_credentials: false,
-    responses: &[ResponseShape {
-        label: "the group's users",
-        sample: r#"[
+const MEMBERS_SHAPE: ResponseShape = ResponseShape {
+    label: "the group's users",
+    sample: r#"[
   {
     "id": "00ub0oNGTSWTBKOLGLNR",
     "status": "ACTIVE",
@@ -496,21 +490,44 @@ static GET_PENDING_APPROVALS: Action = Action {
     "profile": {"firstName": "Priya", "lastName": "Sharma", "email": "priya.sharma@example.com", "login": "priya.sharma@example.com"}
   }
 ]"#,
-        kind: ShapeKind::Okta,
-    }],
-    example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK", "limit": 50}"#,
-    handler: &Handler(get_pending_approvals),
+    kind: ShapeKind::Okta,
 };
 
-/// `GET /api/v1/groups/{id}/users`: only `after` and `limit`; the group is in the path, which
-/// the cursor is bound to.
-const MEMBERS_LISTING: Listing = Listing {
+static LIST_GROUP_MEMBERS: Action = Action {
+    name: "list_group_members",
+    label: "List Group Members",
+    description: "Lists the users in a group: one page of at most limit users (following Okta's pages), and the cursor of the next page (see paged and after). get_pending_approvals is the seed's older name for the same call.",
+    resource: "group",
+    mutating: false,
+    carries_credentials: false,
+    responses: &[MEMBERS_SHAPE],
+    example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK", "limit": 50}"#,
+    handler: &Handler(list_group_members),
+};
+
+static GET_PENDING_APPROVALS: Action = Action {
+    name: "get_pending_approvals",
+    label: "Get Pending Approvals",
+    description: "Lists the users in a group (useful when a group is an approval queue): one page of at most limit users (following Okta's pages), and the cursor of the next page (see paged and after).",
+    resource: "group",
+    mutating: false,
+    carries_credentials: false,
+    responses: &[MEMBERS_SHAPE],
+    example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK", "limit": 50}"#,
+    handler: &Handler(list_group_members),
+};
+
+/// A list under one group or app (`GET /api/v1/groups/{id}/users`, `…/apps/{id}/users`): only
+/// `after` and `limit`; the id is in the path, which the cursor is bound to.
+pub(super) const BY_PATH_LISTING: Listing = Listing {
     query: &[],
     okta_page: Some(PAGE_SIZE),
     single_page_with: &[],
 };
 
-fn get_pending_approvals(ctx: &ActionContext, input: PendingApprovalsIn) -> ActionFuture<'_> {
+/// The handler of list_group_members and of get_pending_approvals, the seed's older name for
+/// it (each action's cursors stay its own: they are bound to the action that issued them).
+fn list_group_members(ctx: &ActionContext, input: GroupMembersIn) -> ActionFuture<'_> {
     Box::pin(async move {
         let path = group_path(ctx, &input.group_id)?.fixed("users");
         let request = OktaRequest::get(path, "groups/{id}/users");
@@ -519,12 +536,7 @@ fn get_pending_approvals(ctx: &ActionContext, input: PendingApprovalsIn) -> Acti
             after: input.after.as_ref().map(Cursor::as_str),
             paged: input.paged.on(),
         };
-        ctx.list_page(
-            request,
-            page,
-            &MEMBERS_LISTING,
-            &GET_PENDING_APPROVALS.responses[0],
-        )
-        .await
+        ctx.list_page(request, page, &BY_PATH_LISTING, &ctx.action.responses[0])
+            .await
     })
 }

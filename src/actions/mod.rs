@@ -2,6 +2,7 @@
 //! defined once. The router, `GET /actions` and the OpenAPI contract all read these
 //! definitions.
 
+mod app_access;
 mod apps;
 mod context;
 mod directory;
@@ -154,6 +155,7 @@ pub static ACTIONS: LazyLock<Vec<&'static Action>> = LazyLock::new(|| {
         directory::ACTIONS,
         groups::ACTIONS,
         apps::ACTIONS,
+        app_access::ACTIONS,
         factors::ACTIONS,
         logs::ACTIONS,
         groups::PENDING_APPROVALS,
@@ -342,6 +344,10 @@ mod tests {
             [
                 "list_users",
                 "list_groups",
+                "list_group_members",
+                "list_applications",
+                "list_app_users",
+                "list_group_apps",
                 "get_audit_logs",
                 "get_pending_approvals"
             ]

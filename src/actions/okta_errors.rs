@@ -158,7 +158,7 @@ fn public_resource(okta_type: &str) -> Option<&'static str> {
         "UserGroup" | "Group" => "group",
         "AppInstance" | "Application" | "App" => "application",
         "UserFactor" | "Factor" => "factor",
-        "AppUser" => "assignment",
+        "AppUser" | "ApplicationGroupAssignment" => "assignment",
         _ => return None,
     })
 }
@@ -295,6 +295,14 @@ mod tests {
         ));
         assert_eq!(group.details.resource.as_deref(), Some("group"));
         assert_eq!(group.code, 8003);
+        let group_assignment = map(api(
+            404,
+            json!({"errorCode": "E0000007", "errorSummary": "Not found: Resource not found: x (ApplicationGroupAssignment)"}),
+        ));
+        assert_eq!(
+            group_assignment.details.resource.as_deref(),
+            Some("assignment")
+        );
         let fallback = to_api_error(
             api(
                 404,

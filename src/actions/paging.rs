@@ -139,7 +139,7 @@ pub fn open(
     if body.p != path.as_str() {
         return Err(FieldProblem::new(
             "after",
-            "was issued for another group: send the groupId of the request that returned it",
+            "was issued for another group or application: send the groupId or appId of the request that returned it",
         ));
     }
     body.q

@@ -1,4 +1,5 @@
-//! Applications and their user assignments (`AppUser`).
+//! Applications, their user assignments (`AppUser`) and their group assignments
+//! (`ApplicationGroupAssignment`).
 
 use std::collections::BTreeMap;
 
@@ -70,7 +71,21 @@ pub(crate) struct App {
     pub last_updated: DateTime<Utc>,
     pub credentials: Value,
     pub settings: Value,
+    /// Every app user, direct (`scope` USER) or through an assigned group (`scope` GROUP).
     pub users: BTreeMap<String, AppUser>,
+    /// The groups assigned to the app, by group id.
+    pub groups: BTreeMap<String, AppGroup>,
+}
+
+/// One assignment of a group to an app: its members become app users with scope GROUP.
+#[derive(Debug, Clone)]
+pub(crate) struct AppGroup {
+    pub group_id: String,
+    pub last_updated: DateTime<Utc>,
+    /// Which group's profile applies when several assigned groups hold the same user
+    /// (0 is the highest).
+    pub priority: i64,
+    pub profile: Map<String, Value>,
 }
 
 /// One assignment of a user to an app.
@@ -274,6 +289,7 @@ impl App {
             credentials,
             settings,
             users: BTreeMap::new(),
+            groups: BTreeMap::new(),
         })
     }
 
@@ -289,6 +305,16 @@ impl App {
 
     pub fn as_target(&self) -> Target {
         Target::new(&self.id, "AppInstance", &self.label, &self.label)
+    }
+
+    /// The priority a group assigned without one gets: after the app's other groups (Okta's
+    /// "next highest priority"), 0 for the first.
+    pub fn next_group_priority(&self) -> i64 {
+        self.groups
+            .values()
+            .map(|g| g.priority + 1)
+            .max()
+            .unwrap_or(0)
     }
 
     pub fn to_json(&self, base: &str) -> Value {
@@ -359,6 +385,31 @@ impl AppUser {
                 "user": {"href": format!("{base}/api/v1/users/{}", self.user_id)}
             }
         })
+    }
+}
+
+impl AppGroup {
+    /// The assignment as `GET /api/v1/apps/{appId}/groups/{groupId}` returns it.
+    pub fn to_json(&self, base: &str, app_id: &str) -> Value {
+        json!({
+            "id": self.group_id,
+            "lastUpdated": util::ts(&self.last_updated),
+            "priority": self.priority,
+            "profile": Value::Object(self.profile.clone()),
+            "_links": {
+                "app": {"href": format!("{base}/api/v1/apps/{app_id}")},
+                "self": {"href": format!("{base}/api/v1/apps/{app_id}/groups/{}", self.group_id)},
+                "group": {"href": format!("{base}/api/v1/groups/{}", self.group_id)}
+            }
+        })
+    }
+}
+
+/// The app user a group assignment gives a member who has no direct assignment.
+pub(crate) fn group_assignment(user_id: &str, login: &str, at: DateTime<Utc>) -> AppUser {
+    AppUser {
+        scope: "GROUP".into(),
+        ..seed_assignment(user_id, login, at)
     }
 }
 

@@ -86,8 +86,9 @@ impl Group {
         }
     }
 
-    /// The group as Okta returns it; `stats` adds `_embedded.stats`.
-    pub fn to_json(&self, base: &str, stats: bool) -> Value {
+    /// The group as Okta returns it; `apps_count` (the number of apps assigned to the group)
+    /// adds `_embedded.stats` (`expand=stats`).
+    pub fn to_json(&self, base: &str, apps_count: Option<usize>) -> Value {
         let me = format!("{base}/api/v1/groups/{}", self.id);
         let mut v = json!({
             "id": self.id,
@@ -106,12 +107,12 @@ impl Group {
                 "apps": {"href": format!("{me}/apps")}
             }
         });
-        if stats && let Some(map) = v.as_object_mut() {
+        if let (Some(apps_count), Some(map)) = (apps_count, v.as_object_mut()) {
             map.insert(
                 "_embedded".into(),
                 json!({"stats": {
                     "usersCount": self.members.len(),
-                    "appsCount": 0,
+                    "appsCount": apps_count,
                     "groupPushMappingsCount": 0,
                     "hasAdminPrivlege": false
                 }}),

@@ -9,7 +9,7 @@ mod session;
 mod user;
 
 pub use app::AppSeed;
-pub(crate) use app::{App, AppUser, seed_assignment, takes_passwords};
+pub(crate) use app::{App, AppGroup, AppUser, group_assignment, seed_assignment, takes_passwords};
 pub use factor::SIM_PASSCODE;
 pub(crate) use factor::{Factor, QUESTIONS};
 pub(crate) use group::{Group, GroupType};

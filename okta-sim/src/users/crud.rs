@@ -384,7 +384,7 @@ pub(crate) fn groups(ctx: &mut Ctx, key: &str) -> Result<Reply, ApiError> {
         .groups_of(&id)
         .iter()
         .filter_map(|gid| ctx.org.groups.get(gid))
-        .map(|g| g.to_json(&base, false))
+        .map(|g| g.to_json(&base, None))
         .collect();
     Ok(Reply::ok(&Value::Array(groups)))
 }

@@ -51,7 +51,7 @@ fn every_route_is_a_spec_operation_and_every_subset_operation_a_route() {
         .map(|(m, t)| (m.to_string(), t.to_string()))
         .collect();
     let ops: BTreeSet<(String, String)> = spec().operations().into_keys().collect();
-    assert_eq!(routes.len(), 42);
+    assert_eq!(routes.len(), 47);
     assert_eq!(routes, ops);
 }
 
@@ -886,6 +886,42 @@ async fn drive_every_operation(t: &TestSim) {
         &t.delete(&format!("/api/v1/apps/{app}/users/{ann_id}"))
             .await,
         204,
+    );
+
+    // Group-to-app assignments, and the app users they give.
+    let (oidc, hr, eng) = (
+        demo::OIDC_APP_ID,
+        demo::HR_GROUP_ID,
+        demo::ENGINEERING_GROUP_ID,
+    );
+    ok(&t.get(&format!("/api/v1/apps/{oidc}/groups")).await, 200);
+    ok(
+        &t.get(&format!("/api/v1/apps/{oidc}/groups/{hr}?expand=group"))
+            .await,
+        200,
+    );
+    ok(
+        &t.put(
+            &format!("/api/v1/apps/{oidc}/groups/{eng}"),
+            Some(json!({"priority": 1, "profile": {"department": "Engineering"}})),
+        )
+        .await,
+        200,
+    );
+    ok(&t.get(&format!("/api/v1/groups/{eng}/apps")).await, 200);
+    ok(&t.get(&format!("/api/v1/apps/{oidc}/users")).await, 200);
+    ok(
+        &t.delete(&format!("/api/v1/apps/{oidc}/users/{}", demo::JORDAN_ID))
+            .await,
+        403,
+    );
+    ok(
+        &t.delete(&format!("/api/v1/apps/{oidc}/groups/{eng}")).await,
+        204,
+    );
+    ok(
+        &t.get(&format!("/api/v1/apps/{oidc}/groups/{eng}")).await,
+        404,
     );
 
     // Logs and org.

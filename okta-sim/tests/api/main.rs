@@ -1,6 +1,7 @@
 //! Integration tests: each test starts its own simulator on a random loopback port and
 //! talks to it over HTTP, the way the gateway does.
 
+mod app_groups;
 mod apps;
 mod auth;
 mod binary;

@@ -2,6 +2,7 @@
 //! what Okta received.
 
 mod accounts_test;
+mod app_access;
 mod apps;
 mod catalog;
 mod cross_cutting;

@@ -37,6 +37,8 @@ const LIST_OPERATIONS: &[&str] = &[
     "/api/v1/groups/{groupId}/users",
     "/api/v1/apps",
     "/api/v1/apps/{appId}/users",
+    "/api/v1/apps/{appId}/groups",
+    "/api/v1/groups/{groupId}/apps",
     "/api/v1/users/{id}/groups",
 ];
 
