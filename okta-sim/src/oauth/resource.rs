@@ -11,12 +11,13 @@ use std::time::Instant;
 
 use http::{HeaderValue, StatusCode, header};
 use percent_encoding::percent_decode_str;
+use serde_json::json;
 
 use super::OAuthState;
 use super::jose::{self, check_proof};
 use crate::auth::Credential;
 use crate::error::ApiError;
-use crate::http::{ApiRequest, Reply};
+use crate::http::{ApiRequest, JSON, Reply};
 use crate::roles::AdminRole;
 
 /// The service app an accepted access token speaks for.
@@ -77,16 +78,24 @@ impl Challenge {
     }
 
     /// The reply: `invalid_token` keeps the API's 401 E0000011 body (the same answer as a
-    /// bad SSWS token); the other challenges carry no body, as Okta sends them
-    /// (okta-sdk-golang#145: "no body", only the header).
+    /// bad SSWS token); `insufficient_scope` has no body (okta-sdk-golang#145: only the
+    /// header); the DPoP errors also carry `{"error", "error_description"}`, which Okta's
+    /// Python SDK reads to retry a `use_dpop_nonce` (its `request_executor`).
     pub fn reply(self, base_url: &str, scope: Option<&str>, resource: &str) -> Reply {
-        let mut reply = if self.error == "invalid_token" {
-            ApiError::invalid_token().into()
-        } else {
-            Reply {
+        let mut reply = match self.error {
+            "invalid_token" => ApiError::invalid_token().into(),
+            "insufficient_scope" => Reply {
                 status: self.status,
                 headers: http::HeaderMap::new(),
                 body: bytes::Bytes::new(),
+            },
+            _ => {
+                let body = json!({ "error": self.error, "error_description": self.description });
+                let mut reply = Reply::json(self.status, &body);
+                reply
+                    .headers
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+                reply
             }
         };
         reply.status = self.status;

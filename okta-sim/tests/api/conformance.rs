@@ -495,21 +495,38 @@ fn the_oauth_rules_are_narrow() {
         "not an OAuth error",
     );
 
-    let challenge = |authorization: &str, status: u16| {
-        let mut rec = exchange("POST", "/api/v1/users", status, None);
+    let challenge = |authorization: &str, status: u16, body: Option<&Value>| {
+        let mut rec = exchange("POST", "/api/v1/users", status, body);
         rec.headers = vec![("authorization".into(), authorization.into())];
         rec
     };
-    assert_eq!(rule(&challenge("Bearer tok-1", 403)), "oauth-challenge");
-    assert_eq!(rule(&challenge("DPoP tok-1", 400)), "oauth-challenge");
-    assert_eq!(rule(&challenge("DPoP tok-1", 401)), "oauth-challenge");
-    // An SSWS caller never gets a body-less 403, nor an access token a body-less 500.
+    assert_eq!(
+        rule(&challenge("Bearer tok-1", 403, None)),
+        "oauth-insufficient-scope"
+    );
+    assert_eq!(
+        rule(&challenge("DPoP tok-1", 400, Some(&error))),
+        "oauth-dpop-challenge"
+    );
+    assert_eq!(
+        rule(&challenge("DPoP tok-1", 401, Some(&error))),
+        "oauth-dpop-challenge"
+    );
+    // An SSWS caller never gets a body-less 403, nor an access token a body-less 401, an
+    // OAuth body beside other keys or a body-less 500.
     assert_rejected(
-        &challenge("SSWS tok-1", 403),
+        &challenge("SSWS tok-1", 403, None),
         "the spec says application/json",
     );
+    assert_rejected(&challenge("DPoP tok-1", 401, None), "invalid-token");
+    let mut extra = error.clone();
+    extra["errorCode"] = json!("E0000011");
     assert_rejected(
-        &challenge("Bearer tok-1", 500),
+        &challenge("DPoP tok-1", 400, Some(&extra)),
+        "not an OAuth error",
+    );
+    assert_rejected(
+        &challenge("Bearer tok-1", 500, None),
         "no spec response and no allowlist rule",
     );
 }

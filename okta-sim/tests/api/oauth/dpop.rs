@@ -183,7 +183,11 @@ async fn api_calls_with_a_bound_token_need_a_fresh_matching_proof() {
 
     let missing = call_dpop(&t, &token, USERS, None).await;
     assert_eq!(missing.status, 400);
-    assert_eq!(missing.text, "");
+    assert_eq!(
+        missing.json(),
+        json!({"error": "invalid_dpop_proof",
+               "error_description": "The DPoP proof JWT header is missing."})
+    );
     assert_eq!(
         missing.header("www-authenticate"),
         Some(proof_error("The DPoP proof JWT header is missing.").as_str())
@@ -265,7 +269,11 @@ async fn the_api_asks_for_a_fresh_nonce_and_accepts_the_retry() {
     let fresh = t.handle().rotate_dpop_nonce();
     let stale = call_dpop(&t, &token, USERS, Some(&with_nonce(&nonce))).await;
     assert_eq!(stale.status, 401);
-    assert_eq!(stale.text, "");
+    assert_eq!(
+        stale.json(),
+        json!({"error": "use_dpop_nonce",
+               "error_description": "Resource server requires nonce in DPoP proof."})
+    );
     assert_eq!(stale.header("dpop-nonce"), Some(fresh.as_str()));
     assert_eq!(
         stale.header("www-authenticate"),

@@ -22,9 +22,9 @@ pub enum Body {
     Schema(&'static str),
     /// No body at all.
     Empty,
-    /// The token endpoint's JSON (RFC 6749 §5): a token response on 200, else exactly
+    /// OAuth JSON (RFC 6749 §5): a token response on 200, else exactly
     /// `{"error", "error_description"}`.
-    OAuthToken,
+    OAuth,
 }
 
 /// One allowlist rule.
@@ -81,22 +81,35 @@ pub fn variant_for(rec: &RecordedRequest) -> Option<Rule> {
     if rec.path == "/oauth2/v1/token" && rec.fault.is_none() && rec.status != 411 {
         return Some(Rule {
             name: "oauth-token-endpoint",
-            body: Body::OAuthToken,
+            body: Body::OAuth,
         });
     }
-    // An access token refused by the API: Okta answers with a `WWW-Authenticate` challenge
-    // and no body (insufficient_scope 403 per okta-sdk-golang#145, invalid_dpop_proof 400 per
-    // okta-sdk-python#541, use_dpop_nonce 401 per RFC 9449 §9). An invalid or expired token
-    // keeps the 401 E0000011 body and is judged by `invalid-token`.
-    if sent_access_token(rec)
-        && rec.fault.is_none()
-        && rec.response_body.is_none()
-        && matches!(rec.status, 400 | 401 | 403)
-    {
-        return Some(Rule {
-            name: "oauth-challenge",
-            body: Body::Empty,
-        });
+    // An access token refused by the API comes with a `WWW-Authenticate` challenge: a 403
+    // `insufficient_scope` has no body (okta-sdk-golang#145); a DPoP proof refused (400
+    // `invalid_dpop_proof`, okta-sdk-python#541) or a nonce asked for (401 `use_dpop_nonce`,
+    // RFC 9449 §9) carries an OAuth error, which okta-sdk-python reads. An invalid or expired
+    // token keeps the 401 E0000011 body and is judged by `invalid-token`.
+    if sent_access_token(rec) && rec.fault.is_none() {
+        let oauth_error = rec
+            .response_body
+            .as_deref()
+            .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            .is_some_and(|v| v.get("error").is_some());
+        match (rec.status, rec.response_body.is_none()) {
+            (403, true) => {
+                return Some(Rule {
+                    name: "oauth-insufficient-scope",
+                    body: Body::Empty,
+                });
+            }
+            (400 | 401, false) if oauth_error => {
+                return Some(Rule {
+                    name: "oauth-dpop-challenge",
+                    body: Body::OAuth,
+                });
+            }
+            _ => {}
+        }
     }
     let query = rec.query.as_deref().unwrap_or_default();
     // `POST …/lifecycle/expire_password?tempPassword=true` answers `{"tempPassword": "…"}`

@@ -290,7 +290,7 @@ impl Spec {
                 None => Ok(()),
                 Some(body) => Err(format!("expected no body, got {body}")),
             },
-            allowlist::Body::OAuthToken => oauth_token_body(rec),
+            allowlist::Body::OAuth => oauth_body(rec),
             allowlist::Body::Schema(name) => {
                 let body = rec.response_body.as_deref().unwrap_or_default();
                 let value: Value =
@@ -320,11 +320,11 @@ impl Spec {
     }
 }
 
-/// The token endpoint's answer: a token response on 200, an OAuth error otherwise.
-fn oauth_token_body(rec: &RecordedRequest) -> Result<(), String> {
+/// An OAuth answer: a token response on 200, an OAuth error otherwise.
+fn oauth_body(rec: &RecordedRequest) -> Result<(), String> {
     let ct = rec.response_content_type.as_deref().unwrap_or_default();
     if !ct.starts_with("application/json") {
-        return Err(format!("content type '{ct}' from the token endpoint"));
+        return Err(format!("content type '{ct}' for an OAuth answer"));
     }
     let body = rec.response_body.as_deref().unwrap_or_default();
     let value: Value = serde_json::from_str(body).map_err(|e| format!("body is not JSON ({e})"))?;
