@@ -10,6 +10,12 @@ component those reference, transitively (`#/components/schemas/...`, `responses`
 the upstream text, cut down. Conversion to JSON Schema happens in the test
 (`okta-sim/tests/api/spec/`), where each relaxation is explained.
 
+Each kept operation carries its `security` requirements (`apiToken`, or `oauth2` with the
+scopes an access token needs) and the subset keeps `components.securitySchemes`: the
+simulator reads the OAuth scopes it enforces per operation, and the catalogue of Okta's
+scopes, from the subset (`okta-sim/src/scopes.rs`). An operation without `security` stops
+the script, so no operation can silently lose its scope check.
+
 It writes
   okta-sim/spec/okta-management-subset.json   (sorted keys, 1-space indent, trailing newline)
   okta-sim/spec/SOURCE.md                     (provenance and both sha256 digests)
@@ -105,6 +111,8 @@ def main():
         item = spec["paths"].get(template)
         if item is None or method not in item:
             sys.exit(f"the spec has no {method.upper()} {template}")
+        if not isinstance(item[method].get("security"), list):
+            sys.exit(f"{method.upper()} {template} has no security requirements")
         kept = paths.setdefault(template, {})
         if "parameters" in item:
             kept["parameters"] = item["parameters"]
@@ -160,7 +168,8 @@ def main():
 {len(paths)} paths, read from the route table in `../src/router.rs`) and every component they
 reference, transitively ({", ".join(f"{n} {k}" for k, n in counts.items())}). It is cut from
 Okta's official spec without editing any object; only the selection and JSON formatting are ours.
-The tests read only this file, never `../shared`.
+The tests read only this file, never `../shared`. Each operation keeps its `security`
+requirements, from which the simulator reads the OAuth scopes it enforces (`../src/scopes.rs`).
 
 | | |
 |---|---|

@@ -1,8 +1,10 @@
-//! SSWS token checking and the short labels that stand in for tokens in the request log.
+//! SSWS token checking, the credential an `Authorization` header carries, and the short labels
+//! that stand in for tokens in the request log.
 //!
 //! Tokens never appear in recorded requests: the `Authorization` value is replaced by
-//! `SSWS <label>` where the label is `tok-` plus the first 8 hex digits of the token's
-//! SHA-256, stable across runs so tests can tell tokens apart.
+//! `SSWS <label>` (or `Bearer <label>`, `DPoP <label>` for OAuth access tokens) where the
+//! label is `tok-` plus the first 8 hex digits of the token's SHA-256, stable across runs so
+//! tests can tell tokens apart.
 
 use std::collections::HashMap;
 
@@ -55,7 +57,7 @@ impl Tokens {
 /// The space after the scheme is optional: okta-sdk-python 3.x, Okta's current official
 /// Python SDK, sends `Authorization: SSWS<token>` on every request (its `auth_settings`
 /// concatenates the mode and the token), and Okta authenticates those requests.
-pub(crate) fn ssws_token(header: Option<&str>) -> Option<&str> {
+fn ssws_token(header: Option<&str>) -> Option<&str> {
     let value = header?.trim();
     let scheme = value.get(..4)?;
     if !scheme.eq_ignore_ascii_case("SSWS") {
@@ -63,6 +65,43 @@ pub(crate) fn ssws_token(header: Option<&str>) -> Option<&str> {
     }
     let token = value[4..].trim();
     (!token.is_empty()).then_some(token)
+}
+
+/// The credential of an `Authorization` header: an SSWS API token, or an OAuth 2.0 access
+/// token presented as a bearer token or bound to a DPoP key (schemes case-insensitive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Credential<'a> {
+    Ssws(&'a str),
+    Bearer(&'a str),
+    Dpop(&'a str),
+}
+
+impl<'a> Credential<'a> {
+    /// Reads the header; `None` when it is missing, empty or of another scheme.
+    pub fn parse(header: Option<&'a str>) -> Option<Self> {
+        if let Some(token) = ssws_token(header) {
+            return Some(Credential::Ssws(token));
+        }
+        let (scheme, token) = header?.trim().split_once(' ')?;
+        let token = token.trim();
+        if token.is_empty() {
+            return None;
+        }
+        if scheme.eq_ignore_ascii_case("Bearer") {
+            Some(Credential::Bearer(token))
+        } else if scheme.eq_ignore_ascii_case("DPoP") {
+            Some(Credential::Dpop(token))
+        } else {
+            None
+        }
+    }
+
+    /// The token itself (for its label).
+    pub fn token(self) -> &'a str {
+        match self {
+            Credential::Ssws(t) | Credential::Bearer(t) | Credential::Dpop(t) => t,
+        }
+    }
 }
 
 /// The `Authorization` value as the request log shows it: the credential replaced by its label.
@@ -87,6 +126,28 @@ mod tests {
         assert_ne!(a, token_label("b"));
         assert_eq!(a.len(), 12);
         assert!(a.starts_with("tok-"));
+    }
+
+    #[test]
+    fn bearer_and_dpop_schemes_carry_access_tokens() {
+        assert_eq!(
+            Credential::parse(Some("Bearer at-1")),
+            Some(Credential::Bearer("at-1"))
+        );
+        assert_eq!(
+            Credential::parse(Some("dpop at-2")),
+            Some(Credential::Dpop("at-2"))
+        );
+        assert_eq!(
+            Credential::parse(Some("SSWS abc")),
+            Some(Credential::Ssws("abc"))
+        );
+        assert_eq!(Credential::parse(Some("Basic abc")), None);
+        assert_eq!(Credential::parse(Some("Bearer ")), None);
+        assert_eq!(
+            redact_authorization("DPoP at-2"),
+            format!("DPoP {}", token_label("at-2"))
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The control API under `/__sim/…`: reset and seed data, set statuses, inject faults,
-//! read the request log, manage tokens and rate limits, and inspect state without auth.
+//! read the request log, manage tokens, OAuth service apps and rate limits, and inspect state
+//! without auth.
 //!
 //! Control routes need no token, are never faulted or rate limited, and are not recorded.
 //! Errors are `{"error": "…"}` with 400 or 404. Every route maps onto a [`SimHandle`]
@@ -19,6 +20,7 @@ use crate::faults::Fault;
 use crate::handle::{GroupSeed, SimHandle, UserSeed};
 use crate::http::Reply;
 use crate::model::{AppSeed, SignIn, Status};
+use crate::oauth::OAuthClientSeed;
 use crate::roles::AdminRole;
 use crate::signins::SigninSeed;
 
@@ -109,6 +111,22 @@ struct DeviceBlockIn {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ThrottleIn {
     factor_resend_secs: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OAuthSettingsIn {
+    #[serde(default)]
+    access_token_lifetime_secs: Option<u64>,
+    #[serde(default)]
+    api_requires_dpop_nonce: Option<bool>,
+}
+
+fn oauth_settings(sim: &SimHandle) -> Value {
+    json!({
+        "accessTokenLifetimeSecs": sim.access_token_lifetime().as_secs(),
+        "apiRequiresDpopNonce": sim.api_requires_dpop_nonce(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -297,6 +315,43 @@ fn route(sim: &SimHandle, method: &Method, segs: &[&str], body: &Bytes) -> Resul
             sim.remove_token(&input.token);
             Ok(Reply::no_content())
         }
+        ("POST", ["oauth-clients"]) => {
+            let seed: OAuthClientSeed = parse(body)?;
+            sim.add_oauth_client(seed)
+                .map(|c| Reply::ok(&c))
+                .map_err(|e| bad_request(e.0))
+        }
+        ("GET", ["oauth-clients", id]) => sim
+            .oauth_client(id)
+            .map(|c| Reply::ok(&c))
+            .ok_or_else(|| not_found("OAuth client")),
+        ("DELETE", ["oauth-clients", id]) => {
+            if !sim.remove_oauth_client(id) {
+                return Err(not_found("OAuth client"));
+            }
+            Ok(Reply::no_content())
+        }
+        ("DELETE", ["oauth-tokens"]) => {
+            sim.revoke_access_tokens();
+            Ok(Reply::no_content())
+        }
+        ("GET", ["oauth"]) => ok(oauth_settings(sim)),
+        ("PUT", ["oauth"]) => {
+            let input: OAuthSettingsIn = parse(body)?;
+            if let Some(secs) = input.access_token_lifetime_secs {
+                if !(1..=86_400).contains(&secs) {
+                    return Err(bad_request(
+                        "accessTokenLifetimeSecs must be between 1 and 86400",
+                    ));
+                }
+                sim.set_access_token_lifetime(Duration::from_secs(secs));
+            }
+            if let Some(required) = input.api_requires_dpop_nonce {
+                sim.set_api_requires_dpop_nonce(required);
+            }
+            ok(oauth_settings(sim))
+        }
+        ("POST", ["oauth", "dpop-nonce"]) => ok(json!({ "nonce": sim.rotate_dpop_nonce() })),
         ("GET", ["lifecycle"]) => ok(json!({ "transitionMs": millis(sim.transition()) })),
         ("PUT", ["lifecycle"]) => {
             let input: LifecycleIn = parse(body)?;

@@ -186,9 +186,10 @@ pub struct RecordedRequest {
     pub path: String,
     /// Raw query string, if any.
     pub query: Option<String>,
-    /// Headers with lower-case names; `authorization` shows `SSWS <token_label>`.
+    /// Headers with lower-case names; `authorization` shows `SSWS <token_label>` (or
+    /// `Bearer …`/`DPoP …` with the access token's label).
     pub headers: Vec<(String, String)>,
-    /// Label of the SSWS token sent (valid or not).
+    /// Label of the SSWS token or OAuth access token sent (valid or not).
     pub token_label: Option<String>,
     /// Request body (lossy UTF-8), `None` when empty.
     pub body: Option<String>,

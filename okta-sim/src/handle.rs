@@ -11,6 +11,7 @@ use crate::faults::{Fault, FaultError, RecordedRequest};
 use crate::model::{
     App, AppGroup, AppSeed, Group, GroupType, SignIn, Status, User, UserSessions, seed_profile,
 };
+use crate::oauth::{Client, OAuthClientSeed, OAuthState};
 use crate::org::Org;
 use crate::roles::AdminRole;
 use crate::shared::{Shared, lock};
@@ -175,6 +176,60 @@ impl SimHandle {
     /// Accepts another token whose owner holds `role` (replaces the role of a known token).
     pub fn add_token(&self, token: &str, role: AdminRole) {
         lock(&self.shared.tokens).add(token, role);
+    }
+
+    fn oauth(&self) -> MutexGuard<'_, OAuthState> {
+        lock(&self.shared.oauth)
+    }
+
+    /// Registers an OAuth 2.0 service app (or replaces the one with this client id); returns
+    /// it as `GET /__sim/oauth-clients/{id}` shows it, or why the seed is refused.
+    pub fn add_oauth_client(&self, seed: OAuthClientSeed) -> Result<Value, SeedError> {
+        let client = Client::from_seed(seed).map_err(SeedError)?;
+        Ok(self.oauth().add_client(client))
+    }
+
+    /// A registered service app (`clientId`, `scopes`, `requireDpop`, `role`, `keyIds`).
+    pub fn oauth_client(&self, client_id: &str) -> Option<Value> {
+        self.oauth().client(client_id).map(Client::to_json)
+    }
+
+    /// Deletes a service app: its token requests get 401 `invalid_client` and the tokens it
+    /// holds stop working. `false` if there was none.
+    pub fn remove_oauth_client(&self, client_id: &str) -> bool {
+        self.oauth().remove_client(client_id)
+    }
+
+    /// Revokes every access token issued so far (API calls with them get 401).
+    pub fn revoke_access_tokens(&self) {
+        self.oauth().revoke_tokens();
+    }
+
+    /// How long access tokens issued from now on stay valid (Okta: one hour).
+    pub fn set_access_token_lifetime(&self, lifetime: Duration) {
+        self.oauth().settings.token_lifetime = lifetime;
+    }
+
+    /// The access-token lifetime.
+    pub fn access_token_lifetime(&self) -> Duration {
+        self.oauth().settings.token_lifetime
+    }
+
+    /// Replaces the server's DPoP nonce and returns the new one: the next proof carrying the
+    /// old nonce gets `use_dpop_nonce` (400 at the token endpoint, 401 at the API).
+    pub fn rotate_dpop_nonce(&self) -> String {
+        self.oauth().rotate_nonce()
+    }
+
+    /// Whether API calls with a DPoP-bound token must carry the server's nonce (default
+    /// false: a proof without a nonce is accepted, one with a stale nonce is not).
+    pub fn set_api_requires_dpop_nonce(&self, required: bool) {
+        self.oauth().settings.api_requires_nonce = required;
+    }
+
+    /// See [`SimHandle::set_api_requires_dpop_nonce`].
+    pub fn api_requires_dpop_nonce(&self) -> bool {
+        self.oauth().settings.api_requires_nonce
     }
 
     /// How long an activation (and a `Prefer: respond-async` deactivation or delete) stays

@@ -1,8 +1,10 @@
 //! Routing and the checks every `/api/v1` request passes, in Okta's order:
-//! 411 (body-less POST/PUT without `Content-Length`), 401 E0000011 (token), concurrency and
-//! per-family rate limits (429 E0000047), 403 E0000006 (read-only token writing),
-//! 404 E0000008 (unknown path) / 405 E0000022 (known path, wrong method, or an encoded `/`
-//! in a user segment), 400 E0000021 (non-JSON body), then the endpoint itself.
+//! 411 (body-less POST/PUT without `Content-Length`), 401 E0000011 (SSWS token, or an OAuth
+//! access token and its DPoP proof), concurrency and per-family rate limits (429 E0000047),
+//! 403 `insufficient_scope` (an access token without the operation's scopes), 403 E0000006
+//! (read-only token writing), 404 E0000008 (unknown path) / 405 E0000022 (known path, wrong
+//! method, or an encoded `/` in a user segment), 400 E0000021 (non-JSON body), then the
+//! endpoint itself. `POST /oauth2/v1/token` goes to the authorization server (`oauth`).
 //!
 //! Every route is a template in Okta's spec spelling (`/api/v1/users/{id}/lifecycle/suspend`)
 //! so the request log can name the operation each response belongs to.
@@ -12,16 +14,17 @@ use http::{HeaderValue, Method, StatusCode, header};
 use percent_encoding::percent_decode_str;
 use serde_json::json;
 
-use crate::auth::ssws_token;
+use crate::auth::Credential;
 use crate::ctx::Ctx;
-use crate::error::ApiError;
+use crate::error::{ApiError, Resource};
 use crate::http::{ApiRequest, Reply, html_page};
 use crate::model::{NewEvent, Target};
+use crate::oauth::{self, Challenge, Principal};
 use crate::ratelimit::{RateEvent, RateHeaders};
 use crate::roles::AdminRole;
 use crate::route::Route;
 use crate::shared::{Shared, lock};
-use crate::{apps, factors, groups, logs, sessions, users};
+use crate::{apps, factors, groups, logs, scopes, sessions, users};
 
 struct Entry {
     method: Method,
@@ -254,6 +257,21 @@ fn epoch_now() -> i64 {
     Utc::now().timestamp()
 }
 
+/// Who is calling: an SSWS token's admin, or a service app through its access token.
+struct Caller {
+    /// `None` for a service app that holds no admin role.
+    role: Option<AdminRole>,
+    /// The SSWS token's id, or the service app's client id (shown in log events).
+    token_id: String,
+    oauth: Option<Principal>,
+}
+
+/// The `scope` a challenge names: the operation's first OAuth requirement.
+fn scope_attribute(method: &Method, template: Option<&str>) -> Option<String> {
+    let first = scopes::required(method.as_str(), template?).first()?;
+    Some(first.join(" "))
+}
+
 /// Answers one `/api/v1` (or other non-control) request. `concurrency` is the number of
 /// requests in flight including this one. Returns the reply and the matched template.
 pub(crate) fn process(
@@ -261,7 +279,8 @@ pub(crate) fn process(
     req: &ApiRequest,
     concurrency: u32,
 ) -> (Reply, Option<&'static str>) {
-    if !(req.raw_path == "/api/v1" || req.raw_path.starts_with("/api/v1/")) {
+    let token_endpoint = req.raw_path == oauth::TOKEN_PATH;
+    if !(token_endpoint || req.raw_path == "/api/v1" || req.raw_path.starts_with("/api/v1/")) {
         return (
             Reply::html(StatusCode::NOT_FOUND, html_page(StatusCode::NOT_FOUND)),
             None,
@@ -281,11 +300,42 @@ pub(crate) fn process(
         let status = StatusCode::LENGTH_REQUIRED;
         return (Reply::html(status, html_page(status)), template);
     }
+    if token_endpoint {
+        let reply = oauth::token(&mut lock(&shared.oauth), req, &shared.base_url);
+        return (reply, None);
+    }
 
     let fam = family(&req.method, template);
-    let token = ssws_token(req.header("authorization"));
-    let info = token.and_then(|t| lock(&shared.tokens).lookup(t).cloned());
-    let Some(info) = info else {
+    let found = match &resolution {
+        Resolution::Found(_, t, _) => Some(*t),
+        _ => None,
+    };
+    let caller = match Credential::parse(req.header("authorization")) {
+        Some(Credential::Ssws(token)) => lock(&shared.tokens).lookup(token).map(|info| Caller {
+            role: Some(info.role),
+            token_id: info.token_id.clone(),
+            oauth: None,
+        }),
+        Some(credential) => {
+            let outcome =
+                oauth::authenticate(&mut lock(&shared.oauth), req, credential, &shared.base_url);
+            match outcome {
+                Ok(principal) => Some(Caller {
+                    role: principal.role,
+                    token_id: principal.client_id.clone(),
+                    oauth: Some(principal),
+                }),
+                Err(challenge) => {
+                    let scope = scope_attribute(&req.method, found);
+                    let reply = challenge.reply(&shared.base_url, scope.as_deref(), &req.raw_path);
+                    let headers = lock(&shared.limiter).peek(fam, epoch_now());
+                    return (with_rate(reply, headers), template);
+                }
+            }
+        }
+        None => None,
+    };
+    let Some(caller) = caller else {
         let headers = lock(&shared.limiter).peek(fam, epoch_now());
         return (
             with_rate(ApiError::invalid_token().into(), headers),
@@ -314,7 +364,7 @@ pub(crate) fn process(
             RateEvent::Violation => ("system.org.rate_limit.violation", "Rate limit violation"),
         };
         let target = Target::new(fam, "RateLimit", fam, &format!("{fam} rate limit"));
-        let meta = crate::ctx::request_meta(req, &info.token_id);
+        let meta = crate::ctx::request_meta(req, &caller.token_id);
         org.logs.append_event(NewEvent {
             event_type,
             display,
@@ -333,7 +383,7 @@ pub(crate) fn process(
             template,
         );
     }
-    let reply = match authorised(shared, req, info.role, &info.token_id, resolution) {
+    let reply = match authorised(shared, req, &caller, resolution) {
         Ok(reply) => reply,
         Err(err) => err.into(),
     };
@@ -348,10 +398,30 @@ fn with_rate(mut reply: Reply, headers: RateHeaders) -> Reply {
 fn authorised(
     shared: &Shared,
     req: &ApiRequest,
-    role: AdminRole,
-    token_id: &str,
+    caller: &Caller,
     resolution: Resolution,
 ) -> Result<Reply, ApiError> {
+    let token_id = caller.token_id.as_str();
+    if let (Some(principal), Resolution::Found(_, template, params)) = (&caller.oauth, &resolution)
+    {
+        let needed = scopes::required(req.method.as_str(), template);
+        if !scopes::satisfied(needed, &principal.scopes) {
+            let scope = scope_attribute(&req.method, Some(*template));
+            return Ok(Challenge::insufficient_scope(principal.dpop).reply(
+                &shared.base_url,
+                scope.as_deref(),
+                &req.raw_path,
+            ));
+        }
+        // A service app has no user of its own: `me` names nobody.
+        if template.starts_with("/api/v1/users/{") && params.first().is_some_and(|p| p == "me") {
+            return Err(ApiError::not_found(Resource::User, "me"));
+        }
+    }
+    // A service app without an admin role may call nothing.
+    let Some(role) = caller.role else {
+        return Err(ApiError::access_denied());
+    };
     let writes = !matches!(req.method, Method::GET | Method::HEAD);
     // A read-only admin's write is refused before routing, whatever the path.
     if role == AdminRole::ReadOnlyAdmin && writes {

@@ -23,7 +23,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 
-use crate::auth::{redact_authorization, ssws_token, token_label};
+use crate::auth::{Credential, redact_authorization, token_label};
 use crate::error::ApiError;
 use crate::faults::{FaultKind, RecordedRequest};
 use crate::handle::SimHandle;
@@ -207,7 +207,8 @@ async fn handle(
         path: api_req.raw_path.clone(),
         query: api_req.raw_query.clone(),
         headers: recorded_headers(&api_req.headers),
-        token_label: ssws_token(api_req.header("authorization")).map(token_label),
+        token_label: Credential::parse(api_req.header("authorization"))
+            .map(|c| token_label(c.token())),
         body: lossy(&api_req.body),
         status: if dropped { 0 } else { reply.status.as_u16() },
         route: route.map(str::to_string),

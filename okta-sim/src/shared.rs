@@ -1,11 +1,12 @@
 //! The state one simulator's server and handles share: one `Mutex` per concern (org data,
-//! tokens, faults, request log, rate limiter). Locks are only taken inside synchronous code
+//! tokens, OAuth service apps, faults, request log, rate limiter). Locks are only taken inside synchronous code
 //! and never held across an `.await`.
 
 use std::sync::{Mutex, MutexGuard};
 
 use crate::auth::Tokens;
 use crate::faults::{FaultQueue, RequestLog};
+use crate::oauth::OAuthState;
 use crate::org::{Org, Settings};
 use crate::ratelimit::{Concurrency, RateLimiter};
 
@@ -19,6 +20,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct Shared {
     pub org: Mutex<Org>,
     pub tokens: Mutex<Tokens>,
+    pub oauth: Mutex<OAuthState>,
     pub faults: Mutex<FaultQueue>,
     pub requests: Mutex<RequestLog>,
     pub limiter: Mutex<RateLimiter>,

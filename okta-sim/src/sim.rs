@@ -12,6 +12,7 @@ use crate::auth::Tokens;
 use crate::config::SimConfig;
 use crate::faults::{FaultQueue, RequestLog};
 use crate::handle::SimHandle;
+use crate::oauth::OAuthState;
 use crate::org::Settings;
 use crate::ratelimit::{Concurrency, RateLimiter};
 use crate::roles::AdminRole;
@@ -50,6 +51,7 @@ impl OktaSim {
         let shared = Arc::new(Shared {
             org: Mutex::new(seed::build(config.seed, &base_url)),
             tokens: Mutex::new(tokens),
+            oauth: Mutex::new(OAuthState::default()),
             faults: Mutex::new(FaultQueue::default()),
             requests: Mutex::new(RequestLog::new(config.request_log_capacity)),
             limiter: Mutex::new(RateLimiter::new(config.effective_rate_limits())),

@@ -453,6 +453,85 @@ fn the_allowlist_is_narrow() {
 }
 
 #[test]
+fn the_oauth_rules_are_narrow() {
+    let rule = |rec: &RecordedRequest| match assert_accepted(rec) {
+        Verdict::Allowed { rule } => rule,
+        other => panic!("not via the allowlist: {other:?}"),
+    };
+    let oauth_json = |mut rec: RecordedRequest| {
+        rec.path = "/oauth2/v1/token".into();
+        rec.route = None;
+        rec.response_content_type = Some("application/json".into());
+        rec
+    };
+    let token = json!({"token_type": "DPoP", "expires_in": 3600, "access_token": "at",
+                       "scope": "okta.users.read"});
+    assert_eq!(
+        rule(&oauth_json(exchange(
+            "POST",
+            "/oauth2/v1/token",
+            200,
+            Some(&token)
+        ))),
+        "oauth-token-endpoint"
+    );
+    let error = json!({"error": "use_dpop_nonce", "error_description": "x"});
+    assert_eq!(
+        rule(&oauth_json(exchange(
+            "POST",
+            "/oauth2/v1/token",
+            400,
+            Some(&error)
+        ))),
+        "oauth-token-endpoint"
+    );
+    assert_rejected(
+        &oauth_json(exchange("POST", "/oauth2/v1/token", 200, Some(&error))),
+        "not a token response",
+    );
+    let okta_error = json!({"errorCode": "E0000011", "errorSummary": "x"});
+    assert_rejected(
+        &oauth_json(exchange("POST", "/oauth2/v1/token", 401, Some(&okta_error))),
+        "not an OAuth error",
+    );
+
+    let challenge = |authorization: &str, status: u16, body: Option<&Value>| {
+        let mut rec = exchange("POST", "/api/v1/users", status, body);
+        rec.headers = vec![("authorization".into(), authorization.into())];
+        rec
+    };
+    assert_eq!(
+        rule(&challenge("Bearer tok-1", 403, None)),
+        "oauth-insufficient-scope"
+    );
+    assert_eq!(
+        rule(&challenge("DPoP tok-1", 400, Some(&error))),
+        "oauth-dpop-challenge"
+    );
+    assert_eq!(
+        rule(&challenge("DPoP tok-1", 401, Some(&error))),
+        "oauth-dpop-challenge"
+    );
+    // An SSWS caller never gets a body-less 403, nor an access token a body-less 401, an
+    // OAuth body beside other keys or a body-less 500.
+    assert_rejected(
+        &challenge("SSWS tok-1", 403, None),
+        "the spec says application/json",
+    );
+    assert_rejected(&challenge("DPoP tok-1", 401, None), "invalid-token");
+    let mut extra = error.clone();
+    extra["errorCode"] = json!("E0000011");
+    assert_rejected(
+        &challenge("DPoP tok-1", 400, Some(&extra)),
+        "not an OAuth error",
+    );
+    assert_rejected(
+        &challenge("Bearer tok-1", 500, None),
+        "no spec response and no allowlist rule",
+    );
+}
+
+#[test]
 fn the_spec_s_old_examples_lose_to_its_schema() {
     // These examples contradict the schema; the simulator follows the schema (and
     // okta-sdk-python could not read the example forms), so they stay invalid.

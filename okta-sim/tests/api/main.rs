@@ -19,6 +19,7 @@ mod large_seed;
 mod lifecycle;
 mod logs;
 mod module_cycles;
+mod oauth;
 mod paging;
 mod profile_sources;
 mod rate_limits;

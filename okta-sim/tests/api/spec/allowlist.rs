@@ -20,6 +20,11 @@ pub enum Body {
     None,
     /// JSON valid against this component schema of the spec.
     Schema(&'static str),
+    /// No body at all.
+    Empty,
+    /// OAuth JSON (RFC 6749 §5): a token response on 200, else exactly
+    /// `{"error", "error_description"}`.
+    OAuth,
 }
 
 /// One allowlist rule.
@@ -59,9 +64,55 @@ const USER_CHANGES: &[&str] = &[
     "/api/v1/users/{userId}/credentials/change_password",
 ];
 
+/// Whether the request presented an OAuth access token (`Bearer` or `DPoP` scheme).
+fn sent_access_token(rec: &RecordedRequest) -> bool {
+    rec.headers.iter().any(|(name, value)| {
+        name == "authorization" && {
+            let scheme = value.split(' ').next().unwrap_or_default();
+            scheme.eq_ignore_ascii_case("Bearer") || scheme.eq_ignore_ascii_case("DPoP")
+        }
+    })
+}
+
 /// A rule that replaces the operation's declared response for a request variant the
 /// current spec no longer describes (checked before the spec's own response).
 pub fn variant_for(rec: &RecordedRequest) -> Option<Rule> {
+    // The org authorization server's token endpoint is not part of the Management API
+    // spec; its answers follow RFC 6749 §5 (Okta's own OAuth reference: `error` and
+    // `error_description`). The front door's 411 is judged by the general rule.
+    if rec.path == "/oauth2/v1/token" && rec.fault.is_none() && rec.status != 411 {
+        return Some(Rule {
+            name: "oauth-token-endpoint",
+            body: Body::OAuth,
+        });
+    }
+    // An access token refused by the API comes with a `WWW-Authenticate` challenge: a 403
+    // `insufficient_scope` has no body (okta-sdk-golang#145); a DPoP proof refused (400
+    // `invalid_dpop_proof`, okta-sdk-python#541) or a nonce asked for (401 `use_dpop_nonce`,
+    // RFC 9449 §9) carries an OAuth error, which okta-sdk-python reads. An invalid or expired
+    // token keeps the 401 E0000011 body and is judged by `invalid-token`.
+    if sent_access_token(rec) && rec.fault.is_none() {
+        let oauth_error = rec
+            .response_body
+            .as_deref()
+            .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            .is_some_and(|v| v.get("error").is_some());
+        match (rec.status, rec.response_body.is_none()) {
+            (403, true) => {
+                return Some(Rule {
+                    name: "oauth-insufficient-scope",
+                    body: Body::Empty,
+                });
+            }
+            (400 | 401, false) if oauth_error => {
+                return Some(Rule {
+                    name: "oauth-dpop-challenge",
+                    body: Body::OAuth,
+                });
+            }
+            _ => {}
+        }
+    }
     let query = rec.query.as_deref().unwrap_or_default();
     // `POST …/lifecycle/expire_password?tempPassword=true` answers `{"tempPassword": "…"}`
     // (Okta's legacy Users reference and okta-sdk-test-server's recordings). The current

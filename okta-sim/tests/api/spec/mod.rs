@@ -286,6 +286,11 @@ impl Spec {
                 }
             }
             allowlist::Body::None => Ok(()),
+            allowlist::Body::Empty => match rec.response_body.as_deref() {
+                None => Ok(()),
+                Some(body) => Err(format!("expected no body, got {body}")),
+            },
+            allowlist::Body::OAuth => oauth_body(rec),
             allowlist::Body::Schema(name) => {
                 let body = rec.response_body.as_deref().unwrap_or_default();
                 let value: Value =
@@ -312,6 +317,40 @@ impl Spec {
                 Ok(())
             }
         }
+    }
+}
+
+/// An OAuth answer: a token response on 200, an OAuth error otherwise.
+fn oauth_body(rec: &RecordedRequest) -> Result<(), String> {
+    let ct = rec.response_content_type.as_deref().unwrap_or_default();
+    if !ct.starts_with("application/json") {
+        return Err(format!("content type '{ct}' for an OAuth answer"));
+    }
+    let body = rec.response_body.as_deref().unwrap_or_default();
+    let value: Value = serde_json::from_str(body).map_err(|e| format!("body is not JSON ({e})"))?;
+    let object = value.as_object().ok_or("the body is not a JSON object")?;
+    let text = |name: &str| {
+        object
+            .get(name)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+    };
+    if rec.status == 200 {
+        let token_type = object.get("token_type").and_then(Value::as_str);
+        if text("access_token")
+            && text("scope")
+            && matches!(token_type, Some("Bearer" | "DPoP"))
+            && object.get("expires_in").is_some_and(Value::is_u64)
+            && object.len() == 4
+        {
+            return Ok(());
+        }
+        return Err("not a token response (access_token, token_type, expires_in, scope)".into());
+    }
+    if text("error") && text("error_description") && object.len() == 2 {
+        Ok(())
+    } else {
+        Err("not an OAuth error ({error, error_description})".into())
     }
 }
 
