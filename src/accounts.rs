@@ -272,11 +272,12 @@ impl Accounts {
         }
         let generation = self.cache.generation();
         let row = self.record(name).await?;
-        let connection = Arc::new(Connection {
-            token: self.cipher.decrypt(&row.name, &row.token_ciphertext)?,
-            domain: OktaDomain::from_stored(row.domain),
-            name: Arc::from(row.name),
-        });
+        let token = self.cipher.decrypt(&row.name, &row.token_ciphertext)?;
+        let connection = Arc::new(Connection::new(
+            Arc::from(row.name),
+            OktaDomain::from_stored(row.domain),
+            token,
+        ));
         self.cache.insert(generation, connection.clone());
         Ok(connection)
     }

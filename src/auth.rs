@@ -55,7 +55,11 @@ fn digest(key: &str) -> [u8; 32] {
 }
 
 pub fn key_hash(key: &str) -> KeyHash {
-    KeyHash(crate::crypto::hex(&digest(key)[..6]))
+    short_hash(&digest(key))
+}
+
+fn short_hash(digest: &[u8; 32]) -> KeyHash {
+    KeyHash(crate::crypto::hex(&digest[..6]))
 }
 
 impl ApiKeys {
@@ -105,7 +109,7 @@ impl ApiKeys {
             } else {
                 Scope::Action
             },
-            key_hash: key_hash(key),
+            key_hash: short_hash(&presented),
         })
     }
 }

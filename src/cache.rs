@@ -150,11 +150,11 @@ mod tests {
     use crate::okta::OktaDomain;
 
     fn connection(name: &str) -> Arc<Connection> {
-        Arc::new(Connection {
-            name: Arc::from(name),
-            domain: OktaDomain::from_stored("https://dev-1.okta.com".into()),
-            token: SecretString::from("t".to_owned()),
-        })
+        Arc::new(Connection::new(
+            Arc::from(name),
+            OktaDomain::from_stored("https://dev-1.okta.com".into()),
+            SecretString::from("t".to_owned()),
+        ))
     }
 
     #[test]

@@ -483,7 +483,10 @@ mod tests {
             let shaped = shape_raw(b" {\"id\": \"x\", \"profile\": {}} \n", response).unwrap();
             serde_json::from_str::<Value>(&shaped).expect("valid JSON");
         }
-        assert!(shape_raw(b"[1, 2]", object).is_err(), "a list where an object is due");
+        assert!(
+            shape_raw(b"[1, 2]", object).is_err(),
+            "a list where an object is due"
+        );
     }
 
     #[test]

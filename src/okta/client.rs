@@ -19,7 +19,7 @@ use reqwest::Method;
 use reqwest::header::{
     ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, DATE, HeaderMap, HeaderValue,
 };
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -312,11 +312,11 @@ impl OktaClient {
         domain: &OktaDomain,
         token: &SecretString,
     ) -> Result<(), OktaError> {
-        let session = self.session(Arc::new(Connection {
-            name: Arc::from(account),
-            domain: domain.clone(),
-            token: token.clone(),
-        }));
+        let session = self.session(Arc::new(Connection::new(
+            Arc::from(account),
+            domain.clone(),
+            token.clone(),
+        )));
         let response = session
             .send(&OktaRequest::get(
                 OktaPath::new("/api/v1/users/me"),
@@ -613,7 +613,7 @@ impl Session {
             .timeout(remaining.min(self.client.request_timeout))
             .header(
                 AUTHORIZATION,
-                ssws(&self.connection.token).map_err(Failure::Invalid)?,
+                self.connection.authorization().map_err(Failure::Invalid)?,
             )
             .header(CONTENT_TYPE, "application/json");
         if let Some(first) = retry_for {
@@ -786,13 +786,6 @@ fn with_proxy(
 }
 
 /// The `Authorization` value, marked sensitive so it is never printed by `Debug`.
-fn ssws(token: &SecretString) -> Result<HeaderValue, String> {
-    let mut value = HeaderValue::from_str(&format!("SSWS {}", token.expose_secret()))
-        .map_err(|_| "the stored token is not a valid header value".to_owned())?;
-    value.set_sensitive(true);
-    Ok(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,4 +17,34 @@ pub struct Connection {
     pub name: std::sync::Arc<str>,
     pub domain: OktaDomain,
     pub token: secrecy::SecretString,
+    /// `SSWS <token>`, built once per connection rather than for every call.
+    authorization: Result<http::HeaderValue, String>,
+}
+
+impl Connection {
+    pub fn new(
+        name: std::sync::Arc<str>,
+        domain: OktaDomain,
+        token: secrecy::SecretString,
+    ) -> Connection {
+        Connection {
+            authorization: ssws(&token),
+            name,
+            domain,
+            token,
+        }
+    }
+
+    /// The `Authorization` header value (marked sensitive, so it is never logged).
+    pub fn authorization(&self) -> Result<http::HeaderValue, String> {
+        self.authorization.clone()
+    }
+}
+
+fn ssws(token: &secrecy::SecretString) -> Result<http::HeaderValue, String> {
+    use secrecy::ExposeSecret;
+    let mut value = http::HeaderValue::from_str(&format!("SSWS {}", token.expose_secret()))
+        .map_err(|_| "the stored token is not a valid header value".to_owned())?;
+    value.set_sensitive(true);
+    Ok(value)
 }
