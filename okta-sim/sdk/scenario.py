@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from okta.client import Client  # noqa: E402
 from okta.models import (  # noqa: E402
     AddGroupRequest,
+    ApplicationGroupAssignment,
     AppUserAssignRequest,
     CreateUserRequest,
     UpdateUserRequest,
@@ -56,6 +57,7 @@ PASSWORD = "Tr1cky-Horse-Battery9"
 GROUPS = 5
 PAGE = 2
 BOOKMARK_APP_ID = "0oa1bkmrkDEMOAPP0001"  # okta_sim::demo::BOOKMARK_APP_ID, "Company Intranet"
+SAML_APP_ID = "0oabkvBLDEKCNXBMBWKR"  # okta_sim::demo::SAML_APP_ID, "Sample SAML App"
 
 
 class Mismatch(Exception):
@@ -265,6 +267,35 @@ class Scenario:
         check(link.app_name == "bookmark", f"link app name {link.app_name}")
         check(BOOKMARK_APP_ID in (link.link_url or ""), f"link URL {link.link_url}")
         check(link.hidden is False and link.sort_order == 0, f"link {link}")
+
+        self.step("a group assigned to an app gives its members the app, scope GROUP")
+        group_id = group_ids[0]
+        await self.ok(
+            "assign_group_to_application",
+            self.client.assign_group_to_application(
+                SAML_APP_ID, group_id, ApplicationGroupAssignment.from_dict({"priority": 0})
+            ),
+        )
+        got, _ = await self.ok(
+            "get_application_group_assignment",
+            self.client.get_application_group_assignment(SAML_APP_ID, group_id),
+        )
+        check(got.id == group_id and got.priority == 0, f"assignment {got}")
+        listed, _ = await self.ok(
+            "list_application_group_assignments",
+            self.client.list_application_group_assignments(SAML_APP_ID),
+        )
+        check(group_id in [a.id for a in listed], f"app groups: {[a.id for a in listed]}")
+        app_user, _ = await self.ok(
+            "get_application_user", self.client.get_application_user(SAML_APP_ID, uid)
+        )
+        check(app_user.scope == "GROUP", f"app user scope {app_user.scope}")
+        await self.ok(
+            "unassign_application_from_group",
+            self.client.unassign_application_from_group(SAML_APP_ID, group_id),
+        )
+        status, assigned = self.sim.get(f"/apps/{SAML_APP_ID}/users")
+        check(status == 200 and uid not in assigned, f"app users after unassigning: {assigned}")
 
         self.step(f"list every group, {PAGE} per page, following the link header")
         seen, pages, after = [], 0, None

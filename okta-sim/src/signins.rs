@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::model::Target;
+use crate::model::{SignIn, Target};
 use crate::org::Org;
 use crate::util;
 
@@ -155,7 +155,7 @@ fn nonblank<'a>(
 }
 
 /// Records the sign-in as Okta would log it; a successful `user.session.start` of a known
-/// user also stamps their `lastLogin`. Returns the event, or why the seed is refused.
+/// user also stamps their `lastLogin` and, once they were activated, leaves a session. Returns the event, or why the seed is refused.
 pub(crate) fn record(org: &mut Org, seed: SigninSeed) -> Result<Value, String> {
     if !OUTCOMES.contains(&seed.outcome.as_str()) {
         return Err(format!("outcome must be one of {}", OUTCOMES.join(", ")));
@@ -250,10 +250,19 @@ pub(crate) fn record(org: &mut Org, seed: SigninSeed) -> Result<Value, String> {
     });
     if seed.outcome == "SUCCESS"
         && seed.event_type == "user.session.start"
-        && let Some(user) = user_id.as_deref().and_then(|id| org.users.get_mut(id))
-        && user.last_login.is_none_or(|last| last < published)
+        && let Some(id) = user_id.as_deref()
+        && let Some(user) = org.users.get_mut(id)
     {
-        user.last_login = Some(published);
+        if user.last_login.is_none_or(|last| last < published) {
+            user.last_login = Some(published);
+        }
+        // A sign-in that succeeded leaves a session, as `POST /__sim/users/{id}/sessions` does.
+        if user.status.is_activated() {
+            org.sessions
+                .entry(id.to_owned())
+                .or_default()
+                .start(SignIn::default());
+        }
     }
     org.logs.push(published, event.clone());
     Ok(event)

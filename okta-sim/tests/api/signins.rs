@@ -124,7 +124,7 @@ async fn the_id_picks_the_user_and_the_login_is_kept_as_typed() {
 }
 
 #[tokio::test]
-async fn a_successful_session_sets_last_login_and_a_failure_does_not() {
+async fn a_successful_session_sets_last_login_and_leaves_a_session_and_a_failure_does_neither() {
     let t = spawn().await;
     let before = t.handle().user(demo::PRIYA_ID).unwrap()["lastLogin"].clone();
     let at = Utc::now() - Duration::minutes(5);
@@ -145,6 +145,12 @@ async fn a_successful_session_sets_last_login_and_a_failure_does_not() {
         .await
         .json();
     assert_eq!(user["lastLogin"], event["published"]);
+    let sessions = t.handle().sessions(demo::PRIYA_ID).unwrap();
+    assert_eq!(
+        sessions["sessions"].as_array().map(Vec::len),
+        Some(1),
+        "only the success left a session: {sessions}"
+    );
 }
 
 #[tokio::test]
