@@ -318,6 +318,10 @@ pub struct ErrorDetails {
     pub matches: Option<Vec<UserMatch>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome_unknown: Option<bool>,
+    /// For RESOURCE_ACCESS_DENIED before any Okta call: the Okta scopes the action needs that
+    /// the account's service app was not granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_scopes: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub okta: Option<OktaErrorDetails>,
 }
@@ -415,6 +419,27 @@ impl ApiError {
             err.code = 8002;
         }
         err
+    }
+
+    /// 403 RESOURCE_ACCESS_DENIED, before any Okta call: the account's service app was not
+    /// granted these Okta scopes, which `action` needs.
+    pub fn missing_scopes(action: &str, scopes: &[&str]) -> Self {
+        let list = scopes.join(", ");
+        let (noun, them) = match scopes {
+            [_] => ("scope", "it"),
+            _ => ("scopes", "them"),
+        };
+        ApiError::new(ErrorStatus::ResourceAccessDenied)
+            .with_message(format!(
+                "{action} needs the Okta {noun} {list}, which the account's service app was not granted."
+            ))
+            .with_how_to_fix(format!(
+                "Grant {list} to the service app in the Okta Admin Console (Applications > Applications > the app > Okta API Scopes tab), then add {them} to the account's scopes (PUT /accounts/{{name}})."
+            ))
+            .with_details(ErrorDetails {
+                missing_scopes: Some(scopes.iter().map(|s| (*s).to_owned()).collect()),
+                ..ErrorDetails::default()
+            })
     }
 
     pub fn account_not_found(name: &str) -> Self {
@@ -620,6 +645,38 @@ mod tests {
         assert!(!err.body("r").to_string().contains("0badf00d"));
         let corrupt = ApiError::from(CryptoError::Corrupt);
         assert_eq!(corrupt.status, ErrorStatus::InternalError);
+    }
+
+    #[test]
+    fn a_missing_scope_refusal_names_the_scopes_and_where_to_grant_them() {
+        let body = ApiError::missing_scopes("delete_user", &["okta.users.manage"]).body("r");
+        let error = &body["error"];
+        assert_eq!(error["status"], "RESOURCE_ACCESS_DENIED");
+        assert_eq!(error["code"], 9001);
+        assert_eq!(error["httpStatus"], 403);
+        assert_eq!(
+            error["message"],
+            "delete_user needs the Okta scope okta.users.manage, which the account's service app was not granted."
+        );
+        assert!(
+            error["howToFix"]
+                .as_str()
+                .is_some_and(|fix| fix.starts_with("Grant okta.users.manage ")
+                    && fix.contains("Okta API Scopes tab")),
+            "{error}"
+        );
+        assert_eq!(
+            error["details"],
+            json!({"missingScopes": ["okta.users.manage"]})
+        );
+        let two = ApiError::missing_scopes(
+            "add_user_to_group",
+            &["okta.groups.manage", "okta.users.read"],
+        );
+        assert!(two.message.starts_with(
+            "add_user_to_group needs the Okta scopes okta.groups.manage, okta.users.read,"
+        ));
+        assert!(two.how_to_fix().contains("add them to"));
     }
 
     #[test]

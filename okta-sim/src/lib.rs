@@ -35,7 +35,7 @@ mod roles;
 mod route;
 mod router;
 mod scim;
-mod scopes;
+pub mod scopes;
 mod seed;
 mod server;
 mod sessions;

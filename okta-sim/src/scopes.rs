@@ -6,6 +6,10 @@
 //! `spec/extract.py` copies each operation whole (its `security` included) into
 //! `spec/okta-management-subset.json`, and this module reads the requirements and the
 //! catalogue of Okta's scopes (`components.securitySchemes.oauth2`) from that file once.
+//!
+//! [`required`] and [`satisfied`] are public so the gateway's tests can check that each action
+//! declares the scopes of the operations it calls (a recorded request's `route` is the
+//! operation's template).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
@@ -98,7 +102,7 @@ fn oauth_alternatives(op: &serde_json::Value) -> Vec<Vec<String>> {
 
 /// The scopes an OAuth access token needs for `method` on `template`, as alternatives (any
 /// one suffices); empty when the spec lets only SSWS tokens call the operation.
-pub(crate) fn required(method: &str, template: &str) -> &'static [Vec<String>] {
+pub fn required(method: &str, template: &str) -> &'static [Vec<String>] {
     catalogue()
         .required
         .get(&(method.to_ascii_uppercase(), template.to_string()))
@@ -122,7 +126,7 @@ fn grants(granted: &[String], needed: &str) -> bool {
 }
 
 /// Whether a token carrying `granted` may call an operation with these alternatives.
-pub(crate) fn satisfied(alternatives: &[Vec<String>], granted: &[String]) -> bool {
+pub fn satisfied(alternatives: &[Vec<String>], granted: &[String]) -> bool {
     alternatives
         .iter()
         .any(|all| all.iter().all(|needed| grants(granted, needed)))

@@ -198,6 +198,7 @@ static LIST_APPLICATIONS: Action = Action {
     resource: "application",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.apps.read"],
     responses: &[APPS_SHAPE],
     example: r#"{"filter": "status eq \"ACTIVE\"", "limit": 20}"#,
     handler: &Handler(list_applications),
@@ -225,6 +226,7 @@ static LIST_APP_USERS: Action = Action {
     resource: "application",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.apps.read"],
     responses: &[ResponseShape {
         label: "the application's users (its assignments)",
         sample: r#"[
@@ -283,6 +285,7 @@ static LIST_GROUP_APPS: Action = Action {
     resource: "group",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.groups.read"],
     responses: &[ResponseShape {
         label: "the group's applications",
         ..APPS_SHAPE
@@ -313,6 +316,7 @@ static ASSIGN_GROUP_TO_APP: Action = Action {
     resource: "application",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.apps.manage"],
     responses: &[ResponseShape {
         label: "the group assignment",
         sample: ASSIGNMENT_SAMPLE,
@@ -378,6 +382,7 @@ static UNASSIGN_GROUP_FROM_APP: Action = Action {
     resource: "application",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.apps.manage"],
     responses: &[
         ResponseShape {
             label: "the group is unassigned",

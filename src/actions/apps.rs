@@ -95,6 +95,7 @@ static GET_APPLICATION: Action = Action {
     resource: "application",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.apps.read"],
     responses: &[ResponseShape {
         label: "the application (its settings differ by sign-on mode)",
         sample: r#"{
@@ -133,6 +134,7 @@ static ASSIGN_APP_TO_USER: Action = Action {
     resource: "application",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.apps.manage", "okta.users.read"],
     responses: &[ResponseShape {
         label: "the application user (the assignment)",
         sample: r#"{
@@ -171,6 +173,7 @@ static UNASSIGN_APP_FROM_USER: Action = Action {
     resource: "application",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.apps.manage", "okta.users.read"],
     responses: &[
         ResponseShape {
             label: "the application is unassigned",

@@ -111,6 +111,7 @@ static LIST_USERS: Action = Action {
     resource: "user",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.users.read"],
     responses: &[ResponseShape {
         label: "the users",
         sample: r#"[
@@ -177,6 +178,7 @@ pub(super) static FIND_USER_BY_EMAIL: Action = Action {
     resource: "user",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.users.read"],
     responses: &[USER_SHAPE],
     example: r#"{"email": "jordan.lee@example.com"}"#,
     handler: &Handler(find_user_by_email),
@@ -255,6 +257,7 @@ static LIST_USER_GROUPS: Action = Action {
     resource: "user",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.users.read"],
     responses: &[ResponseShape {
         label: "the user's groups",
         sample: r#"[
@@ -299,6 +302,7 @@ static LIST_USER_APPS: Action = Action {
     resource: "user",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.users.read"],
     responses: &[ResponseShape {
         label: "the user's app links",
         sample: r#"[

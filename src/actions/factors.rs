@@ -124,6 +124,7 @@ static LIST_FACTORS: Action = Action {
     resource: "user",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.users.read"],
     responses: &[ResponseShape {
         label: "the user's factors (each profile depends on the factor type)",
         sample: r#"[
@@ -167,6 +168,7 @@ static ENROLL_FACTOR: Action = Action {
     resource: "user",
     mutating: true,
     carries_credentials: true,
+    scopes: &["okta.users.manage"],
     responses: &[ResponseShape {
         label: "the enrolled factor, with its activation data",
         sample: r#"{
@@ -312,6 +314,7 @@ static RESET_FACTOR: Action = Action {
     resource: "factor",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.users.manage"],
     responses: &[
         ResponseShape {
             label: "the factor is deleted",
@@ -359,6 +362,7 @@ static RESET_ALL_FACTORS: Action = Action {
     resource: "user",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.users.manage"],
     responses: &[
         ResponseShape {
             label: "every factor is reset",

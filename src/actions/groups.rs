@@ -190,6 +190,7 @@ static CREATE_GROUP: Action = Action {
     resource: "group",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.groups.manage"],
     responses: &[GROUP_SHAPE],
     example: r#"{"name": "Engineering Team - Backend", "description": "Backend engineering team members"}"#,
     handler: &Handler(create_group),
@@ -214,6 +215,7 @@ static GET_GROUP: Action = Action {
     resource: "group",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.groups.read"],
     responses: &[GROUP_SHAPE],
     example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK"}"#,
     handler: &Handler(get_group),
@@ -233,6 +235,7 @@ static UPDATE_GROUP: Action = Action {
     resource: "group",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.groups.manage"],
     responses: &[GROUP_SHAPE],
     example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK", "name": "Engineering Team - Backend", "description": "Backend engineering team members"}"#,
     handler: &Handler(update_group),
@@ -272,6 +275,7 @@ static DELETE_GROUP: Action = Action {
     resource: "group",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.groups.manage"],
     responses: &[
         ResponseShape {
             label: "the group is deleted",
@@ -310,6 +314,7 @@ static LIST_GROUPS: Action = Action {
     resource: "group",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.groups.read"],
     responses: &[ResponseShape {
         label: "the groups",
         sample: r#"[
@@ -366,6 +371,7 @@ static ADD_USER_TO_GROUP: Action = Action {
     resource: "group",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.groups.manage", "okta.users.read"],
     responses: &[ResponseShape {
         label: "the user is a member",
         sample: r#"{"status": 204, "message": "User successfully added to group.", "userId": "00ub0oNGTSWTBKOLGLNR", "groupId": "00g1emaKYZTWRYYRRTSK"}"#,
@@ -413,6 +419,7 @@ static REMOVE_USER_FROM_GROUP: Action = Action {
     resource: "group",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.groups.manage", "okta.users.read"],
     responses: &[
         ResponseShape {
             label: "the user is no longer a member",
@@ -500,6 +507,7 @@ static LIST_GROUP_MEMBERS: Action = Action {
     resource: "group",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.groups.read"],
     responses: &[MEMBERS_SHAPE],
     example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK", "limit": 50}"#,
     handler: &Handler(list_group_members),
@@ -512,6 +520,7 @@ static GET_PENDING_APPROVALS: Action = Action {
     resource: "group",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.groups.read"],
     responses: &[MEMBERS_SHAPE],
     example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK", "limit": 50}"#,
     handler: &Handler(list_group_members),

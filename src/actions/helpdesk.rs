@@ -95,6 +95,7 @@ static GET_LOGIN_FAILURES: Action = Action {
     resource: "user",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.logs.read", "okta.users.read"],
     responses: &[ResponseShape {
         label: "the failed sign-ins, newest first (every key present; null where Okta's event has no value)",
         sample: r#"[
@@ -114,6 +115,7 @@ static DIAGNOSE_USER: Action = Action {
     resource: "user",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.users.read", "okta.logs.read"],
     responses: &[ResponseShape {
         label: "the diagnosis (every key present; a part Okta could not answer is null and named in partial)",
         sample: r#"{

@@ -77,6 +77,7 @@ static GET_AUDIT_LOGS: Action = Action {
     resource: "log",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.logs.read"],
     responses: &[ResponseShape {
         label: "the events",
         sample: r#"[

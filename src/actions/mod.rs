@@ -13,6 +13,7 @@ mod helpdesk;
 mod logs;
 mod okta_errors;
 mod paging;
+mod scopes;
 mod sessions;
 mod shape;
 mod users;
@@ -26,6 +27,7 @@ use serde_json::{Map, Value, json};
 
 pub use context::ActionContext;
 pub use paging::NEXT_CURSOR_HEADER;
+pub use scopes::{check_scopes, missing_scopes};
 pub use shape::{
     Output, Page, RawList, element_template, response_schema, shape, shape_raw, shape_response,
 };
@@ -119,6 +121,10 @@ pub struct Action {
     /// Whether a success body can carry a credential (activation token, reset URL, temporary
     /// password, TOTP secret): such responses get `Cache-Control: no-store`.
     pub carries_credentials: bool,
+    /// The Okta OAuth scopes a service app needs for every Okta call the action can make
+    /// (login lookups and dry-run reads included), the fewest that do: a `.manage` scope also
+    /// grants its `.read`. From the `security` of those operations in Okta's spec.
+    pub scopes: &'static [&'static str],
     pub responses: &'static [ResponseShape],
     /// A request body (JSON) that succeeds against the simulator's demo org.
     pub example: &'static str,
@@ -216,6 +222,7 @@ impl Catalog {
                         "label": action.label,
                         "description": action.description,
                         "mutating": action.mutating,
+                        "scopes": action.scopes,
                         "parameters": schema.fields().iter().map(|f| describe_field(schema, f)).collect::<Vec<_>>(),
                         "exampleRequest": example(action),
                         "sampleResponse": sample(&action.responses[0]),

@@ -42,6 +42,7 @@ static CLEAR_USER_SESSIONS: Action = Action {
     resource: "user",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.users.manage"],
     responses: &[
         ResponseShape {
             label: "the sessions are ended",

@@ -222,6 +222,7 @@ static CREATE_USER: Action = Action {
     resource: "user",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.users.manage"],
     responses: &[ResponseShape {
         label: "the created user",
         sample: r#"{
@@ -277,6 +278,7 @@ static GET_USER: Action = Action {
     resource: "user",
     mutating: false,
     carries_credentials: false,
+    scopes: &["okta.users.read"],
     responses: &[ResponseShape {
         label: "the user",
         sample: USER_SAMPLE,
@@ -309,6 +311,7 @@ static UPDATE_USER: Action = Action {
     resource: "user",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.users.manage"],
     responses: &[ResponseShape {
         label: "the updated user",
         sample: r#"{
@@ -375,6 +378,7 @@ static DELETE_USER: Action = Action {
     resource: "user",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.users.manage"],
     responses: &[
         ResponseShape {
             label: "the user is deleted",
@@ -461,6 +465,7 @@ static ACTIVATE_USER: Action = Action {
     resource: "user",
     mutating: true,
     carries_credentials: true,
+    scopes: &["okta.users.manage"],
     responses: &[
         ResponseShape {
             label: "sendEmail false: the activation link and token",
@@ -572,6 +577,7 @@ static DEACTIVATE_USER: Action = Action {
     resource: "user",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.users.manage"],
     responses: &[
         ResponseShape {
             label: "the user is deactivated",
@@ -622,6 +628,7 @@ static SUSPEND_USER: Action = Action {
     resource: "user",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.users.manage"],
     responses: &[ResponseShape {
         label: "the user is suspended",
         sample: r#"{"status": 200, "message": "User successfully suspended.", "userId": "00ub0oNGTSWTBKOLGLNR", "userStatus": "SUSPENDED"}"#,
@@ -654,6 +661,7 @@ static UNSUSPEND_USER: Action = Action {
     resource: "user",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.users.manage"],
     responses: &[ResponseShape {
         label: "the user is active again",
         sample: r#"{"status": 200, "message": "User successfully unsuspended.", "userId": "00ub0oNGTSWTBKOLGLNR", "userStatus": "ACTIVE"}"#,
@@ -686,6 +694,7 @@ static UNLOCK_USER: Action = Action {
     resource: "user",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.users.manage"],
     responses: &[ResponseShape {
         label: "the user is unlocked",
         sample: r#"{"status": 200, "message": "User successfully unlocked.", "userId": "00ub0oNGTSWTBKOLGLNR", "userStatus": "ACTIVE"}"#,
@@ -718,6 +727,7 @@ static RESET_PASSWORD: Action = Action {
     resource: "user",
     mutating: true,
     carries_credentials: true,
+    scopes: &["okta.users.manage"],
     responses: &[
         ResponseShape {
             label: "sendEmail false: the reset link",
@@ -761,6 +771,7 @@ static EXPIRE_PASSWORD: Action = Action {
     resource: "user",
     mutating: true,
     carries_credentials: true,
+    scopes: &["okta.users.manage"],
     responses: &[
         ResponseShape {
             label: "tempPassword true: the temporary password",
@@ -826,6 +837,7 @@ static CHANGE_PASSWORD: Action = Action {
     resource: "user",
     mutating: true,
     carries_credentials: false,
+    scopes: &["okta.users.manage"],
     responses: &[ResponseShape {
         label: "the user's credentials (Okta never returns password values)",
         sample: r#"{"credentials": {"password": {}, "provider": {"type": "OKTA", "name": "OKTA"}}}"#,

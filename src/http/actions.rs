@@ -1,5 +1,6 @@
 //! `POST /accounts/{name}/actions/{action}` (one literal route per action), the catalog at
-//! `GET /actions`, and `POST /accounts/{name}/test`.
+//! `GET /actions`, the actions one account can run at `GET /accounts/{name}/actions`, and
+//! `POST /accounts/{name}/test`.
 
 use axum::Extension;
 use axum::Json;
@@ -14,7 +15,7 @@ use super::RouteSpec;
 use super::edge::ActionLog;
 use super::extract::JsonBody;
 use crate::accounts::AccountOut;
-use crate::actions::{ACTIONS, Action, ActionContext, NEXT_CURSOR_HEADER};
+use crate::actions::{ACTIONS, Action, ActionContext, NEXT_CURSOR_HEADER, check_scopes};
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ErrorDetails, ErrorStatus};
 use crate::params::InputSchema;
@@ -23,6 +24,12 @@ use crate::state::AppState;
 pub fn routes() -> Vec<RouteSpec> {
     let mut routes = vec![
         RouteSpec::new(Method::GET, "/actions", Some(Scope::Action), catalog),
+        RouteSpec::new(
+            Method::GET,
+            "/accounts/{name}/actions",
+            Some(Scope::Action),
+            account_actions,
+        ),
         RouteSpec::new(
             Method::POST,
             "/accounts/{name}/test",
@@ -51,6 +58,18 @@ async fn catalog(State(state): State<AppState>) -> Response {
         state.catalog_json.clone(),
     )
         .into_response()
+}
+
+/// The actions this account can run, each with its Okta scopes, and those it cannot with the
+/// scopes it lacks.
+async fn account_actions(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let account = state.accounts.get(&name).await?;
+    // API-token accounts act with their admin's rights, so no scope limits them; an OAuth
+    // account passes the scopes its service app was granted.
+    Ok(Json(state.catalog.runnable(&account.name, None)))
 }
 
 /// Re-check an account's stored token against Okta, recording the outcome.
@@ -96,6 +115,9 @@ async fn execute(
     let targets = targets(schema, &input);
     let ready = action.handler.prepare(input)?;
     let connection = state.accounts.connection(name).await?;
+    // API-token accounts act with their admin's rights, so no scope limits them; an OAuth
+    // account passes the scopes its service app was granted.
+    check_scopes(action, None)?;
     let session = state.okta.session(connection);
     let context = ActionContext::new(session, action, state.cursors.clone());
     let outcome = ready(&context).await;

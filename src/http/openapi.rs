@@ -1,8 +1,8 @@
 //! `openapi.yaml`, printed by `okta-gateway openapi`: the prose and the shared components
 //! (`openapi-base.yaml`), with everything the code defines filled in from the code: one
-//! literal path per action with its request and response schemas (from the catalog), each
-//! route's key scope (from the route table), the error statuses (from the error table) and the
-//! account request schemas. Each action's example response (`openapi-examples.json`) is a real
+//! literal path per action with its request and response schemas and its Okta scopes
+//! (`x-okta-scopes`) (from the catalog), each route's key scope (from the route table), the
+//! error statuses (from the error table) and the account request schemas. Each action's example response (`openapi-examples.json`) is a real
 //! answer of the simulator's demo org; the contract test checks it still is one.
 
 use serde_json::{Map, Value, json};
@@ -187,6 +187,8 @@ fn operation(action: &Action, input: &InputSchema, response_example: Option<&Val
         "summary": action.label,
         "description": action.description,
         "security": [{"actionKey": []}, {"adminKey": []}],
+        // The Okta scopes a service app needs for it (the catalog's `scopes`).
+        "x-okta-scopes": action.scopes,
         "parameters": [{"$ref": "#/components/parameters/AccountName"}],
         "requestBody": {
             "required": true,

@@ -14,6 +14,7 @@ mod helpdesk;
 mod logs;
 mod paging;
 mod reset_all_factors;
+mod scopes;
 mod sessions;
 mod strict_org;
 mod support;
