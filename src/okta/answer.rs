@@ -51,18 +51,10 @@ pub fn check_outline(body: &[u8]) -> Result<(), &'static str> {
     let mut depth = 0usize;
     let mut seen_top = false;
     let mut top_is_array = false;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &byte in body {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let mut at = 0;
+    while at < body.len() {
+        let byte = body[at];
+        at += 1;
         if byte.is_ascii_whitespace() {
             continue;
         }
@@ -80,7 +72,20 @@ pub fn check_outline(body: &[u8]) -> Result<(), &'static str> {
             return Err("the answer is a list whose elements are not objects");
         }
         match byte {
-            b'"' => in_string = true,
+            // Most of an answer is string text: jump to the closing quote, past escapes.
+            b'"' => loop {
+                match memchr::memchr2(b'"', b'\\', &body[at..]) {
+                    Some(offset) if body[at + offset] == b'\\' => {
+                        at = (at + offset + 2).min(body.len())
+                    }
+                    Some(offset) => {
+                        at += offset + 1;
+                        break;
+                    }
+                    // An unterminated string: the parser that reads it next refuses it.
+                    None => return Ok(()),
+                }
+            },
             b'{' | b'[' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
@@ -110,6 +115,22 @@ mod tests {
         ] {
             assert_eq!(check_outline(body.as_bytes()), Ok(()), "{body}");
         }
+    }
+
+    #[test]
+    fn strings_are_skipped_whole_even_when_they_end_the_body() {
+        // Cut inside a string, right after a backslash too: no panic, left to the parser.
+        for body in ["{\"a\": \"x\\", "{\"a\": \"x\\\\", "{\"a\": \"unterminated"] {
+            assert_eq!(check_outline(body.as_bytes()), Ok(()), "{body}");
+        }
+        assert_eq!(
+            check_outline(b"{\"a\": \"\\\"}\"} x"),
+            Err("the answer has text after its JSON value")
+        );
+        assert_eq!(
+            check_outline(b"[\"a\"]"),
+            Err("the answer is a list whose elements are not objects")
+        );
     }
 
     #[test]
