@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::okta::{DomainPolicy, OktaClient};
 use crate::rotation::RingPresence;
 use crate::secrets::DatabaseLock;
-use crate::state::AppState;
+use crate::state::{AppState, Parts};
 use crate::{http, secrets, store};
 
 /// How long in-flight requests get to finish after a shutdown signal.
@@ -69,7 +69,7 @@ impl Application {
         let cursors = ring.cursor_signer();
         let accounts = Accounts::new(store.clone(), ring, okta.clone(), domains);
         let catalog = Catalog::new();
-        let state = AppState {
+        let state = AppState::new(Parts {
             store,
             accounts: Arc::new(accounts),
             keys: Arc::new(keys),
@@ -78,7 +78,7 @@ impl Application {
             catalog: Arc::new(catalog),
             cursors,
             config: Arc::new(config),
-        };
+        });
         let router = http::app(
             state.clone(),
             state.config.max_concurrent_requests,

@@ -12,8 +12,26 @@ use crate::crypto::CursorSigner;
 use crate::okta::OktaClient;
 use crate::store::AccountStore;
 
+/// Cloned for every request (axum's `State`), so one reference count rather than one per
+/// part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Parts>);
+
+impl AppState {
+    pub fn new(parts: Parts) -> AppState {
+        AppState(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+pub struct Parts {
     pub config: Arc<Config>,
     pub store: Arc<dyn AccountStore>,
     pub accounts: Arc<Accounts>,
