@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use okta_gateway::auth::key_hash;
+use okta_gateway::crypto::{TokenCipher, key_id_of};
 use okta_gateway::idempotency::request_hash;
 use okta_sim::demo::JORDAN_ID;
 use okta_sim::{Fault, FaultKind};
@@ -11,8 +12,8 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{
-    ACCOUNT, ACTION_KEY, ADMIN_KEY, Backend, RunningGateway, TestApp, TestDb, TestResponse, app,
-    client, config_from, spawn_with_account_from,
+    ACCOUNT, ACTION_KEY, ADMIN_KEY, Backend, RunningGateway, TEST_ENCRYPTION_KEY, TestApp, TestDb,
+    TestResponse, app, client, config_from, spawn_with_account_from,
 };
 
 backend_tests![
@@ -24,6 +25,7 @@ backend_tests![
     a_retry_later_answer_gives_the_key_back,
     a_key_expires_after_its_ttl_and_is_swept,
     answers_with_credentials_are_stored_sealed_and_replayed,
+    rotate_key_reseals_stored_answers_under_the_new_key,
     two_callers_with_the_same_key_do_not_see_each_others_answers,
     a_bad_key_is_refused_before_okta_is_called,
 ];
@@ -63,8 +65,8 @@ fn replayed(response: &TestResponse) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-/// The stored rows, straight from the database: (state, body as text, encrypted).
-async fn stored_rows(db: &TestDb) -> Vec<(String, String, bool)> {
+/// The stored rows, straight from the database: (state, body, encrypted).
+async fn stored_rows(db: &TestDb) -> Vec<(String, Vec<u8>, bool)> {
     let query = "SELECT state, body, encrypted FROM idempotency_keys ORDER BY created_at";
     let rows: Vec<(String, Option<Vec<u8>>, bool)> = match db {
         TestDb::Sqlite(_) => {
@@ -81,10 +83,7 @@ async fn stored_rows(db: &TestDb) -> Vec<(String, String, bool)> {
         }
     };
     rows.into_iter()
-        .map(|(state, body, encrypted)| {
-            let text = String::from_utf8_lossy(&body.unwrap_or_default()).into_owned();
-            (state, text, encrypted)
-        })
+        .map(|(state, body, encrypted)| (state, body.unwrap_or_default(), encrypted))
         .collect()
 }
 
@@ -361,6 +360,7 @@ async fn answers_with_credentials_are_stored_sealed_and_replayed(backend: Backen
     let rows = stored_rows(&app.db).await;
     assert_eq!(rows.len(), 1);
     let (state, stored, encrypted) = &rows[0];
+    let stored = String::from_utf8_lossy(stored);
     assert_eq!(state, "done");
     assert!(encrypted);
     assert!(!stored.contains(&temp), "the temporary password is sealed");
@@ -376,6 +376,57 @@ async fn answers_with_credentials_are_stored_sealed_and_replayed(backend: Backen
         .filter(|c| c.contains("expire_password"))
         .count();
     assert_eq!(expires, 1);
+}
+
+async fn rotate_key_reseals_stored_answers_under_the_new_key(backend: Backend) {
+    let mut app = spawn_with_account_from(app(backend)).await;
+    let body = json!({"userId": JORDAN_ID});
+    let first = with_key(&app, "rotate-1", "expire_password", &body).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    app.gateway.stop().await;
+
+    let new_key = "cnJycnJycnJycnJycnJycnJycnJycnJycnJycnJycnI=";
+    let rotated = tokio::process::Command::new(env!("CARGO_BIN_EXE_okta-gateway"))
+        .arg("rotate-key")
+        .env_clear()
+        .env("DATABASE_URL", &app.vars["DATABASE_URL"])
+        .env(
+            "TOKEN_ENCRYPTION_KEYS",
+            format!("{new_key},{TEST_ENCRYPTION_KEY}"),
+        )
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("rotate-key runs");
+    let stdout = String::from_utf8_lossy(&rotated.stdout);
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    assert!(stdout.contains("1 stored idempotent answer(s)"), "{stdout}");
+    let new_id = TokenCipher::from_base64(new_key).expect("key").key_id_hex();
+    let rows = stored_rows(&app.db).await;
+    assert_eq!(key_id_of(&rows[0].1), Some(new_id));
+
+    // A gateway holding only the new key still replays the answer.
+    let mut vars = app.vars.clone();
+    vars.remove("TOKEN_ENCRYPTION_KEY");
+    vars.insert("TOKEN_ENCRYPTION_KEYS".into(), new_key.into());
+    let gateway = RunningGateway::start(config_from(&vars))
+        .await
+        .expect("starts with the new key only");
+    let again = keyed(
+        &app,
+        &format!("http://{}", gateway.addr),
+        ACTION_KEY,
+        "rotate-1",
+        "expire_password",
+        &body,
+    )
+    .await;
+    assert_eq!(again.json, first.json);
+    assert_eq!(replayed(&again), Some("true"));
 }
 
 async fn two_callers_with_the_same_key_do_not_see_each_others_answers(backend: Backend) {
