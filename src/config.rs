@@ -201,6 +201,12 @@ pub const SETTINGS: &[Setting] = &[
         Some("10000"),
         "Time a client gets to send its request headers",
     ),
+    setting(
+        "IDEMPOTENCY_TTL_SECS",
+        "idempotency-ttl-secs",
+        Some("86400"),
+        "How long an Idempotency-Key's answer is kept for repeats",
+    ),
 ];
 
 impl Setting {
@@ -309,6 +315,8 @@ pub struct Config {
     pub max_concurrent_requests: usize,
     pub request_timeout: Duration,
     pub header_read_timeout: Duration,
+    /// How long an idempotency key's stored answer is replayed.
+    pub idempotency_ttl: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -363,6 +371,7 @@ impl Config {
             max_concurrent_requests: parse(&get, "MAX_CONCURRENT_REQUESTS")?,
             request_timeout: millis(&get, "REQUEST_TIMEOUT_MS")?,
             header_read_timeout: millis(&get, "HEADER_READ_TIMEOUT_MS")?,
+            idempotency_ttl: secs(&get, "IDEMPOTENCY_TTL_SECS")?,
         };
         config.check()?;
         Ok(config)
@@ -464,6 +473,14 @@ fn millis(
         return Err(invalid(var, "must be at least 1 millisecond"));
     }
     Ok(Duration::from_millis(ms))
+}
+
+fn secs(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Duration, ConfigError> {
+    let secs: u64 = parse(get, var)?;
+    if secs == 0 {
+        return Err(invalid(var, "must be at least 1 second"));
+    }
+    Ok(Duration::from_secs(secs))
 }
 
 fn log_filter(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {

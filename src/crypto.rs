@@ -30,6 +30,8 @@ const NONCE_LEN: usize = 12;
 const HEADER_LEN: usize = 1 + KEY_ID_LEN + NONCE_LEN;
 const AAD_PREFIX: &[u8] = b"okta-gateway/account-token/v1\0";
 const KEY_CHECK_AAD: &[u8] = b"okta-gateway/key-check/v1\0";
+/// Stored idempotent answers that carry credentials (see [`crate::idempotency`]).
+const ANSWER_AAD: &[u8] = b"okta-gateway/idempotent-answer/v1\0";
 const KEY_CHECK_TEXT: &str = "okta-gateway key check";
 /// What the cursor key is derived for (HMAC-SHA256 of this label under the token key).
 const CURSOR_KEY_LABEL: &[u8] = b"okta-gateway/paging-cursor/v1";
@@ -244,6 +246,23 @@ impl KeyRing {
             .ok_or(CryptoError::UnknownKey { key_id })?
             .decrypt(account, stored)
     }
+
+    /// Seal a stored answer under the current key; `row` (its caller and key) binds the
+    /// ciphertext to its row, so it cannot be replayed to another caller.
+    pub fn seal_answer(&self, row: &str, answer: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.current().seal(&answer_aad(row), answer)
+    }
+
+    pub fn open_answer(&self, row: &str, stored: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let key_id = key_id_of(stored).ok_or(CryptoError::Corrupt)?;
+        self.get(&key_id)
+            .ok_or(CryptoError::UnknownKey { key_id })?
+            .open(&answer_aad(row), stored)
+    }
+}
+
+fn answer_aad(row: &str) -> Vec<u8> {
+    [ANSWER_AAD, row.as_bytes()].concat()
 }
 
 /// The key id a stored value names, as hex; `None` for a value that is not ours.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::crypto::CryptoError;
@@ -59,6 +59,8 @@ error_statuses![
     Conflict,
     ProfileMasteredElsewhere,
     InternalError,
+    IdempotencyKeyReused,
+    IdempotencyInProgress,
 ];
 
 /// The public error table: status string, numeric code, HTTP status, default message and
@@ -229,6 +231,20 @@ impl ErrorStatus {
                 "The gateway failed unexpectedly.",
                 "Retry later and report the requestId to the operator if it persists.",
             ),
+            IdempotencyKeyReused => (
+                "IDEMPOTENCY_KEY_REUSED",
+                9116,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "This Idempotency-Key was already used for a different request.",
+                "Use a new Idempotency-Key for each distinct request; repeat a request only with its exact account, action and body.",
+            ),
+            IdempotencyInProgress => (
+                "IDEMPOTENCY_IN_PROGRESS",
+                9117,
+                StatusCode::CONFLICT,
+                "A request with this Idempotency-Key is still running.",
+                "Wait for the seconds in Retry-After, then repeat the request with the same key to get its answer.",
+            ),
         };
         TableRow {
             name,
@@ -264,7 +280,7 @@ impl ErrorStatus {
 
 /// One bad input field and what is wrong with it. Problems never quote the value, which may
 /// be a secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldProblem {
     pub field: String,
     pub problem: String,
@@ -280,8 +296,8 @@ impl FieldProblem {
 }
 
 /// Okta's own error fields, passed through so a flow can see what Okta said.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct OktaErrorDetails {
     pub error_code: Option<String>,
     pub error_summary: Option<String>,
@@ -290,15 +306,16 @@ pub struct OktaErrorDetails {
 }
 
 /// One of the users an ambiguous lookup found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserMatch {
     pub id: String,
     pub login: String,
 }
 
-/// The `details` object of an error body; absent members are left out.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// The `details` object of an error body; absent members are left out. Read back when an
+/// idempotent error answer is replayed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ErrorDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<FieldProblem>>,
@@ -546,7 +563,7 @@ mod tests {
 
     #[test]
     fn every_status_maps_to_its_code_and_http_status() {
-        let expected: [(ErrorStatus, &str, u16, u16); 22] = [
+        let expected: [(ErrorStatus, &str, u16, u16); 24] = [
             (
                 ErrorStatus::InvalidFieldValue,
                 "INVALID_FIELD_VALUE",
@@ -624,6 +641,18 @@ mod tests {
                 403,
             ),
             (ErrorStatus::InternalError, "INTERNAL_ERROR", 9199, 500),
+            (
+                ErrorStatus::IdempotencyKeyReused,
+                "IDEMPOTENCY_KEY_REUSED",
+                9116,
+                422,
+            ),
+            (
+                ErrorStatus::IdempotencyInProgress,
+                "IDEMPOTENCY_IN_PROGRESS",
+                9117,
+                409,
+            ),
         ];
         assert_eq!(expected.len(), ErrorStatus::ALL.len());
         for (status, name, code, http) in expected {

@@ -11,6 +11,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod metrics;
 pub mod okta;
 pub mod params;

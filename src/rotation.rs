@@ -199,6 +199,29 @@ pub async fn rotate_key(config: &Config, store: &dyn AccountStore) -> anyhow::Re
         }
         total += done;
     }
+    // Stored idempotent answers that carry credentials are sealed under the ring too: the old
+    // key cannot be retired while one of them (kept up to IDEMPOTENCY_TTL_SECS) needs it.
+    let reseal = |row: &crate::store::IdempotencyRecord| {
+        let context = crate::idempotency::row_context(&row.caller, &row.idem_key);
+        let answer = ring
+            .open_answer(&context, row.body.as_deref().unwrap_or_default())
+            .map_err(|e| e.to_string())?;
+        ring.seal_answer(&context, &answer)
+            .map_err(|e| e.to_string())
+    };
+    let mut answers = 0;
+    loop {
+        let done = store
+            .reencrypt_idempotency_answers(&current, BATCH_SIZE, &reseal)
+            .await
+            .with_context(|| {
+                format!("re-encrypting stored idempotent answers (after {answers}; run rotate-key again to finish)")
+            })?;
+        if done == 0 {
+            break;
+        }
+        answers += done;
+    }
 
     // A gateway that started during the rotation without the key could still write under an
     // old one: then the old key must stay.
@@ -221,12 +244,12 @@ pub async fn rotate_key(config: &Config, store: &dyn AccountStore) -> anyhow::Re
             };
             secrets::replace_secret_file(path, first.expose_secret())?;
             format!(
-                "re-encrypted {total} account token(s) to key id {current}; {} now holds that key only",
+                "re-encrypted {total} account token(s) to key id {current}, and {answers} stored idempotent answer(s); {} now holds that key only",
                 path.display()
             )
         }
         KeySource::Environment => format!(
-            "re-encrypted {total} account token(s) to key id {current}; every stored token is under it: remove the old key(s) from every gateway's TOKEN_ENCRYPTION_KEYS"
+            "re-encrypted {total} account token(s) to key id {current}, and {answers} stored idempotent answer(s); every stored token is under it: remove the old key(s) from every gateway's TOKEN_ENCRYPTION_KEYS"
         ),
     };
     Ok(summary)

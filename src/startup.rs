@@ -17,6 +17,7 @@ use tower::ServiceExt;
 use crate::accounts::Accounts;
 use crate::actions::Catalog;
 use crate::config::Config;
+use crate::idempotency::{Idempotency, Sweeper};
 use crate::okta::{DomainPolicy, OktaClient};
 use crate::rotation::RingPresence;
 use crate::secrets::DatabaseLock;
@@ -35,6 +36,8 @@ pub struct Application {
     presence: RingPresence,
     /// Held while the gateway runs (embedded database only): keeps `rotate-key` out.
     _database_lock: Option<DatabaseLock>,
+    /// Deletes expired idempotency keys while the gateway runs.
+    _idempotency_sweeper: Sweeper,
 }
 
 impl Application {
@@ -67,6 +70,13 @@ impl Application {
             allow_insecure_loopback: config.okta.allow_insecure_loopback,
         };
         let cursors = ring.cursor_signer();
+        let idempotency = Arc::new(Idempotency::new(
+            store.clone(),
+            ring.clone(),
+            config.idempotency_ttl,
+            config.request_timeout,
+        ));
+        let idempotency_sweeper = idempotency.spawn_sweeper();
         let accounts = Accounts::new(store.clone(), ring, okta.clone(), domains);
         let catalog = Catalog::new();
         let state = AppState::new(Parts {
@@ -77,6 +87,7 @@ impl Application {
             catalog_json: http::actions::catalog_bytes(&catalog),
             catalog: Arc::new(catalog),
             cursors,
+            idempotency,
             config: Arc::new(config),
         });
         let router = http::app(
@@ -91,6 +102,7 @@ impl Application {
             state,
             presence,
             _database_lock: database_lock,
+            _idempotency_sweeper: idempotency_sweeper,
         })
     }
 

@@ -9,6 +9,7 @@ use crate::actions::Catalog;
 use crate::auth::ApiKeys;
 use crate::config::Config;
 use crate::crypto::CursorSigner;
+use crate::idempotency::Idempotency;
 use crate::okta::OktaClient;
 use crate::store::AccountStore;
 
@@ -42,4 +43,6 @@ pub struct Parts {
     pub cursors: CursorSigner,
     /// `GET /actions`, rendered once.
     pub catalog_json: Bytes,
+    /// Stored answers of requests with an `Idempotency-Key`.
+    pub idempotency: Arc<Idempotency>,
 }

@@ -12,12 +12,13 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use super::RouteSpec;
-use super::edge::ActionLog;
+use super::edge::{ActionLog, RequestId};
 use super::extract::JsonBody;
 use crate::accounts::AccountOut;
 use crate::actions::{ACTIONS, Action, ActionContext, NEXT_CURSOR_HEADER, check_scopes};
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ErrorDetails, ErrorStatus};
+use crate::idempotency::{self, KeyedRequest};
 use crate::params::InputSchema;
 use crate::state::AppState;
 
@@ -45,7 +46,11 @@ pub fn routes() -> Vec<RouteSpec> {
             move |state: State<AppState>,
                   name: Path<String>,
                   caller: Extension<Caller>,
-                  body: JsonBody| run(state, action, name, caller, body),
+                  request_id: Extension<RequestId>,
+                  headers: HeaderMap,
+                  body: JsonBody| {
+                run(state, action, name, caller, request_id, headers, body)
+            },
         ));
     }
     routes
@@ -85,16 +90,43 @@ async fn run(
     action: &'static Action,
     Path(name): Path<String>,
     Extension(caller): Extension<Caller>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Response {
     let mut log = ActionLog {
-        account: name,
+        account: name.clone(),
         action: action.name,
         okta_request_ids: Vec::new(),
     };
-    let mut response = execute(&state, action, &caller, body, &mut log)
-        .await
-        .unwrap_or_else(IntoResponse::into_response);
+    // Read actions change nothing: a repeat is as safe as the first, so their keys are unused.
+    let key = match action.mutating {
+        true => idempotency::key_from_headers(&headers),
+        false => Ok(None),
+    };
+    let mut response = match key {
+        Err(error) => error.into_response(),
+        Ok(None) => execute(&state, action, &caller, body, &mut log)
+            .await
+            .unwrap_or_else(IntoResponse::into_response),
+        Ok(Some(key)) => {
+            let keyed = KeyedRequest {
+                caller: &caller.key_hash.0,
+                key,
+                account: &name,
+                action,
+                body: &body,
+                request_id: &request_id,
+            };
+            let first = execute(&state, action, &caller, body.clone(), &mut log);
+            state
+                .idempotency
+                .run(keyed, async {
+                    first.await.unwrap_or_else(IntoResponse::into_response)
+                })
+                .await
+        }
+    };
     response.extensions_mut().insert(log);
     response
 }

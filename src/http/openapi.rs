@@ -176,8 +176,15 @@ fn operation(action: &Action, input: &InputSchema, response_example: Option<&Val
         "503": {"$ref": "#/components/responses/ServiceUnavailable"},
         "504": {"$ref": "#/components/responses/UpstreamTimeout"},
     });
+    let mut parameters = vec![json!({"$ref": "#/components/parameters/AccountName"})];
     if action.mutating {
         responses["409"] = json!({"$ref": "#/components/responses/ActionConflict"});
+        responses["422"] = json!({"$ref": "#/components/responses/IdempotencyKeyReused"});
+        parameters.push(json!({"$ref": "#/components/parameters/IdempotencyKey"}));
+        responses["200"]["headers"]["Idempotent-Replayed"] = json!({
+            "description": "true when this is the stored answer of an earlier request with the same Idempotency-Key.",
+            "schema": {"type": "string", "enum": ["true"]}
+        });
     } else if actions::answers_ambiguous_match(action) {
         responses["409"] = json!({"$ref": "#/components/responses/AmbiguousMatch"});
     }
@@ -189,7 +196,7 @@ fn operation(action: &Action, input: &InputSchema, response_example: Option<&Val
         "security": [{"actionKey": []}, {"adminKey": []}],
         // The Okta scopes a service app needs for it (the catalog's `scopes`).
         "x-okta-scopes": action.scopes,
-        "parameters": [{"$ref": "#/components/parameters/AccountName"}],
+        "parameters": parameters,
         "requestBody": {
             "required": true,
             "content": {"application/json": {

@@ -11,6 +11,14 @@ macro_rules! account_columns {
     };
 }
 
+/// The columns of [`IdempotencyRecord`] (idempotency keys).
+macro_rules! idempotency_columns {
+    () => {
+        "caller, idem_key, request_hash, claim_id, state, lease_until, expires_at, status, \
+         headers, body, encrypted"
+    };
+}
+
 mod postgres;
 mod sqlite;
 
@@ -223,7 +231,88 @@ pub trait AccountStore: Send + Sync + 'static {
     /// that prove the feed alive ([`ChangeFeed::Heartbeats`]); nothing to report for
     /// [`ChangeFeed::OnlyThisProcess`].
     fn watch_changes(&self, listener: Arc<dyn ChangeListener>);
+
+    // idempotency keys
+    /// Claim `claim.key` for `claim.caller` unless a live row holds it (a row past its
+    /// expiry is replaced); atomic across processes. `true`: this claim won.
+    async fn claim_idempotency_key(
+        &self,
+        claim: &IdempotencyClaim,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    async fn idempotency_key(
+        &self,
+        caller: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// Store the final answer of the running claim `claim_id`; with `lease_passed_at`, only
+    /// if its lease ended before then (taking over an abandoned claim). `false`: the claim
+    /// is no longer running (finished, taken over or expired).
+    async fn finish_idempotency_key(
+        &self,
+        claim_id: &str,
+        answer: &IdempotencyAnswer,
+        lease_passed_at: Option<i64>,
+    ) -> Result<bool, StoreError>;
+    /// Give up the running claim `claim_id`, so a repeat runs afresh.
+    async fn release_idempotency_key(&self, claim_id: &str) -> Result<(), StoreError>;
+    /// Delete the keys expired at `now_ms`; returns how many.
+    async fn purge_idempotency_keys(&self, now_ms: i64) -> Result<u64, StoreError>;
+    /// Like [`AccountStore::reencrypt_batch`], for the encrypted stored answers.
+    async fn reencrypt_idempotency_answers(
+        &self,
+        key_id: &str,
+        limit: u32,
+        f: ReencryptAnswer<'_>,
+    ) -> Result<usize, StoreError>;
 }
+
+// idempotency keys
+
+/// A new claim on an idempotency key (times in Unix milliseconds).
+#[derive(Debug, Clone)]
+pub struct IdempotencyClaim {
+    /// The gateway key's hash: keys are scoped per caller.
+    pub caller: String,
+    pub key: String,
+    /// Hex SHA-256 of the request (account, action, canonical body).
+    pub request_hash: String,
+    /// Unique per claim: only its holder may finish or release it.
+    pub claim_id: String,
+    pub lease_until: i64,
+    pub expires_at: i64,
+}
+
+/// A stored idempotency key, running or done.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IdempotencyRecord {
+    pub caller: String,
+    pub idem_key: String,
+    pub request_hash: String,
+    pub claim_id: String,
+    /// `running` or `done`.
+    pub state: String,
+    pub lease_until: i64,
+    pub expires_at: i64,
+    pub status: Option<i32>,
+    /// JSON object of the replayed headers.
+    pub headers: Option<String>,
+    pub body: Option<Vec<u8>>,
+    pub encrypted: bool,
+}
+
+/// The final answer stored for a key.
+#[derive(Debug, Clone)]
+pub struct IdempotencyAnswer {
+    pub status: i32,
+    pub headers: String,
+    /// Ciphertext when `encrypted`.
+    pub body: Vec<u8>,
+    pub encrypted: bool,
+}
+
+/// Re-encrypts one stored answer during key rotation: returns its new ciphertext.
+pub type ReencryptAnswer<'a> = &'a (dyn Fn(&IdempotencyRecord) -> Result<Vec<u8>, String> + Sync);
 
 /// How a store's rows change besides through this process's own calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

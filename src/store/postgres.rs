@@ -14,8 +14,9 @@ use sqlx::{PgPool, Row};
 
 use super::{
     AccountChanges, AccountRecord, AccountStore, Backend, ChangeFeed, ChangeListener, HEARTBEAT,
-    KeyCheckAccept, KeyCheckRecord, KeyRingRecord, NewAccount, Reencrypt, StoreError, join_key_ids,
-    now_ms, split_key_ids,
+    IdempotencyAnswer, IdempotencyClaim, IdempotencyRecord, KeyCheckAccept, KeyCheckRecord,
+    KeyRingRecord, NewAccount, Reencrypt, ReencryptAnswer, StoreError, join_key_ids, now_ms,
+    split_key_ids,
 };
 
 /// The channel the accounts trigger notifies (see migrations/postgres).
@@ -350,5 +351,124 @@ impl AccountStore for PostgresStore {
 
     fn watch_changes(&self, listener: Arc<dyn ChangeListener>) {
         watch(self.pool.clone(), listener);
+    }
+
+    // idempotency keys
+    async fn claim_idempotency_key(
+        &self,
+        claim: &IdempotencyClaim,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        // An expired row no longer holds its key; the primary key then picks one winner.
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE caller = $1 AND idem_key = $2 AND expires_at <= $3",
+        )
+        .bind(&claim.caller)
+        .bind(&claim.key)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        let done = sqlx::query(
+            "INSERT INTO idempotency_keys \
+             (caller, idem_key, request_hash, claim_id, state, lease_until, expires_at) \
+             VALUES ($1, $2, $3, $4, 'running', $5, $6) \
+             ON CONFLICT (caller, idem_key) DO NOTHING",
+        )
+        .bind(&claim.caller)
+        .bind(&claim.key)
+        .bind(&claim.request_hash)
+        .bind(&claim.claim_id)
+        .bind(claim.lease_until)
+        .bind(claim.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn idempotency_key(
+        &self,
+        caller: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        Ok(sqlx::query_as::<_, IdempotencyRecord>(concat!(
+            "SELECT ",
+            idempotency_columns!(),
+            " FROM idempotency_keys WHERE caller = $1 AND idem_key = $2"
+        ))
+        .bind(caller)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn finish_idempotency_key(
+        &self,
+        claim_id: &str,
+        answer: &IdempotencyAnswer,
+        lease_passed_at: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE idempotency_keys SET state = 'done', status = $1, headers = $2, \
+             body = $3, encrypted = $4, updated_at = now() \
+             WHERE claim_id = $5 AND state = 'running' \
+             AND ($6 IS NULL OR lease_until < $6)",
+        )
+        .bind(answer.status)
+        .bind(&answer.headers)
+        .bind(&answer.body)
+        .bind(answer.encrypted)
+        .bind(claim_id)
+        .bind(lease_passed_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn release_idempotency_key(&self, claim_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE claim_id = $1 AND state = 'running'")
+            .bind(claim_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn purge_idempotency_keys(&self, now_ms: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn reencrypt_idempotency_answers(
+        &self,
+        key_id: &str,
+        limit: u32,
+        f: ReencryptAnswer<'_>,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query_as::<_, IdempotencyRecord>(concat!(
+            "SELECT ",
+            idempotency_columns!(),
+            " FROM idempotency_keys WHERE encrypted = TRUE AND state = 'done' \
+             AND encode(substring(body from 2 for 4), 'hex') <> $1 ORDER BY claim_id LIMIT $2 FOR UPDATE"
+        ))
+        .bind(key_id)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            let sealed = f(row).map_err(|reason| StoreError::Reencrypt {
+                account: format!("(a stored idempotent answer of key {})", row.caller),
+                reason,
+            })?;
+            sqlx::query("UPDATE idempotency_keys SET body = $1 WHERE claim_id = $2")
+                .bind(sealed)
+                .bind(&row.claim_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len())
     }
 }

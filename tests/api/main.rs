@@ -9,6 +9,7 @@ mod contract;
 mod docs;
 mod edge;
 mod helpers;
+mod idempotency;
 mod keys;
 mod leaks;
 mod metrics;
