@@ -764,6 +764,17 @@ mod tests {
             ServiceKey::parse(&full.to_string()).unwrap().algorithm(),
             Algorithm::RS256
         );
+        let mut bare = full.clone();
+        bare.as_object_mut()
+            .unwrap()
+            .retain(|k, _| !["p", "q"].contains(&k.as_str()));
+        assert_eq!(
+            ServiceKey::parse(&bare.to_string()).unwrap().algorithm(),
+            Algorithm::RS256
+        );
+        let mut wrong = full;
+        wrong["d"] = serde_json::json!(b64(&[3u8; 256]));
+        assert!(ServiceKey::parse(&wrong.to_string()).is_err());
     }
 
     #[test]
