@@ -38,6 +38,8 @@ const ASSERTION_LIFETIME_SECS: i64 = 300;
 /// A token is replaced this long before it expires (or a quarter of its life, if shorter),
 /// so a call never leaves with a token about to lapse.
 const MAX_EARLY_REFRESH: Duration = Duration::from_secs(60);
+/// Okta's tokens live an hour; a longer stated lifetime is not trusted beyond a day.
+const MAX_TOKEN_LIFETIME_SECS: u64 = 24 * 3600;
 /// Token answers are small; a larger one is not Okta's.
 const MAX_TOKEN_ANSWER_BYTES: usize = 64 * 1024;
 /// RSA keys shorter than this are refused (Okta requires 2048 bits).
@@ -580,7 +582,8 @@ impl TokenSource {
                 "Okta did not grant every requested scope"
             );
         }
-        let lifetime = Duration::from_secs(answer.expires_in);
+        // Bounded, so an absurd `expires_in` can neither overflow the clock nor pin a token.
+        let lifetime = Duration::from_secs(answer.expires_in.min(MAX_TOKEN_LIFETIME_SECS));
         Ok(AccessToken {
             value: SecretString::from(answer.access_token),
             dpop,
