@@ -14,7 +14,7 @@ use crate::config::ACCOUNT_CAP;
 use crate::crypto::KeyRing;
 use crate::error::{ApiError, FieldProblem};
 use crate::okta::client::UNSTORED_ACCOUNT;
-use crate::okta::{Connection, DomainPolicy, OktaClient, OktaDomain};
+use crate::okta::{Connection, Credentials, DomainPolicy, OktaClient, OktaDomain};
 use crate::params::{DefaultValue, Input, InputSchema, Kind, Param};
 use crate::store::{AccountChanges, AccountRecord, AccountStore, NewAccount};
 
@@ -241,8 +241,9 @@ impl Accounts {
         let connection = self.connection(name).await?;
         let outcome = self
             .okta
-            .verify_token(name, &connection.domain, &connection.token)
+            .verify(connection)
             .await
+            .map(drop)
             .map_err(ApiError::from);
         let error = outcome.as_ref().err().map(describe_rejection);
         self.store
@@ -276,7 +277,7 @@ impl Accounts {
         let connection = Arc::new(Connection::new(
             Arc::from(row.name),
             OktaDomain::from_stored(row.domain),
-            token,
+            Credentials::ApiToken(token),
         ));
         self.cache.insert(generation, connection.clone());
         Ok(connection)

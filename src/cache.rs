@@ -147,13 +147,13 @@ mod tests {
     use secrecy::SecretString;
 
     use super::*;
-    use crate::okta::OktaDomain;
+    use crate::okta::{Credentials, OktaDomain};
 
     fn connection(name: &str) -> Arc<Connection> {
         Arc::new(Connection::new(
             Arc::from(name),
             OktaDomain::from_stored("https://dev-1.okta.com".into()),
-            SecretString::from("t".to_owned()),
+            Credentials::ApiToken(SecretString::from("t".to_owned())),
         ))
     }
 

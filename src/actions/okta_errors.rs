@@ -3,7 +3,7 @@
 //! state error there); `crate::okta` itself knows nothing of the public table.
 
 use crate::error::{ApiError, ErrorStatus, OktaErrorDetails};
-use crate::okta::{OktaError, OktaErrorBody};
+use crate::okta::{OAuthRefusal, OktaError, OktaErrorBody};
 
 /// What the mapping needs to know about the call that failed.
 #[derive(Debug, Clone, Copy)]
@@ -64,6 +64,16 @@ pub fn to_api_error(err: OktaError, context: ErrorContext) -> ApiError {
             (ApiError::new(ErrorStatus::UpstreamTimeout), outcome_unknown)
         }
         OktaError::Request(reason) => (ApiError::internal(reason), false),
+        OktaError::OAuth {
+            status,
+            refusal,
+            error,
+            description,
+            scopes,
+        } => (
+            map_oauth(status, refusal, &error, description, &scopes),
+            false,
+        ),
     };
     if outcome_unknown {
         let mut error = error;
@@ -139,6 +149,45 @@ fn map_api(status: u16, body: &OktaErrorBody, context: ErrorContext) -> ApiError
     error.details.conflict = conflict.map(str::to_owned);
     error.details.okta = Some(details(body));
     error
+}
+
+/// A service app's refusal: its client, key or proof is an authentication failure; a scope it
+/// was not granted is an access denial naming the scope.
+fn map_oauth(
+    status: u16,
+    refusal: OAuthRefusal,
+    error: &str,
+    description: Option<String>,
+    scopes: &[String],
+) -> ApiError {
+    let said = description.unwrap_or_else(|| error.to_owned());
+    match refusal {
+        OAuthRefusal::Client => ApiError::new(ErrorStatus::AuthenticationFailure)
+            .with_message(format!("Okta refused the service app: {said}"))
+            .with_how_to_fix(
+                "Check the service app in Okta's Admin Console (Applications > Applications > the app): \
+                 the client id, client authentication 'Public key / Private key' with the account's \
+                 public key (and key id) in its key set, and whether it requires DPoP; then update \
+                 the account's oauth settings.",
+            ),
+        OAuthRefusal::Scope => {
+            let named = if scopes.is_empty() {
+                "the scopes this call needs".to_owned()
+            } else {
+                scopes.join(" ")
+            };
+            ApiError::new(ErrorStatus::ResourceAccessDenied)
+                .with_message(format!(
+                    "The service app has not been granted {named} (Okta: {said})"
+                ))
+                .with_how_to_fix(format!(
+                    "Grant {named} on the service app's 'Okta API Scopes' tab in Okta's Admin \
+                     Console, and list them in the account's oauth scopes."
+                ))
+        }
+        OAuthRefusal::Other => ApiError::new(ErrorStatus::UpstreamUnavailable)
+            .with_internal(format!("the token endpoint answered {status} {error}")),
+    }
 }
 
 /// Okta's error fields as the public envelope passes them through.

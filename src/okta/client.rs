@@ -24,10 +24,12 @@ use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::Connection;
+use super::Credentials;
 use super::answer::{ReadError, check_outline, read_capped};
 use super::dns::GuardedResolver;
 use super::domain::OktaDomain;
 use super::errors::{OktaError, OktaErrorBody};
+use super::oauth::{self, AccessToken, Challenge, TokenSource};
 use super::settings::{OktaSettings, ProxySettings};
 
 /// The account label of calls for an account that is not stored yet (a create's token
@@ -200,6 +202,9 @@ pub struct OktaClient {
     queue: usize,
     max_response_bytes: usize,
     in_flight: Arc<Mutex<HashMap<Arc<str>, Arc<Limiter>>>>,
+    /// Each OAuth account's token source (its cached token and DPoP key), kept across
+    /// connections so a re-read account keeps its token.
+    tokens: Arc<Mutex<HashMap<Arc<str>, Arc<TokenSource>>>>,
 }
 
 /// One account's share of Okta: `max_in_flight` calls at once, and a bounded queue of calls
@@ -269,6 +274,7 @@ impl OktaClient {
             queue: settings.queue_per_account,
             max_response_bytes: settings.max_response_bytes,
             in_flight: Arc::default(),
+            tokens: Arc::default(),
         })
     }
 
@@ -286,8 +292,16 @@ impl OktaClient {
                 .or_insert_with(|| Arc::new(Limiter::new(self.max_in_flight, self.queue)))
                 .clone()
         };
+        let auth = match (connection.ssws_authorization(), connection.oauth()) {
+            (Some(ssws), _) => SessionAuth::Ssws(ssws),
+            (None, Some((app, fingerprint))) => {
+                SessionAuth::OAuth(self.token_source(&connection.name, app, fingerprint))
+            }
+            (None, None) => SessionAuth::Ssws(Err("the account has no credentials".into())),
+        };
         Session {
             client: self.clone(),
+            auth,
             connection,
             deadline: Instant::now() + self.action_deadline,
             limiter,
@@ -295,13 +309,64 @@ impl OktaClient {
         }
     }
 
-    /// Drop a deleted account's in-flight limiter: per-account state lives only as long as
-    /// the account (sessions still running keep their own handle on it).
+    /// The account's token source, a new one if its service-app settings changed.
+    fn token_source(
+        &self,
+        account: &Arc<str>,
+        app: &super::OAuthApp,
+        fingerprint: [u8; 32],
+    ) -> Arc<TokenSource> {
+        if **account == *UNSTORED_ACCOUNT {
+            return Arc::new(TokenSource::new(app, fingerprint));
+        }
+        let mut tokens = self
+            .tokens
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match tokens.get(account) {
+            Some(source) if source.fingerprint() == fingerprint => source.clone(),
+            _ => {
+                let source = Arc::new(TokenSource::new(app, fingerprint));
+                tokens.insert(account.clone(), source.clone());
+                source
+            }
+        }
+    }
+
+    /// Drop a deleted account's in-flight limiter and token: per-account state lives only as
+    /// long as the account (sessions still running keep their own handle on it).
     pub fn forget(&self, account: &str) {
         self.in_flight
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .remove(account);
+        self.tokens
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(account);
+    }
+
+    /// Check an account's credentials against its org: an API token with
+    /// [`OktaClient::verify_token`]; a service app by obtaining a token and making the
+    /// cheapest read its granted scopes allow. Returns the granted scopes (none for a token).
+    pub async fn verify(&self, connection: Arc<Connection>) -> Result<Vec<String>, OktaError> {
+        if let Credentials::ApiToken(token) = &connection.credentials {
+            self.verify_token(&connection.name, &connection.domain, token)
+                .await?;
+            return Ok(Vec::new());
+        }
+        let session = self.session(connection);
+        let scopes = session
+            .access_token()
+            .await?
+            .map_or_else(Vec::new, |t| t.scopes().to_vec());
+        if let Some(path) = oauth::probe_path(&scopes) {
+            let family = path.rsplit('/').next().unwrap_or("other");
+            session
+                .call(&OktaRequest::get(OktaPath::new(path), family).query("limit", 1))
+                .await?;
+        }
+        Ok(scopes)
     }
 
     /// Check a token against an org with `GET /api/v1/users/me` (NOTES.md §11). Anything but a
@@ -315,7 +380,7 @@ impl OktaClient {
         let session = self.session(Arc::new(Connection::new(
             Arc::from(account),
             domain.clone(),
-            token.clone(),
+            Credentials::ApiToken(token.clone()),
         )));
         let response = session
             .send(&OktaRequest::get(
@@ -345,6 +410,7 @@ impl OktaClient {
 pub struct Session {
     client: OktaClient,
     connection: Arc<Connection>,
+    auth: SessionAuth,
     deadline: Instant,
     limiter: Arc<Limiter>,
     request_ids: Mutex<Vec<String>>,
@@ -371,6 +437,23 @@ impl Session {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
+    /// A service app's current access token (requested if there is none or it is about to
+    /// expire); `None` for an API token.
+    pub async fn access_token(&self) -> Result<Option<Arc<AccessToken>>, OktaError> {
+        let SessionAuth::OAuth(source) = &self.auth else {
+            return Ok(None);
+        };
+        let origin = self
+            .connection
+            .domain
+            .url()
+            .ok_or_else(|| OktaError::Request("the stored domain is not a URL".into()))?;
+        source
+            .token(&self.client.http, origin, self.remaining())
+            .await
+            .map(Some)
+    }
+
     /// Send a request, applying the retry policy, and return Okta's answer whatever its status
     /// (except a 429 that could not be waited out, which is an error).
     pub async fn send(&self, request: &OktaRequest) -> Result<OktaResponse, OktaError> {
@@ -393,16 +476,50 @@ impl Session {
         let mut transient_retries = 0;
         let mut transition_retries = 0;
         let mut first_429: Option<String> = None;
+        let (mut nonce_retried, mut token_retried) = (false, false);
         // Whether an earlier attempt may have taken effect although its answer was lost.
         let mut maybe_applied = false;
         let result = loop {
+            let token = match self.access_token().await {
+                Ok(token) => token,
+                Err(err) => break Err(err),
+            };
             let attempt = self
-                .attempt(request, &url, first_429.as_deref(), rate_limit_retries)
+                .attempt(
+                    request,
+                    &url,
+                    token.as_deref(),
+                    first_429.as_deref(),
+                    rate_limit_retries,
+                )
                 .await;
             maybe_applied |= match &attempt {
                 Ok(response) => response.status >= 500,
                 Err(failure) => matches!(failure, Failure::Broken(_) | Failure::Timeout),
             };
+            if let (SessionAuth::OAuth(source), Ok(response)) = (&self.auth, &attempt) {
+                source.note_nonce(&response.headers);
+            }
+            // A refused token or proof changed nothing at Okta: any request may be repeated
+            // once with a new proof (the nonce Okta gave) or a new token.
+            if let (SessionAuth::OAuth(source), Some(token), Ok(response)) =
+                (&self.auth, &token, &attempt)
+            {
+                match oauth::challenge(response.status, &response.headers) {
+                    Challenge::Nonce if !nonce_retried => {
+                        nonce_retried = true;
+                        self.count_retry(request, "dpop_nonce");
+                        continue;
+                    }
+                    Challenge::NewToken if !token_retried => {
+                        token_retried = true;
+                        source.invalidate(token).await;
+                        self.count_retry(request, "access_token");
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
             match attempt {
                 // A repeated DELETE that finds nothing: the lost attempt did the delete.
                 Ok(response)
@@ -532,11 +649,14 @@ impl Session {
         &self,
         request: &OktaRequest,
         url: &url::Url,
+        token: Option<&AccessToken>,
         retry_for: Option<&str>,
         retry_count: u32,
     ) -> Result<OktaResponse, Failure> {
         let started = Instant::now();
-        let result = self.send_once(request, url, retry_for, retry_count).await;
+        let result = self
+            .send_once(request, url, token, retry_for, retry_count)
+            .await;
         let account = SharedString::from(self.connection.name.clone());
         let labels = [
             ("account", account.clone()),
@@ -588,10 +708,27 @@ impl Session {
         .increment(1);
     }
 
+    /// The `Authorization` (and, for a DPoP-bound token, `DPoP`) values of one attempt.
+    fn authorization(
+        &self,
+        request: &OktaRequest,
+        url: &url::Url,
+        token: Option<&AccessToken>,
+    ) -> Result<(HeaderValue, Option<HeaderValue>), String> {
+        match (&self.auth, token) {
+            (SessionAuth::Ssws(value), _) => Ok((value.clone()?, None)),
+            (SessionAuth::OAuth(source), Some(token)) => {
+                source.authorize(token, request.method.as_str(), url)
+            }
+            (SessionAuth::OAuth(_), None) => Err("no access token".into()),
+        }
+    }
+
     async fn send_once(
         &self,
         request: &OktaRequest,
         url: &url::Url,
+        token: Option<&AccessToken>,
         retry_for: Option<&str>,
         retry_count: u32,
     ) -> Result<OktaResponse, Failure> {
@@ -606,16 +743,20 @@ impl Session {
         if remaining.is_zero() {
             return Err(Failure::NoTimeLeft);
         }
+        // A fresh proof per attempt: Okta refuses a proof it has seen.
+        let (authorization, proof) = self
+            .authorization(request, url, token)
+            .map_err(Failure::Invalid)?;
         let mut builder = self
             .client
             .http
             .request(request.method.clone(), url.clone())
             .timeout(remaining.min(self.client.request_timeout))
-            .header(
-                AUTHORIZATION,
-                self.connection.authorization().map_err(Failure::Invalid)?,
-            )
+            .header(AUTHORIZATION, authorization)
             .header(CONTENT_TYPE, "application/json");
+        if let Some(proof) = proof {
+            builder = builder.header("DPoP", proof);
+        }
         if let Some(first) = retry_for {
             builder = builder
                 .header("X-Okta-Retry-For", first)
@@ -687,6 +828,22 @@ impl Session {
                 body,
                 outcome_unknown,
             }),
+            // A service app's refusals come in OAuth's shape (a 403 for a missing scope has
+            // no body at all).
+            _ if matches!(self.auth, SessionAuth::OAuth(_))
+                && (400..500).contains(&response.status) =>
+            {
+                Err(
+                    oauth::api_refusal(response.status, &response.headers, &response.body)
+                        .unwrap_or_else(|| OktaError::NotOkta {
+                            reason: format!(
+                                "{} answered without an Okta error body",
+                                response.status
+                            ),
+                            outcome_unknown,
+                        }),
+                )
+            }
             _ => Err(OktaError::NotOkta {
                 reason: format!("{} answered without an Okta error body", response.status),
                 outcome_unknown,
@@ -705,6 +862,12 @@ impl Session {
             other => other,
         })
     }
+}
+
+/// How a session's calls authenticate.
+enum SessionAuth {
+    Ssws(Result<HeaderValue, String>),
+    OAuth(Arc<TokenSource>),
 }
 
 /// Why one attempt failed, before the retry policy decides.
@@ -751,7 +914,7 @@ impl Failure {
 
 /// How long to wait for a rate-limit reset: `X-Rate-Limit-Reset` against Okta's own `Date`
 /// (not the local clock), plus a second, clamped to [1 s, 1 h].
-fn reset_wait(headers: &HeaderMap) -> Duration {
+pub(super) fn reset_wait(headers: &HeaderMap) -> Duration {
     let reset = headers
         .get("x-rate-limit-reset")
         .and_then(|v| v.to_str().ok())

@@ -77,10 +77,32 @@ pub enum OktaError {
     },
     #[error("Okta did not answer in time")]
     Timeout { outcome_unknown: bool },
+    /// Okta refused the service app (OAuth's `error` and `error_description`): its client,
+    /// key or DPoP proof, or the scopes it asked for or lacks.
+    #[error("Okta refused the service app: {error}")]
+    OAuth {
+        status: u16,
+        refusal: OAuthRefusal,
+        error: String,
+        description: Option<String>,
+        /// The scopes concerned, for a scope refusal.
+        scopes: Vec<String>,
+    },
     /// The gateway could not build the request (a bug, or input that validation should have
     /// refused).
     #[error("invalid Okta request: {0}")]
     Request(String),
+}
+
+/// What an OAuth refusal is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthRefusal {
+    /// The client id, its key, the assertion or the DPoP proof.
+    Client,
+    /// Scopes not granted to the service app.
+    Scope,
+    /// Anything else Okta's authorization server answered.
+    Other,
 }
 
 impl OktaError {

@@ -1,47 +1,91 @@
-//! Everything that talks to Okta: domain validation, the shared HTTP client, and Okta's errors.
+//! Everything that talks to Okta: domain validation, the shared HTTP client, the OAuth 2.0
+//! service-app flow, and Okta's errors.
 
 pub mod answer;
 pub mod client;
 pub mod dns;
 pub mod domain;
 pub mod errors;
+pub mod oauth;
 pub mod settings;
 
 pub use client::OktaClient;
 pub use domain::{DomainPolicy, OktaDomain};
-pub use errors::{OktaError, OktaErrorBody};
+pub use errors::{OAuthRefusal, OktaError, OktaErrorBody};
 pub use settings::{OktaSettings, ProxySettings};
 
-/// Where and how to call Okta for one account: its validated host and decrypted token.
+use secrecy::SecretString;
+
+/// How an account authenticates to Okta.
+pub enum Credentials {
+    /// An SSWS API token.
+    ApiToken(SecretString),
+    /// An OAuth 2.0 service app.
+    OAuth(OAuthApp),
+}
+
+/// An OAuth 2.0 service app: its client id, the private key its client assertions are signed
+/// with (a PEM or a private JWK), that key's id and the scopes to request.
+pub struct OAuthApp {
+    pub client_id: String,
+    pub private_key: SecretString,
+    pub key_id: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+/// Where and how to call Okta for one account: its validated host and decrypted credentials.
 pub struct Connection {
     pub name: std::sync::Arc<str>,
     pub domain: OktaDomain,
-    pub token: secrecy::SecretString,
-    /// `SSWS <token>`, built once per connection rather than for every call.
-    authorization: Result<http::HeaderValue, String>,
+    pub credentials: Credentials,
+    auth: Auth,
+}
+
+/// What each call needs from the credentials, worked out once per connection.
+enum Auth {
+    /// `SSWS <token>`, built once rather than for every call.
+    Ssws(Result<http::HeaderValue, String>),
+    /// The fingerprint of the service app's settings, which keys its token source.
+    OAuth([u8; 32]),
 }
 
 impl Connection {
     pub fn new(
         name: std::sync::Arc<str>,
         domain: OktaDomain,
-        token: secrecy::SecretString,
+        credentials: Credentials,
     ) -> Connection {
+        let auth = match &credentials {
+            Credentials::ApiToken(token) => Auth::Ssws(ssws(token)),
+            Credentials::OAuth(app) => Auth::OAuth(oauth::fingerprint(domain.as_str(), app)),
+        };
         Connection {
-            authorization: ssws(&token),
             name,
             domain,
-            token,
+            credentials,
+            auth,
         }
     }
 
-    /// The `Authorization` header value (marked sensitive, so it is never logged).
-    pub fn authorization(&self) -> Result<http::HeaderValue, String> {
-        self.authorization.clone()
+    /// The `SSWS` `Authorization` header value (marked sensitive, so it is never logged);
+    /// `None` for a service app, whose header comes with its token.
+    pub fn ssws_authorization(&self) -> Option<Result<http::HeaderValue, String>> {
+        match &self.auth {
+            Auth::Ssws(value) => Some(value.clone()),
+            Auth::OAuth(_) => None,
+        }
+    }
+
+    /// The service app's settings and their fingerprint, for an OAuth account.
+    pub fn oauth(&self) -> Option<(&OAuthApp, [u8; 32])> {
+        match (&self.credentials, &self.auth) {
+            (Credentials::OAuth(app), Auth::OAuth(fingerprint)) => Some((app, *fingerprint)),
+            _ => None,
+        }
     }
 }
 
-fn ssws(token: &secrecy::SecretString) -> Result<http::HeaderValue, String> {
+fn ssws(token: &SecretString) -> Result<http::HeaderValue, String> {
     use secrecy::ExposeSecret;
     let mut value = http::HeaderValue::from_str(&format!("SSWS {}", token.expose_secret()))
         .map_err(|_| "the stored token is not a valid header value".to_owned())?;

@@ -14,6 +14,7 @@ mod keys;
 mod leaks;
 mod metrics;
 mod module_cycles;
+mod okta_oauth;
 mod ops;
 mod process;
 mod service;

@@ -165,7 +165,10 @@ async fn rotating_the_key_re_encrypts_every_token(backend: Backend) {
         .await
         .expect("decrypts");
     use secrecy::ExposeSecret;
-    assert_eq!(connection.token.expose_secret(), app.sim_token);
+    let okta_gateway::okta::Credentials::ApiToken(token) = &connection.credentials else {
+        panic!("an API-token account");
+    };
+    assert_eq!(token.expose_secret(), app.sim_token);
 }
 
 #[tokio::test]
