@@ -201,6 +201,12 @@ pub const SETTINGS: &[Setting] = &[
         Some("10000"),
         "Time a client gets to send its request headers",
     ),
+    setting(
+        "AUDIT_RETENTION_DAYS",
+        "audit-retention-days",
+        Some("90"),
+        "Days audit rows are kept (at least 1); older ones are deleted hourly",
+    ),
 ];
 
 impl Setting {
@@ -309,6 +315,8 @@ pub struct Config {
     pub max_concurrent_requests: usize,
     pub request_timeout: Duration,
     pub header_read_timeout: Duration,
+    /// How long audit rows are kept.
+    pub audit_retention: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -363,6 +371,7 @@ impl Config {
             max_concurrent_requests: parse(&get, "MAX_CONCURRENT_REQUESTS")?,
             request_timeout: millis(&get, "REQUEST_TIMEOUT_MS")?,
             header_read_timeout: millis(&get, "HEADER_READ_TIMEOUT_MS")?,
+            audit_retention: days(&get, "AUDIT_RETENTION_DAYS")?,
         };
         config.check()?;
         Ok(config)
@@ -464,6 +473,14 @@ fn millis(
         return Err(invalid(var, "must be at least 1 millisecond"));
     }
     Ok(Duration::from_millis(ms))
+}
+
+fn days(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Duration, ConfigError> {
+    let days: u32 = parse(get, var)?;
+    if days == 0 {
+        return Err(invalid(var, "must be at least 1 day"));
+    }
+    Ok(Duration::from_secs(u64::from(days) * 86_400))
 }
 
 fn log_filter(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {

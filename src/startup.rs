@@ -21,7 +21,7 @@ use crate::okta::{DomainPolicy, OktaClient};
 use crate::rotation::RingPresence;
 use crate::secrets::DatabaseLock;
 use crate::state::AppState;
-use crate::{http, secrets, store};
+use crate::{audit, http, secrets, store};
 
 /// How long in-flight requests get to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -35,6 +35,8 @@ pub struct Application {
     presence: RingPresence,
     /// Held while the gateway runs (embedded database only): keeps `rotate-key` out.
     _database_lock: Option<DatabaseLock>,
+    /// Deletes audit rows past their retention while the gateway lives.
+    _audit_retention: audit::Retention,
 }
 
 impl Application {
@@ -79,6 +81,8 @@ impl Application {
             cursors,
             config: Arc::new(config),
         };
+        let audit_retention =
+            audit::Retention::start(state.store.clone(), state.config.audit_retention);
         let router = http::app(
             state.clone(),
             state.config.max_concurrent_requests,
@@ -91,6 +95,7 @@ impl Application {
             state,
             presence,
             _database_lock: database_lock,
+            _audit_retention: audit_retention,
         })
     }
 

@@ -8,16 +8,16 @@ use axum::extract::{Path, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::RouteSpec;
-use super::edge::ActionLog;
+use super::edge::{ActionLog, RequestId};
 use super::extract::JsonBody;
 use crate::accounts::AccountOut;
 use crate::actions::{ACTIONS, Action, ActionContext, NEXT_CURSOR_HEADER};
+use crate::audit;
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ErrorDetails, ErrorStatus};
-use crate::params::InputSchema;
 use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
@@ -38,7 +38,8 @@ pub fn routes() -> Vec<RouteSpec> {
             move |state: State<AppState>,
                   name: Path<String>,
                   caller: Extension<Caller>,
-                  body: JsonBody| run(state, action, name, caller, body),
+                  request_id: Extension<RequestId>,
+                  body: JsonBody| run(state, action, name, caller, request_id, body),
         ));
     }
     routes
@@ -66,6 +67,7 @@ async fn run(
     action: &'static Action,
     Path(name): Path<String>,
     Extension(caller): Extension<Caller>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
     JsonBody(body): JsonBody,
 ) -> Response {
     let mut log = ActionLog {
@@ -73,7 +75,7 @@ async fn run(
         action: action.name,
         okta_request_ids: Vec::new(),
     };
-    let mut response = execute(&state, action, &caller, body, &mut log)
+    let mut response = execute(&state, action, &caller, &request_id, body, &mut log)
         .await
         .unwrap_or_else(IntoResponse::into_response);
     response.extensions_mut().insert(log);
@@ -84,6 +86,7 @@ async fn execute(
     state: &AppState,
     action: &'static Action,
     caller: &Caller,
+    request_id: &str,
     body: Value,
     log: &mut ActionLog,
 ) -> Result<Response, ApiError> {
@@ -93,7 +96,7 @@ async fn execute(
         .get(action.name)
         .ok_or_else(|| ApiError::internal("an action route without a catalog entry"))?;
     let input = schema.check(body).map_err(ApiError::invalid_fields)?;
-    let targets = targets(schema, &input);
+    let audited = audit::ActionInput::read(schema, &input);
     let ready = action.handler.prepare(input)?;
     let connection = state.accounts.connection(name).await?;
     let session = state.okta.session(connection);
@@ -108,20 +111,17 @@ async fn execute(
         state.accounts.record_rejection(name, error).await;
     }
     if action.mutating {
-        let result = match &outcome {
-            Ok(_) => "success",
-            Err(error) => error.status.as_str(),
+        let event = audit::Event {
+            key_id: &caller.key_hash.0,
+            account: name,
+            action: action.name,
+            targets: audited.targets(&context.resolved_users()),
+            dry_run: audited.dry_run,
+            outcome: audit::outcome(&outcome),
+            okta_request_ids: &log.okta_request_ids,
+            request_id,
         };
-        tracing::info!(
-            target: "okta_gateway::audit",
-            key = %caller.key_hash,
-            account = %name,
-            action = action.name,
-            targets = %targets,
-            okta_request_ids = %log.okta_request_ids.join(","),
-            outcome = result,
-            "action"
-        );
+        audit::record_action(state.store.as_ref(), event, &audited.line()).await;
     }
     let (body, next_cursor) = outcome?.into_parts();
     let mut response = (
@@ -141,21 +141,6 @@ async fn execute(
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     Ok(response)
-}
-
-/// The ids and logins an action targets (its fields marked as audit targets), for the audit
-/// line; create_user's target has no id yet: its login names it.
-fn targets(schema: &InputSchema, input: &Map<String, Value>) -> String {
-    schema
-        .fields()
-        .iter()
-        .filter(|field| field.audit_target)
-        .filter_map(|field| {
-            let value = input.get(&field.name)?.as_str()?;
-            Some(format!("{}={value}", field.name))
-        })
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// Unknown paths: an unknown action under an account's actions is UNKNOWN_ACTION (for a
