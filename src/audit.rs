@@ -154,6 +154,22 @@ impl ActionInput {
     }
 }
 
+/// The user an answer describes (a created user: Okta's user object, with its id and login).
+pub fn created_user(body: &str) -> Option<ResolvedUser> {
+    // Only a user object's answer: cheap to rule out the others before parsing.
+    if !body.contains("\"login\"") {
+        return None;
+    }
+    let user: Value = serde_json::from_str(body).ok()?;
+    let id = user.get("id")?.as_str()?;
+    let login = user.pointer("/profile/login")?.as_str()?;
+    looks_like_user_id(id).then(|| ResolvedUser {
+        reference: login.to_owned(),
+        id: id.to_owned(),
+        login: Some(login.to_owned()),
+    })
+}
+
 /// Okta's ids: 20 letters and digits, starting with `0` (users `00u`, groups `00g`, apps
 /// `0oa`, factors and the like).
 fn looks_like_okta_id(value: &str) -> bool {

@@ -14,7 +14,7 @@ use super::RouteSpec;
 use super::edge::{ActionLog, RequestId};
 use super::extract::JsonBody;
 use crate::accounts::AccountOut;
-use crate::actions::{ACTIONS, Action, ActionContext, NEXT_CURSOR_HEADER};
+use crate::actions::{ACTIONS, Action, ActionContext, NEXT_CURSOR_HEADER, ResolvedUser};
 use crate::audit;
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ErrorDetails, ErrorStatus};
@@ -101,7 +101,7 @@ async fn execute(
     let connection = state.accounts.connection(name).await?;
     let session = state.okta.session(connection);
     let context = ActionContext::new(session, action, state.cursors.clone());
-    let outcome = ready(&context).await;
+    let outcome = ready(&context).await.map(|output| output.into_parts());
     log.okta_request_ids = context.session.request_ids();
 
     if let Err(error) = &outcome
@@ -115,7 +115,7 @@ async fn execute(
             key_id: &caller.key_hash.0,
             account: name,
             action: action.name,
-            targets: audited.targets(&context.resolved_users()),
+            targets: audited.targets(&resolved(&context, &outcome)),
             dry_run: audited.dry_run,
             outcome: audit::outcome(&outcome),
             okta_request_ids: &log.okta_request_ids,
@@ -123,7 +123,7 @@ async fn execute(
         };
         audit::record_action(state.store.as_ref(), event, &audited.line()).await;
     }
-    let (body, next_cursor) = outcome?.into_parts();
+    let (body, next_cursor) = outcome?;
     let mut response = (
         [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         body,
@@ -141,6 +141,18 @@ async fn execute(
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     Ok(response)
+}
+
+/// The users the action looked up, and the user it created (Okta's answer names its id).
+fn resolved(
+    context: &ActionContext,
+    outcome: &Result<(String, Option<String>), ApiError>,
+) -> Vec<ResolvedUser> {
+    let mut users = context.resolved_users();
+    if let Ok((body, _)) = outcome {
+        users.extend(audit::created_user(body));
+    }
+    users
 }
 
 /// Unknown paths: an unknown action under an account's actions is UNKNOWN_ACTION (for a

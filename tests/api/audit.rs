@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{
-    ACCOUNT, ACTION_KEY, ADMIN_KEY, Backend, RunningGateway, TestApp, TestResponse, app,
-    config_from, spawn_with_account_from,
+    ACCOUNT, ACTION_KEY, ADMIN_KEY, Backend, RunningGateway, TEST_ENCRYPTION_KEY, TestApp,
+    TestResponse, app, captured_logs, config_from, spawn_with_account_from,
 };
 
 const JORDAN_ID: &str = "00ub0oNGTSWTBKOLGLNR";
@@ -23,6 +23,7 @@ backend_tests!(
     filters_and_paging_reach_the_last_page,
     rows_older_than_the_retention_are_deleted,
     an_answer_is_sent_when_its_row_cannot_be_written,
+    each_key_rotation_run_writes_one_row,
 );
 
 /// A fresh demo org with an empty request log, for the next action.
@@ -142,6 +143,7 @@ async fn every_mutating_action_and_its_dry_run_writes_one_row(backend: Backend) 
     let action_key = key_hash(ACTION_KEY).0;
     let mut secrets = vec![app.sim_token.clone()];
     let mut checked = 0;
+    let mut created_id = None;
     for (action, schema) in Catalog::new().iter() {
         let dry_runs: &[bool] = if schema.fields().iter().any(|f| f.dry_run) {
             &[false, true]
@@ -158,6 +160,9 @@ async fn every_mutating_action_and_its_dry_run_writes_one_row(backend: Backend) 
             let response = app.action(action.name, body.clone()).await;
             assert_eq!(response.status, 200, "{}: {}", action.name, response.text);
             secrets_in(&response.json, &mut secrets);
+            if action.name == "create_user" {
+                created_id = response.json["id"].as_str().map(str::to_owned);
+            }
             let request_id = response.headers["x-request-id"].to_str().expect("id");
             let rows = all_rows(&app, &format!("?action={}", action.name)).await;
             if !action.mutating {
@@ -212,6 +217,18 @@ async fn every_mutating_action_and_its_dry_run_writes_one_row(backend: Backend) 
         }
     }
     assert!(checked > 20, "the catalog's mutating actions were checked");
+
+    // A created user's row names the id Okta gave it.
+    let created = all_rows(&app, "?action=create_user").await;
+    assert_eq!(
+        created[0]["targets"][0]["id"].as_str(),
+        created_id.as_deref(),
+        "{created:#?}"
+    );
+    assert_eq!(
+        created[0]["targets"][0]["login"],
+        created[0]["targets"][0]["ref"]
+    );
 
     // A user named by login gets the id it resolved to; the row can be found by either.
     fresh_org(&app);
@@ -474,5 +491,91 @@ async fn an_answer_is_sent_when_its_row_cannot_be_written(backend: Backend) {
     assert!(
         write_failures(&app).await > before,
         "the failure is counted"
+    );
+}
+
+/// Run `okta-gateway rotate-key` against `app`'s database, with the test key ring.
+async fn rotate_key(app: &TestApp) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_okta-gateway"))
+        .arg("rotate-key")
+        .env_clear()
+        .env("DATABASE_URL", &app.vars["DATABASE_URL"])
+        .env("TOKEN_ENCRYPTION_KEYS", TEST_ENCRYPTION_KEY)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("rotate-key runs")
+}
+
+async fn each_key_rotation_run_writes_one_row(backend: Backend) {
+    let mut app = spawn_with_account_from(app(backend)).await;
+    let key_id = okta_gateway::crypto::TokenCipher::from_base64(TEST_ENCRYPTION_KEY)
+        .expect("key")
+        .key_id_hex();
+    if backend == Backend::Sqlite {
+        // The embedded database is held by the running gateway: refused, and recorded.
+        let refused = rotate_key(&app).await;
+        assert!(!refused.status.success());
+        app.gateway.stop().await;
+    }
+    let rotated = rotate_key(&app).await;
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    if backend == Backend::Sqlite {
+        let gateway = RunningGateway::start(config_from(&app.vars))
+            .await
+            .expect("restarts");
+        app.base = format!("http://{}", gateway.addr);
+        app.gateway = gateway;
+    }
+    let rows = all_rows(&app, "?action=rotate_key").await;
+    let done = json!({
+        "key": "-", "account": "-", "action": "rotate_key", "dryRun": false,
+        "outcome": "success", "oktaRequestIds": [], "requestId": "-",
+        "targets": [{"field": "keyId", "ref": key_id, "id": key_id}],
+    });
+    let without_time = |row: &Value| {
+        let mut row = row.clone();
+        row.as_object_mut().expect("row").remove("time");
+        row
+    };
+    assert_eq!(without_time(&rows[0]), done);
+    match backend {
+        Backend::Sqlite => {
+            assert_eq!(rows.len(), 2, "{rows:#?}");
+            assert_eq!(rows[1]["outcome"], "ROTATION_REFUSED");
+            assert_eq!(rows[1]["targets"], json!([]));
+        }
+        Backend::Postgres => assert_eq!(rows.len(), 1, "{rows:#?}"),
+    }
+}
+
+#[test]
+fn a_failed_row_write_is_logged_at_error_level() {
+    let (logs, ()) = captured_logs(true, || async {
+        let app = spawn_with_account_from(app(Backend::Sqlite)).await;
+        execute(&app, &["DROP TABLE audit_targets".to_owned()]).await;
+        let response = app
+            .action("suspend_user", json!({"userId": JORDAN_ID}))
+            .await;
+        assert_eq!(response.status, 200, "{}", response.text);
+    });
+    let failures: Vec<Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["target"] == "okta_gateway::audit" && line["level"] == "ERROR")
+        .collect();
+    assert_eq!(failures.len(), 1, "{logs}");
+    assert_eq!(failures[0]["action"], "suspend_user");
+    assert_eq!(failures[0]["outcome"], "success");
+    assert!(
+        failures[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("AUDIT ROW NOT WRITTEN")),
+        "{}",
+        failures[0]
     );
 }
