@@ -206,21 +206,23 @@ async fn write(store: &dyn AccountStore, event: &Event<'_>) {
         .iter()
         .flat_map(|t| [Some(&t.reference), t.id.as_ref(), t.login.as_ref()])
         .flatten()
-        .cloned()
+        .map(String::as_str)
+        .map(storable)
         .collect();
     references.sort();
     references.dedup();
     let entry = NewAuditEntry {
         at_us: Utc::now().timestamp_micros(),
-        key_id: event.key_id.to_owned(),
-        account: event.account.to_owned(),
-        action: event.action.to_owned(),
+        key_id: storable(event.key_id),
+        account: storable(event.account),
+        action: storable(event.action),
+        // JSON escapes NUL itself.
         targets: serde_json::to_string(&event.targets).unwrap_or_else(|_| "[]".to_owned()),
         references,
         dry_run: event.dry_run,
         outcome: event.outcome.clone(),
         okta_request_ids: event.okta_request_ids.join(","),
-        request_id: event.request_id.to_owned(),
+        request_id: storable(event.request_id),
     };
     let failure = match tokio::time::timeout(WRITE_TIMEOUT, store.append_audit(&entry)).await {
         Ok(Ok(())) => return,
@@ -238,6 +240,12 @@ async fn write(store: &dyn AccountStore, event: &Event<'_>) {
         request_id = %event.request_id,
         "AUDIT ROW NOT WRITTEN: the action's answer was sent without its audit row"
     );
+}
+
+/// `text` as both databases can store it: Postgres text refuses NUL, so NUL becomes U+FFFD
+/// (in rows, and in `GET /audit`'s filters so they still match).
+pub fn storable(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
 }
 
 /// One row as `GET /audit` shows it.
@@ -328,5 +336,57 @@ impl Retention {
 impl Drop for Retention {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::TokenCipher;
+
+    #[test]
+    fn cursors_open_only_unaltered_and_under_the_same_keys() {
+        let (cipher, _) = TokenCipher::generate();
+        let signer = cipher.cursor_signer();
+        let cursor = seal_cursor(&signer, 1_764_590_400_000_000, 42);
+        assert_eq!(
+            open_cursor(&signer, &cursor),
+            Some((1_764_590_400_000_000, 42))
+        );
+        let (other, _) = TokenCipher::generate();
+        assert_eq!(open_cursor(&other.cursor_signer(), &cursor), None);
+        let (body, tag) = cursor.split_once('.').expect("two parts");
+        let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode("1.1"));
+        assert_eq!(open_cursor(&signer, &forged), None);
+        assert_eq!(open_cursor(&signer, body), None);
+        assert_eq!(open_cursor(&signer, "not a cursor"), None);
+    }
+
+    #[test]
+    fn a_created_user_is_read_from_a_user_object_only() {
+        let user =
+            r#"{"id": "00ub0oNGTSWTBKOLGLNR", "profile": {"login": "jordan.lee@example.com"}}"#;
+        assert_eq!(
+            created_user(user),
+            Some(ResolvedUser {
+                reference: "jordan.lee@example.com".into(),
+                id: "00ub0oNGTSWTBKOLGLNR".into(),
+                login: Some("jordan.lee@example.com".into()),
+            })
+        );
+        assert_eq!(
+            created_user(r#"{"status": 200, "userId": "00ub0oNGTSWTBKOLGLNR"}"#),
+            None
+        );
+        assert_eq!(
+            created_user(r#"{"id": "00g1emaKYZTWRYYRRTSK", "profile": {"login": "x"}}"#),
+            None
+        );
+    }
+
+    #[test]
+    fn nul_is_stored_as_the_replacement_character() {
+        assert_eq!(storable("a\0b"), "a\u{FFFD}b");
+        assert_eq!(storable("plain"), "plain");
     }
 }

@@ -62,14 +62,14 @@ fn parse(state: &AppState, query: &str) -> Result<AuditFilter, ApiError> {
         seen.push(name.to_string());
         let value = value.into_owned();
         let text = |problems: &mut Vec<FieldProblem>| {
-            if value.is_empty() || value.len() > MAX_FILTER_LEN {
+            if value.is_empty() || value.chars().count() > MAX_FILTER_LEN {
                 problems.push(FieldProblem::new(
                     name.as_ref(),
                     format!("must be 1 to {MAX_FILTER_LEN} characters"),
                 ));
                 None
             } else {
-                Some(value.clone())
+                Some(audit::storable(&value))
             }
         };
         match name.as_ref() {
