@@ -207,6 +207,12 @@ pub const SETTINGS: &[Setting] = &[
         Some("86400"),
         "How long an Idempotency-Key's answer is kept for repeats",
     ),
+    setting(
+        "AUDIT_RETENTION_DAYS",
+        "audit-retention-days",
+        Some("90"),
+        "Days audit rows are kept (at least 1); older ones are deleted hourly",
+    ),
 ];
 
 impl Setting {
@@ -317,6 +323,8 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// How long an idempotency key's stored answer is replayed.
     pub idempotency_ttl: Duration,
+    /// How long audit rows are kept.
+    pub audit_retention: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -372,6 +380,7 @@ impl Config {
             request_timeout: millis(&get, "REQUEST_TIMEOUT_MS")?,
             header_read_timeout: millis(&get, "HEADER_READ_TIMEOUT_MS")?,
             idempotency_ttl: secs(&get, "IDEMPOTENCY_TTL_SECS")?,
+            audit_retention: days(&get, "AUDIT_RETENTION_DAYS")?,
         };
         config.check()?;
         Ok(config)
@@ -481,6 +490,14 @@ fn secs(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Dura
         return Err(invalid(var, "must be at least 1 second"));
     }
     Ok(Duration::from_secs(secs))
+}
+
+fn days(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Duration, ConfigError> {
+    let days: u32 = parse(get, var)?;
+    if days == 0 {
+        return Err(invalid(var, "must be at least 1 day"));
+    }
+    Ok(Duration::from_secs(u64::from(days) * 86_400))
 }
 
 fn log_filter(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {

@@ -11,6 +11,8 @@
 //! - `okta_rate_limited_total{account,family}`: 429s received from Okta.
 //! - `okta_calls_shed_total{account}`: calls refused by the per-account in-flight limit.
 //! - `okta_rate_limit_remaining{account,family}`: the last `X-Rate-Limit-Remaining` seen.
+//! - `gateway_audit_write_failures_total`: audit rows that could not be written (the answer
+//!   was sent without its row; see [`crate::audit`]).
 //!
 //! `account` is a stored account's name, or `-` for the token check of an account being
 //! created (a failed create leaves no series behind).

@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use secrecy::ExposeSecret;
 
+use crate::audit;
 use crate::config::Config;
 use crate::crypto::{KeyRing, TokenCipher};
 use crate::secrets::{self, KeySource};
@@ -141,6 +142,36 @@ async fn refuse_live_rings(
 /// the new key only. A file that already holds several keys (an interrupted rotation) is
 /// finished to its first key.
 pub async fn rotate_key(config: &Config, store: &dyn AccountStore) -> anyhow::Result<String> {
+    let mut key_id = None;
+    let result = rotate(config, store, &mut key_id).await;
+    // One audit row per run, naming only the key id it rotated to.
+    let outcome = match &result {
+        Ok(_) => audit::SUCCESS.to_owned(),
+        Err(_) => "ROTATION_REFUSED".to_owned(),
+    };
+    let event = audit::Event {
+        key_id: "-",
+        account: "-",
+        action: "rotate_key",
+        targets: key_id
+            .iter()
+            .map(|id| audit::Target::id("keyId", id))
+            .collect(),
+        dry_run: false,
+        outcome,
+        okta_request_ids: &[],
+        request_id: "-",
+    };
+    audit::record_change(store, event).await;
+    result
+}
+
+/// [`rotate_key`]; `key_id` gets the key id rotated to as soon as it is known.
+async fn rotate(
+    config: &Config,
+    store: &dyn AccountStore,
+    key_id: &mut Option<String>,
+) -> anyhow::Result<String> {
     let _lock = secrets::lock_for_rotation(config)?;
     let (ring, source) = secrets::key_ring(config)?;
     let (ring, new_file) = match &source {
@@ -154,6 +185,7 @@ pub async fn rotate_key(config: &Config, store: &dyn AccountStore) -> anyhow::Re
         _ => (ring, None),
     };
     let current = ring.current().key_id_hex();
+    *key_id = Some(current.clone());
 
     // Everything that can refuse comes before the first change.
     if store.backend() == Backend::Postgres

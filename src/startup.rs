@@ -22,7 +22,7 @@ use crate::okta::{DomainPolicy, OktaClient};
 use crate::rotation::RingPresence;
 use crate::secrets::DatabaseLock;
 use crate::state::{AppState, Parts};
-use crate::{http, secrets, store};
+use crate::{audit, http, secrets, store};
 
 /// How long in-flight requests get to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -38,6 +38,8 @@ pub struct Application {
     _database_lock: Option<DatabaseLock>,
     /// Deletes expired idempotency keys while the gateway runs.
     _idempotency_sweeper: Sweeper,
+    /// Deletes audit rows past their retention while the gateway lives.
+    _audit_retention: audit::Retention,
 }
 
 impl Application {
@@ -90,6 +92,8 @@ impl Application {
             idempotency,
             config: Arc::new(config),
         });
+        let audit_retention =
+            audit::Retention::start(state.store.clone(), state.config.audit_retention);
         let router = http::app(
             state.clone(),
             state.config.max_concurrent_requests,
@@ -103,6 +107,7 @@ impl Application {
             presence,
             _database_lock: database_lock,
             _idempotency_sweeper: idempotency_sweeper,
+            _audit_retention: audit_retention,
         })
     }
 

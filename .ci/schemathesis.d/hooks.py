@@ -227,6 +227,8 @@ SEMANTIC_400S = [
     ),
     # Okta parses an application filter itself (E0000031 for what it cannot filter on).
     (("POST", "/accounts/{name}/actions/list_applications"), lambda e, b: _okta_code(e) == "E0000031"),
+    # The audit trail's cursor is only one the gateway issued (signed); until follows since.
+    (("GET", "/audit"), lambda e, b: _fields(e) and _fields(e) <= {"after", "until"}),
     # A cursor is only one the gateway issued (signed), and it fixes the rest of the query.
     *[
         (("POST", f"/accounts/{{name}}/actions/{action}"), _cursor_refusal(fixed))

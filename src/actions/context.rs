@@ -20,6 +20,16 @@ pub struct ActionContext {
     pub action: &'static Action,
     /// Signs and checks the paging cursors of list actions.
     cursors: CursorSigner,
+    /// The users this action looked up, for its audit row.
+    resolved: std::sync::Mutex<Vec<ResolvedUser>>,
+}
+
+/// A user reference an action looked up, and what it named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedUser {
+    pub reference: String,
+    pub id: String,
+    pub login: Option<String>,
 }
 
 /// Okta's refusals because of the user's status (NOTES.md §3, §6).
@@ -45,6 +55,34 @@ impl ActionContext {
             session,
             action,
             cursors,
+            resolved: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The users this action looked up so far, each once.
+    pub fn resolved_users(&self) -> Vec<ResolvedUser> {
+        self.resolved
+            .lock()
+            .map(|users| users.clone())
+            .unwrap_or_default()
+    }
+
+    fn remember(&self, reference: &str, user: &Value) {
+        let Some(id) = user.get("id").and_then(Value::as_str) else {
+            return;
+        };
+        let login = user
+            .pointer("/profile/login")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if let Ok(mut users) = self.resolved.lock()
+            && !users.iter().any(|u| u.reference == reference)
+        {
+            users.push(ResolvedUser {
+                reference: reference.to_owned(),
+                id: id.to_owned(),
+                login,
+            });
         }
     }
 
@@ -149,6 +187,9 @@ impl ActionContext {
                 .await
                 .and_then(|value| object(value, &request))
         };
+        if let Ok(user) = &result {
+            self.remember(reference, user);
+        }
         result.map_err(|err| {
             to_api_error(
                 err,

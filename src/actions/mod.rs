@@ -25,7 +25,7 @@ use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-pub use context::ActionContext;
+pub use context::{ActionContext, ResolvedUser, looks_like_user_id};
 pub use paging::NEXT_CURSOR_HEADER;
 pub use scopes::{check_scopes, missing_scopes};
 pub use shape::{

@@ -1,13 +1,17 @@
-//! `/accounts`: connecting, listing, updating and removing Okta accounts (admin scope).
+//! `/accounts`: connecting, listing, updating and removing Okta accounts (admin scope). Each
+//! change, refused or done, writes an audit row.
 
+use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 
 use super::RouteSpec;
+use super::edge::RequestId;
 use super::extract::JsonBody;
 use crate::accounts::AccountOut;
-use crate::auth::Scope;
+use crate::audit::{self, Target};
+use crate::auth::{Caller, Scope};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -22,11 +26,55 @@ pub fn routes() -> Vec<RouteSpec> {
     ]
 }
 
+/// Record an account change: its row names the account (never the token).
+async fn audit_change<T>(
+    state: &AppState,
+    caller: &Caller,
+    request_id: &str,
+    action: &str,
+    account: &str,
+    result: &Result<T, ApiError>,
+) {
+    let event = audit::Event {
+        key_id: &caller.key_hash.0,
+        account,
+        action,
+        targets: vec![Target::id("account", account)],
+        dry_run: false,
+        outcome: audit::outcome(result),
+        okta_request_ids: &[],
+        request_id,
+    };
+    audit::record_change(state.store.as_ref(), event).await;
+}
+
 async fn create(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<AccountOut>), ApiError> {
-    let account = state.accounts.create(body).await?;
+    // The name as asked for, so a refused connect is recorded too (only a string: a name that
+    // is not one is refused before any account is touched).
+    let name = body
+        .get("name")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("-")
+        .chars()
+        .take(64)
+        .collect::<String>();
+    let result = state.accounts.create(body).await;
+    let account = result.as_ref().map_or(name.as_str(), |a| a.name.as_str());
+    audit_change(
+        &state,
+        &caller,
+        &request_id,
+        "connect_account",
+        account,
+        &result,
+    )
+    .await;
+    let account = result?;
     tracing::info!(account = %account.name, domain = %account.domain, "account connected");
     Ok((StatusCode::CREATED, Json(account)))
 }
@@ -45,9 +93,21 @@ async fn show(
 async fn update(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    Extension(caller): Extension<Caller>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<AccountOut>, ApiError> {
-    let account = state.accounts.update(&name, body).await?;
+    let result = state.accounts.update(&name, body).await;
+    audit_change(
+        &state,
+        &caller,
+        &request_id,
+        "update_account",
+        &name,
+        &result,
+    )
+    .await;
+    let account = result?;
     tracing::info!(account = %account.name, domain = %account.domain, "account updated");
     Ok(Json(account))
 }
@@ -55,8 +115,20 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    Extension(caller): Extension<Caller>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
 ) -> Result<StatusCode, ApiError> {
-    state.accounts.delete(&name).await?;
+    let result = state.accounts.delete(&name).await;
+    audit_change(
+        &state,
+        &caller,
+        &request_id,
+        "delete_account",
+        &name,
+        &result,
+    )
+    .await;
+    result?;
     tracing::info!(account = %name, "account deleted");
     Ok(StatusCode::NO_CONTENT)
 }

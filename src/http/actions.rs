@@ -9,17 +9,19 @@ use axum::extract::{Path, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::RouteSpec;
 use super::edge::{ActionLog, RequestId};
 use super::extract::JsonBody;
 use crate::accounts::AccountOut;
-use crate::actions::{ACTIONS, Action, ActionContext, NEXT_CURSOR_HEADER, check_scopes};
+use crate::actions::{
+    ACTIONS, Action, ActionContext, NEXT_CURSOR_HEADER, ResolvedUser, check_scopes,
+};
+use crate::audit;
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ErrorDetails, ErrorStatus};
 use crate::idempotency::{self, KeyedRequest};
-use crate::params::InputSchema;
 use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
@@ -106,7 +108,7 @@ async fn run(
     };
     let mut response = match key {
         Err(error) => error.into_response(),
-        Ok(None) => execute(&state, action, &caller, body, &mut log)
+        Ok(None) => execute(&state, action, &caller, &request_id, body, &mut log)
             .await
             .unwrap_or_else(IntoResponse::into_response),
         Ok(Some(key)) => {
@@ -118,7 +120,7 @@ async fn run(
                 body: &body,
                 request_id: &request_id,
             };
-            let first = execute(&state, action, &caller, body.clone(), &mut log);
+            let first = execute(&state, action, &caller, &request_id, body.clone(), &mut log);
             state
                 .idempotency
                 .run(keyed, async {
@@ -135,6 +137,7 @@ async fn execute(
     state: &AppState,
     action: &'static Action,
     caller: &Caller,
+    request_id: &str,
     body: Value,
     log: &mut ActionLog,
 ) -> Result<Response, ApiError> {
@@ -144,7 +147,7 @@ async fn execute(
         .get(action.name)
         .ok_or_else(|| ApiError::internal("an action route without a catalog entry"))?;
     let input = schema.check(body).map_err(ApiError::invalid_fields)?;
-    let targets = targets(schema, &input);
+    let audited = audit::ActionInput::read(schema, &input);
     let ready = action.handler.prepare(input)?;
     let connection = state.accounts.connection(name).await?;
     // API-token accounts act with their admin's rights, so no scope limits them; an OAuth
@@ -152,7 +155,7 @@ async fn execute(
     check_scopes(action, None)?;
     let session = state.okta.session(connection);
     let context = ActionContext::new(session, action, state.cursors.clone());
-    let outcome = ready(&context).await;
+    let outcome = ready(&context).await.map(|output| output.into_parts());
     log.okta_request_ids = context.session.request_ids();
 
     if let Err(error) = &outcome
@@ -162,22 +165,19 @@ async fn execute(
         state.accounts.record_rejection(name, error).await;
     }
     if action.mutating {
-        let result = match &outcome {
-            Ok(_) => "success",
-            Err(error) => error.status.as_str(),
+        let event = audit::Event {
+            key_id: &caller.key_hash.0,
+            account: name,
+            action: action.name,
+            targets: audited.targets(&resolved(&context, &outcome)),
+            dry_run: audited.dry_run,
+            outcome: audit::outcome(&outcome),
+            okta_request_ids: &log.okta_request_ids,
+            request_id,
         };
-        tracing::info!(
-            target: "okta_gateway::audit",
-            key = %caller.key_hash,
-            account = %name,
-            action = action.name,
-            targets = %targets,
-            okta_request_ids = %log.okta_request_ids.join(","),
-            outcome = result,
-            "action"
-        );
+        audit::record_action(state.store.as_ref(), event, &audited.line()).await;
     }
-    let (body, next_cursor) = outcome?.into_parts();
+    let (body, next_cursor) = outcome?;
     let mut response = (
         [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         body,
@@ -197,19 +197,16 @@ async fn execute(
     Ok(response)
 }
 
-/// The ids and logins an action targets (its fields marked as audit targets), for the audit
-/// line; create_user's target has no id yet: its login names it.
-fn targets(schema: &InputSchema, input: &Map<String, Value>) -> String {
-    schema
-        .fields()
-        .iter()
-        .filter(|field| field.audit_target)
-        .filter_map(|field| {
-            let value = input.get(&field.name)?.as_str()?;
-            Some(format!("{}={value}", field.name))
-        })
-        .collect::<Vec<_>>()
-        .join(",")
+/// The users the action looked up, and the user it created (Okta's answer names its id).
+fn resolved(
+    context: &ActionContext,
+    outcome: &Result<(String, Option<String>), ApiError>,
+) -> Vec<ResolvedUser> {
+    let mut users = context.resolved_users();
+    if let Ok((body, _)) = outcome {
+        users.extend(audit::created_user(body));
+    }
+    users
 }
 
 /// Unknown paths: an unknown action under an account's actions is UNKNOWN_ACTION (for a

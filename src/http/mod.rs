@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod audit;
 pub mod edge;
 pub mod extract;
 pub mod health;
@@ -59,10 +60,15 @@ impl RouteSpec {
 
 /// Every operation the gateway serves.
 pub fn route_table() -> Vec<RouteSpec> {
-    [health::routes(), accounts::routes(), actions::routes()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        health::routes(),
+        accounts::routes(),
+        actions::routes(),
+        audit::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The probes: served past the concurrency limit, the load shedder and the request timeout, so

@@ -265,6 +265,120 @@ pub trait AccountStore: Send + Sync + 'static {
         limit: u32,
         f: ReencryptAnswer<'_>,
     ) -> Result<usize, StoreError>;
+
+    // audit trail
+    /// Append one audit row with the references its targets go by, in one transaction.
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError>;
+    /// The rows `filter` selects, newest first, at most `filter.limit`.
+    async fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError>;
+    /// Delete the rows written before `before_us`; returns how many.
+    async fn prune_audit(&self, before_us: i64) -> Result<u64, StoreError>;
+}
+
+/// One audit row to write (see [`crate::audit`]).
+#[derive(Debug, Clone)]
+pub struct NewAuditEntry {
+    /// Unix microseconds.
+    pub at_us: i64,
+    pub key_id: String,
+    pub account: String,
+    pub action: String,
+    /// The targets as JSON text.
+    pub targets: String,
+    /// Every reference the targets go by, each once, for the target filter.
+    pub references: Vec<String>,
+    pub dry_run: bool,
+    pub outcome: String,
+    /// Comma-separated.
+    pub okta_request_ids: String,
+    pub request_id: String,
+}
+
+/// One stored audit row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at_us: i64,
+    pub key_id: String,
+    pub account: String,
+    pub action: String,
+    pub targets: String,
+    pub dry_run: bool,
+    pub outcome: String,
+    pub okta_request_ids: String,
+    pub request_id: String,
+}
+
+/// Which audit rows to read: every given filter must match.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub account: Option<String>,
+    pub action: Option<String>,
+    /// Any reference of a target (as given, id or login).
+    pub target: Option<String>,
+    pub key_id: Option<String>,
+    /// Unix microseconds, inclusive.
+    pub since_us: Option<i64>,
+    /// Unix microseconds, exclusive.
+    pub until_us: Option<i64>,
+    /// Rows strictly older than this `(at_us, id)`: the keyset cursor.
+    pub before: Option<(i64, i64)>,
+    pub limit: u32,
+}
+
+/// The columns of [`AuditRecord`].
+const AUDIT_COLUMNS: &str = "id, at_us, key_id, account, action, targets, dry_run, outcome, \
+     okta_request_ids, request_id";
+
+/// The `SELECT` of [`AccountStore::audit_page`] for `filter`, on either backend (placeholders
+/// are the builder's).
+fn audit_query<DB: sqlx::Database>(filter: &AuditFilter) -> sqlx::QueryBuilder<DB>
+where
+    DB::Arguments: Default,
+    String: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    i64: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut query = sqlx::QueryBuilder::new(format!(
+        "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE 1 = 1"
+    ));
+    let columns = [
+        ("account", &filter.account),
+        ("action", &filter.action),
+        ("key_id", &filter.key_id),
+    ];
+    for (column, value) in columns {
+        if let Some(value) = value {
+            query
+                .push(format!(" AND {column} = "))
+                .push_bind(value.clone());
+        }
+    }
+    if let Some(target) = &filter.target {
+        query
+            .push(" AND id IN (SELECT entry_id FROM audit_targets WHERE reference = ")
+            .push_bind(target.clone())
+            .push(")");
+    }
+    if let Some(since) = filter.since_us {
+        query.push(" AND at_us >= ").push_bind(since);
+    }
+    if let Some(until) = filter.until_us {
+        query.push(" AND at_us < ").push_bind(until);
+    }
+    if let Some((at, id)) = filter.before {
+        query
+            .push(" AND (at_us < ")
+            .push_bind(at)
+            .push(" OR (at_us = ")
+            .push_bind(at)
+            .push(" AND id < ")
+            .push_bind(id)
+            .push("))");
+    }
+    query
+        .push(" ORDER BY at_us DESC, id DESC LIMIT ")
+        .push_bind(i64::from(filter.limit));
+    query
 }
 
 // idempotency keys

@@ -13,10 +13,7 @@ use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{PgPool, Row};
 
 use super::{
-    AccountChanges, AccountRecord, AccountStore, Backend, ChangeFeed, ChangeListener, HEARTBEAT,
-    IdempotencyAnswer, IdempotencyClaim, IdempotencyRecord, KeyCheckAccept, KeyCheckRecord,
-    KeyRingRecord, NewAccount, Reencrypt, ReencryptAnswer, StoreError, join_key_ids, now_ms,
-    split_key_ids,
+    AccountChanges, AccountRecord, AccountStore, AuditFilter, AuditRecord, Backend, ChangeFeed, ChangeListener, HEARTBEAT, IdempotencyAnswer, IdempotencyClaim, IdempotencyRecord, KeyCheckAccept, KeyCheckRecord, KeyRingRecord, NewAccount, NewAuditEntry, Reencrypt, ReencryptAnswer, StoreError, audit_query, join_key_ids, now_ms, split_key_ids,
 };
 
 /// The channel the accounts trigger notifies (see migrations/postgres).
@@ -470,5 +467,51 @@ impl AccountStore for PostgresStore {
         }
         tx.commit().await?;
         Ok(rows.len())
+    }
+
+    // audit trail
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO audit_entries (at_us, key_id, account, action, targets, dry_run, \
+             outcome, okta_request_ids, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(entry.at_us)
+        .bind(&entry.key_id)
+        .bind(&entry.account)
+        .bind(&entry.action)
+        .bind(&entry.targets)
+        .bind(entry.dry_run)
+        .bind(&entry.outcome)
+        .bind(&entry.okta_request_ids)
+        .bind(&entry.request_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        for reference in &entry.references {
+            sqlx::query("INSERT INTO audit_targets (entry_id, reference) VALUES ($1, $2)")
+                .bind(id)
+                .bind(reference)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut query = audit_query::<sqlx::Postgres>(filter);
+        Ok(query
+            .build_query_as::<AuditRecord>()
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn prune_audit(&self, before_us: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM audit_entries WHERE at_us < $1")
+            .bind(before_us)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 }

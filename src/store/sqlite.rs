@@ -15,9 +15,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    AccountChanges, AccountRecord, AccountStore, Backend, ChangeFeed, ChangeListener,
-    IdempotencyAnswer, IdempotencyClaim, IdempotencyRecord, KeyCheckAccept, KeyCheckRecord,
-    KeyRingRecord, NewAccount, Reencrypt, ReencryptAnswer, StoreError, join_key_ids, split_key_ids,
+    AccountChanges, AccountRecord, AccountStore, AuditFilter, AuditRecord, Backend, ChangeFeed, ChangeListener, IdempotencyAnswer, IdempotencyClaim, IdempotencyRecord, KeyCheckAccept, KeyCheckRecord, KeyRingRecord, NewAccount, NewAuditEntry, Reencrypt, ReencryptAnswer, StoreError, audit_query, join_key_ids, split_key_ids,
 };
 
 pub struct SqliteStore {
@@ -448,5 +446,53 @@ impl AccountStore for SqliteStore {
         }
         tx.commit().await?;
         Ok(rows.len())
+    }
+
+    // audit trail
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
+        self.check_file()?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO audit_entries (at_us, key_id, account, action, targets, dry_run, \
+             outcome, okta_request_ids, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(entry.at_us)
+        .bind(&entry.key_id)
+        .bind(&entry.account)
+        .bind(&entry.action)
+        .bind(&entry.targets)
+        .bind(entry.dry_run)
+        .bind(&entry.outcome)
+        .bind(&entry.okta_request_ids)
+        .bind(&entry.request_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        for reference in &entry.references {
+            sqlx::query("INSERT INTO audit_targets (entry_id, reference) VALUES (?, ?)")
+                .bind(id)
+                .bind(reference)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut query = audit_query::<sqlx::Sqlite>(filter);
+        Ok(query
+            .build_query_as::<AuditRecord>()
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn prune_audit(&self, before_us: i64) -> Result<u64, StoreError> {
+        self.check_file()?;
+        let done = sqlx::query("DELETE FROM audit_entries WHERE at_us < ?")
+            .bind(before_us)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 }

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod actions;
+mod audit;
 mod cache;
 mod configuration;
 mod conformance;
