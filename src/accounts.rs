@@ -14,6 +14,7 @@ use crate::config::ACCOUNT_CAP;
 use crate::crypto::KeyRing;
 use crate::error::{ApiError, FieldProblem};
 use crate::okta::client::UNSTORED_ACCOUNT;
+use crate::okta::governor::WindowView;
 use crate::okta::{Connection, DomainPolicy, OktaClient, OktaDomain};
 use crate::params::{DefaultValue, Input, InputSchema, Kind, Param};
 use crate::store::{AccountChanges, AccountRecord, AccountStore, NewAccount};
@@ -69,6 +70,32 @@ pub struct AccountOut {
     pub updated_at: String,
     pub last_verified_at: Option<String>,
     pub last_error: Option<String>,
+    /// This replica's latest view of the org's rate-limit windows (only on
+    /// `GET /accounts/{name}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<Vec<RateLimitOut>>,
+}
+
+/// One endpoint family's window, as the last Okta answer to this replica reported it (minus
+/// the calls this replica has sent since).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitOut {
+    pub family: &'static str,
+    pub limit: u32,
+    pub remaining: u32,
+    pub resets_at: String,
+}
+
+impl From<WindowView> for RateLimitOut {
+    fn from(window: WindowView) -> Self {
+        RateLimitOut {
+            family: window.family.as_str(),
+            limit: window.limit,
+            remaining: window.remaining,
+            resets_at: timestamp(window.resets_at),
+        }
+    }
 }
 
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -84,6 +111,7 @@ impl From<AccountRecord> for AccountOut {
             updated_at: timestamp(row.updated_at),
             last_verified_at: row.last_verified_at.map(timestamp),
             last_error: row.last_error,
+            rate_limits: None,
         }
     }
 }
@@ -175,7 +203,15 @@ impl Accounts {
     }
 
     pub async fn get(&self, name: &str) -> Result<AccountOut, ApiError> {
-        Ok(self.record(name).await?.into())
+        let mut account = AccountOut::from(self.record(name).await?);
+        account.rate_limits = Some(
+            self.okta
+                .rate_limits(&account.name)
+                .into_iter()
+                .map(RateLimitOut::from)
+                .collect(),
+        );
+        Ok(account)
     }
 
     pub async fn update(

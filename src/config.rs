@@ -22,6 +22,8 @@ pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,hyper=warn,reqwest=warn";
 pub const ACCOUNT_CAP: u32 = 15;
 /// Gateway keys shorter than this are refused: they would be guessable.
 pub const MIN_KEY_LEN: usize = 16;
+/// The largest rate-limit reserve: a larger one would leave the gateway almost nothing.
+pub const MAX_RATE_LIMIT_RESERVE_PERCENT: u8 = 90;
 
 /// One setting: an environment variable and its flag, with its default and one line of help.
 pub struct Setting {
@@ -201,6 +203,12 @@ pub const SETTINGS: &[Setting] = &[
         Some("10000"),
         "Time a client gets to send its request headers",
     ),
+    setting(
+        "OKTA_RATE_LIMIT_RESERVE_PERCENT",
+        "okta-rate-limit-reserve-percent",
+        Some("10"),
+        "Share of each Okta rate-limit window (percent of its limit) left to the org's admins",
+    ),
 ];
 
 impl Setting {
@@ -359,6 +367,7 @@ impl Config {
                 proxy: proxy(&get)?,
                 max_response_bytes: parse(&get, "OKTA_MAX_RESPONSE_BYTES")?,
                 dns_overrides: Vec::new(),
+                rate_limit_reserve_percent: parse(&get, "OKTA_RATE_LIMIT_RESERVE_PERCENT")?,
             },
             max_concurrent_requests: parse(&get, "MAX_CONCURRENT_REQUESTS")?,
             request_timeout: millis(&get, "REQUEST_TIMEOUT_MS")?,
@@ -388,6 +397,12 @@ impl Config {
             return Err(invalid(
                 "OKTA_MAX_RESPONSE_BYTES",
                 "must be at least 1024 (an Okta error body must fit)",
+            ));
+        }
+        if self.okta.rate_limit_reserve_percent > MAX_RATE_LIMIT_RESERVE_PERCENT {
+            return Err(invalid(
+                "OKTA_RATE_LIMIT_RESERVE_PERCENT",
+                format!("must be 0 to {MAX_RATE_LIMIT_RESERVE_PERCENT}"),
             ));
         }
         if self.max_concurrent_requests == 0 {

@@ -10,7 +10,11 @@
 //!   connection).
 //! - `okta_rate_limited_total{account,family}`: 429s received from Okta.
 //! - `okta_calls_shed_total{account}`: calls refused by the per-account in-flight limit.
-//! - `okta_rate_limit_remaining{account,family}`: the last `X-Rate-Limit-Remaining` seen.
+//! - `okta_rate_limit_remaining{account,family}`: the governor's view of each rate-limit
+//!   window (the last `X-Rate-Limit-Remaining`, less this process's calls since).
+//! - `okta_calls_held_total{account,family}`: calls held at the reserve until a window reset.
+//!
+//! `family` is one of Okta's rate-limit buckets (`crate::okta::governor::Family`), a fixed set.
 //!
 //! `account` is a stored account's name, or `-` for the token check of an account being
 //! created (a failed create leaves no series behind).

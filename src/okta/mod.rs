@@ -5,6 +5,7 @@ pub mod client;
 pub mod dns;
 pub mod domain;
 pub mod errors;
+pub mod governor;
 pub mod settings;
 
 pub use client::OktaClient;
@@ -17,6 +18,9 @@ pub struct Connection {
     pub name: std::sync::Arc<str>,
     pub domain: OktaDomain,
     pub token: secrecy::SecretString,
+    /// The share of each rate-limit window (percent of `Limit`) kept for the org's admins;
+    /// `None`: the gateway's default.
+    pub rate_limit_reserve: Option<u8>,
     /// `SSWS <token>`, built once per connection rather than for every call.
     authorization: Result<http::HeaderValue, String>,
 }
@@ -32,7 +36,14 @@ impl Connection {
             name,
             domain,
             token,
+            rate_limit_reserve: None,
         }
+    }
+
+    /// The account's own rate-limit reserve, overriding the gateway's default.
+    pub fn with_rate_limit_reserve(mut self, percent: Option<u8>) -> Connection {
+        self.rate_limit_reserve = percent;
+        self
     }
 
     /// The `Authorization` header value (marked sensitive, so it is never logged).

@@ -8,6 +8,7 @@ mod conformance;
 mod contract;
 mod docs;
 mod edge;
+mod governor;
 mod helpers;
 mod keys;
 mod leaks;
