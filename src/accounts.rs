@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use crate::cache::AccountCache;
-use crate::config::ACCOUNT_CAP;
+use crate::config::{ACCOUNT_CAP, MAX_RATE_LIMIT_RESERVE_PERCENT};
 use crate::crypto::KeyRing;
 use crate::error::{ApiError, FieldProblem};
 use crate::okta::client::UNSTORED_ACCOUNT;
@@ -52,13 +52,23 @@ const VERIFY: Param = Param::new(
 )
 .default(DefaultValue::Bool(true));
 
-pub static CREATE_PARAMS: [Param; 4] = [
+const RATE_LIMIT_RESERVE: Param = Param::new(
+    "rateLimitReserve",
+    Kind::Integer {
+        min: 0,
+        max: MAX_RATE_LIMIT_RESERVE_PERCENT as i64,
+    },
+    "Percent of each Okta rate-limit window kept for the org's admins: at that point calls wait for the reset. Default: OKTA_RATE_LIMIT_RESERVE_PERCENT.",
+);
+
+pub static CREATE_PARAMS: [Param; 5] = [
     NAME.required(),
     DOMAIN.required(),
     API_TOKEN.required(),
     VERIFY,
+    RATE_LIMIT_RESERVE,
 ];
-pub static UPDATE_PARAMS: [Param; 3] = [DOMAIN, API_TOKEN, VERIFY];
+pub static UPDATE_PARAMS: [Param; 4] = [DOMAIN, API_TOKEN, VERIFY, RATE_LIMIT_RESERVE];
 
 /// An account as the API shows it: never the token.
 #[derive(Debug, Clone, Serialize)]
@@ -70,6 +80,9 @@ pub struct AccountOut {
     pub updated_at: String,
     pub last_verified_at: Option<String>,
     pub last_error: Option<String>,
+    /// The account's own rate-limit reserve (percent); absent: the gateway's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_reserve: Option<i16>,
     /// This replica's latest view of the org's rate-limit windows (only on
     /// `GET /accounts/{name}`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,9 +124,17 @@ impl From<AccountRecord> for AccountOut {
             updated_at: timestamp(row.updated_at),
             last_verified_at: row.last_verified_at.map(timestamp),
             last_error: row.last_error,
+            rate_limit_reserve: row.rate_limit_reserve,
             rate_limits: None,
         }
     }
+}
+
+/// The validated `rateLimitReserve`, if given.
+fn reserve(input: &Input) -> Option<i16> {
+    input
+        .int("rateLimitReserve")
+        .and_then(|p| i16::try_from(p).ok())
 }
 
 /// A short, secret-free description of a failed token check, kept as `lastError`.
@@ -186,6 +207,7 @@ impl Accounts {
             name,
             domain: domain.to_string(),
             verified_at,
+            rate_limit_reserve: reserve(&input),
         };
         let created = self.store.create(new, ACCOUNT_CAP).await?;
         self.cache.invalidate(&created.name);
@@ -229,12 +251,14 @@ impl Accounts {
         let domain_changes = domain
             .as_ref()
             .is_some_and(|d| d.as_str() != current.domain);
+        let rate_limit_reserve = reserve(&input);
         match (&domain, &token) {
-            (None, None) => {
-                let problem = "at least one of domain and apiToken is required";
+            (None, None) if rate_limit_reserve.is_none() => {
+                let problem = "at least one of domain, apiToken and rateLimitReserve is required";
                 return Err(ApiError::invalid_fields(vec![
                     FieldProblem::new("domain", problem),
                     FieldProblem::new("apiToken", problem),
+                    FieldProblem::new("rateLimitReserve", problem),
                 ]));
             }
             (Some(_), None) if domain_changes => {
@@ -247,6 +271,7 @@ impl Accounts {
         }
         let mut changes = AccountChanges {
             domain: domain.as_ref().map(ToString::to_string),
+            rate_limit_reserve,
             ..AccountChanges::default()
         };
         if let Some(token) = token {
@@ -309,11 +334,14 @@ impl Accounts {
         let generation = self.cache.generation();
         let row = self.record(name).await?;
         let token = self.cipher.decrypt(&row.name, &row.token_ciphertext)?;
-        let connection = Arc::new(Connection::new(
-            Arc::from(row.name),
-            OktaDomain::from_stored(row.domain),
-            token,
-        ));
+        let connection = Arc::new(
+            Connection::new(
+                Arc::from(row.name),
+                OktaDomain::from_stored(row.domain),
+                token,
+            )
+            .with_rate_limit_reserve(row.rate_limit_reserve.and_then(|p| u8::try_from(p).ok())),
+        );
         self.cache.insert(generation, connection.clone());
         Ok(connection)
     }

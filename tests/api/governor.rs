@@ -165,8 +165,72 @@ async fn a_concurrency_429_backs_off_briefly_and_freezes_nothing() {
     );
 }
 
-/// The account's rate-limit reserve for this scenario: 10 % (the default) of the logs limit.
-const LOGS_RESERVE: u32 = 12;
+#[tokio::test]
+async fn an_account_sets_its_own_reserve_and_can_change_it() {
+    let app = spawn_with_account_from(app(Backend::Sqlite).var("ACTION_DEADLINE_MS", "2000")).await;
+    let sim = app.sim.handle();
+    for bad in [json!(91), json!(-1), json!("10"), json!(2.5)] {
+        let refused = app
+            .admin(
+                Method::PUT,
+                &format!("/accounts/{ACCOUNT}"),
+                Some(json!({ "rateLimitReserve": bad })),
+            )
+            .await;
+        refused.assert_error("INVALID_FIELD_VALUE", 400);
+        assert_eq!(refused.bad_fields(), vec!["rateLimitReserve"], "{bad}");
+    }
+    let set = app
+        .admin(
+            Method::PUT,
+            &format!("/accounts/{ACCOUNT}"),
+            Some(json!({"rateLimitReserve": 40})),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.text);
+    assert_eq!(set.json["rateLimitReserve"], 40);
+    sim.set_rate_limits(RateLimits {
+        window_secs: 30,
+        ..RateLimits::uniform(5)
+    });
+    // 40 % of 5 keeps 2: three calls go, not four as with the default 10 %.
+    for _ in 0..3 {
+        let response = app.action("get_user", get_jordan()).await;
+        assert_eq!(response.status, 200, "{}", response.text);
+    }
+    app.action("get_user", get_jordan())
+        .await
+        .assert_error("API_LIMIT_REACHED", 429);
+    // Lowered to 0 %, the account may use the window to its end.
+    let lowered = app
+        .admin(
+            Method::PUT,
+            &format!("/accounts/{ACCOUNT}"),
+            Some(json!({"rateLimitReserve": 0})),
+        )
+        .await;
+    assert_eq!(lowered.status, 200, "{}", lowered.text);
+    assert_eq!(
+        lowered.json["domain"],
+        app.sim.base_url(),
+        "only the reserve changed"
+    );
+    for _ in 0..2 {
+        let response = app.action("get_user", get_jordan()).await;
+        assert_eq!(response.status, 200, "{}", response.text);
+    }
+    app.action("get_user", get_jordan())
+        .await
+        .assert_error("API_LIMIT_REACHED", 429);
+    let stats = sim.rate_limit_stats();
+    assert_eq!(stats.families["user-get"].lowest_remaining, 0);
+    assert_eq!(stats.families["user-get"].refused, 0, "Okta never refused");
+}
+
+/// The account's own rate-limit reserve in this scenario, and what it keeps of the logs
+/// family's 120.
+const RESERVE_PERCENT: u32 = 15;
+const LOGS_RESERVE: u32 = 18;
 /// Concurrent callers per gateway process.
 const DRIVERS: usize = 3;
 const REPLICAS: usize = 3;
@@ -195,7 +259,8 @@ async fn three_replicas_keep_the_reserve_of_one_org_without_coordinating() {
             Method::POST,
             "/accounts",
             Some(json!({"name": ACCOUNT, "domain": sim.base_url(),
-                        "apiToken": SimConfig::default().token})),
+                        "apiToken": SimConfig::default().token,
+                        "rateLimitReserve": RESERVE_PERCENT})),
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
@@ -272,6 +337,7 @@ async fn three_replicas_keep_the_reserve_of_one_org_without_coordinating() {
         let account = replica
             .call(Method::GET, &format!("/accounts/{ACCOUNT}"), None)
             .await;
+        assert_eq!(account.json["rateLimitReserve"], RESERVE_PERCENT);
         let windows = account.json["rateLimits"].as_array().expect("rateLimits");
         assert!(
             windows
