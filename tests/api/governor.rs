@@ -85,13 +85,14 @@ async fn a_reset_after_the_deadline_answers_429_with_the_true_retry_after() {
     }
     let started = Instant::now();
     let refused = app.action("get_user", get_jordan()).await;
-    refused.assert_error("API_LIMIT_REACHED", 429);
+    let error = refused.assert_error("API_LIMIT_REACHED", 429).clone();
     assert!(
         started.elapsed() < Duration::from_secs(1),
         "refused at once, without waiting for a deadline it cannot meet"
     );
     let wait = retry_after(&refused).expect("Retry-After");
     assert!((25..=32).contains(&wait), "the true wait: {wait}");
+    assert_eq!(error["details"]["retryAfter"], wait);
     let path = format!("/api/v1/users/{}", demo::JORDAN_ID);
     assert_eq!(statuses(&app.okta_requests(), &path), vec![200; 4]);
     assert_eq!(
