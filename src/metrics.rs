@@ -6,8 +6,8 @@
 //! - `gateway_requests_shed_total{reason}`: requests refused at the door (capacity, timeout).
 //! - `okta_requests_total{account,family,status}` and
 //!   `okta_request_duration_seconds{account,family}`: every call to Okta (`status` 0: no answer).
-//! - `okta_retries_total{account,family,reason}`: repeated calls (rate_limit, server_error,
-//!   connection).
+//! - `okta_retries_total{account,family,reason}`: repeated calls (rate_limit, concurrency,
+//!   server_error, connection, user_in_transition).
 //! - `okta_rate_limited_total{account,family}`: 429s received from Okta.
 //! - `okta_calls_shed_total{account}`: calls refused by the per-account in-flight limit.
 //! - `okta_rate_limit_remaining{account,family}`: the governor's view of each rate-limit

@@ -470,7 +470,7 @@ impl Session {
                         tracing::info!(
                             account = %self.connection.name,
                             family = request.family.as_str(),
-                        operation = request.operation,
+                            operation = request.operation,
                             wait_ms = wait.as_millis() as u64,
                             "Okta rate limit: waiting for the reset"
                         );
