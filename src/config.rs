@@ -640,6 +640,7 @@ mod tests {
         assert_eq!(c.okta.action_deadline, Duration::from_millis(25_000));
         assert_eq!(c.okta.max_in_flight_per_account, 20);
         assert_eq!(c.okta.queue_per_account, 256);
+        assert_eq!(c.okta.rate_limit_reserve_percent, 10);
         assert!(c.okta.proxy.is_none());
         assert!(!c.okta.allow_insecure_loopback);
         assert_eq!(c.okta.max_response_bytes, 8 * 1024 * 1024);
@@ -696,6 +697,14 @@ mod tests {
                 .var,
             "OKTA_MAX_RESPONSE_BYTES"
         );
+        for reserve in ["91", "-1", "ten"] {
+            assert_eq!(
+                config(&[("OKTA_RATE_LIMIT_RESERVE_PERCENT", reserve)])
+                    .unwrap_err()
+                    .var,
+                "OKTA_RATE_LIMIT_RESERVE_PERCENT"
+            );
+        }
         assert_eq!(
             config(&[("OKTA_EXTRA_HOSTS", "login.example.com,10.0.0.1")])
                 .unwrap_err()
