@@ -10,10 +10,11 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use crate::cache::AccountCache;
-use crate::config::ACCOUNT_CAP;
+use crate::config::{ACCOUNT_CAP, MAX_RATE_LIMIT_RESERVE_PERCENT};
 use crate::crypto::KeyRing;
 use crate::error::{ApiError, FieldProblem};
 use crate::okta::client::UNSTORED_ACCOUNT;
+use crate::okta::governor::WindowView;
 use crate::okta::{Connection, Credentials, DomainPolicy, OktaClient, OktaDomain};
 use crate::params::{DefaultValue, Input, InputSchema, Kind, Param};
 use crate::store::{AccountChanges, AccountRecord, AccountStore, NewAccount};
@@ -51,13 +52,23 @@ const VERIFY: Param = Param::new(
 )
 .default(DefaultValue::Bool(true));
 
-pub static CREATE_PARAMS: [Param; 4] = [
+const RATE_LIMIT_RESERVE: Param = Param::new(
+    "rateLimitReserve",
+    Kind::Integer {
+        min: 0,
+        max: MAX_RATE_LIMIT_RESERVE_PERCENT as i64,
+    },
+    "Percent of each Okta rate-limit window kept for the org's admins: at that point calls wait for the reset. Default: OKTA_RATE_LIMIT_RESERVE_PERCENT.",
+);
+
+pub static CREATE_PARAMS: [Param; 5] = [
     NAME.required(),
     DOMAIN.required(),
     API_TOKEN.required(),
     VERIFY,
+    RATE_LIMIT_RESERVE,
 ];
-pub static UPDATE_PARAMS: [Param; 3] = [DOMAIN, API_TOKEN, VERIFY];
+pub static UPDATE_PARAMS: [Param; 4] = [DOMAIN, API_TOKEN, VERIFY, RATE_LIMIT_RESERVE];
 
 /// An account as the API shows it: never the token.
 #[derive(Debug, Clone, Serialize)]
@@ -69,6 +80,35 @@ pub struct AccountOut {
     pub updated_at: String,
     pub last_verified_at: Option<String>,
     pub last_error: Option<String>,
+    /// The account's own rate-limit reserve (percent); absent: the gateway's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_reserve: Option<i16>,
+    /// This replica's latest view of the org's rate-limit windows (only on
+    /// `GET /accounts/{name}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<Vec<RateLimitOut>>,
+}
+
+/// One endpoint family's window, as the last Okta answer to this replica reported it (minus
+/// the calls this replica has sent since).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitOut {
+    pub family: &'static str,
+    pub limit: u32,
+    pub remaining: u32,
+    pub resets_at: String,
+}
+
+impl From<WindowView> for RateLimitOut {
+    fn from(window: WindowView) -> Self {
+        RateLimitOut {
+            family: window.family.as_str(),
+            limit: window.limit,
+            remaining: window.remaining,
+            resets_at: timestamp(window.resets_at),
+        }
+    }
 }
 
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -84,8 +124,17 @@ impl From<AccountRecord> for AccountOut {
             updated_at: timestamp(row.updated_at),
             last_verified_at: row.last_verified_at.map(timestamp),
             last_error: row.last_error,
+            rate_limit_reserve: row.rate_limit_reserve,
+            rate_limits: None,
         }
     }
+}
+
+/// The validated `rateLimitReserve`, if given.
+fn reserve(input: &Input) -> Option<i16> {
+    input
+        .int("rateLimitReserve")
+        .and_then(|p| i16::try_from(p).ok())
 }
 
 /// A short, secret-free description of a failed token check, kept as `lastError`.
@@ -158,6 +207,7 @@ impl Accounts {
             name,
             domain: domain.to_string(),
             verified_at,
+            rate_limit_reserve: reserve(&input),
         };
         let created = self.store.create(new, ACCOUNT_CAP).await?;
         self.cache.invalidate(&created.name);
@@ -175,7 +225,15 @@ impl Accounts {
     }
 
     pub async fn get(&self, name: &str) -> Result<AccountOut, ApiError> {
-        Ok(self.record(name).await?.into())
+        let mut account = AccountOut::from(self.record(name).await?);
+        account.rate_limits = Some(
+            self.okta
+                .rate_limits(&account.name)
+                .into_iter()
+                .map(RateLimitOut::from)
+                .collect(),
+        );
+        Ok(account)
     }
 
     pub async fn update(
@@ -193,12 +251,14 @@ impl Accounts {
         let domain_changes = domain
             .as_ref()
             .is_some_and(|d| d.as_str() != current.domain);
+        let rate_limit_reserve = reserve(&input);
         match (&domain, &token) {
-            (None, None) => {
-                let problem = "at least one of domain and apiToken is required";
+            (None, None) if rate_limit_reserve.is_none() => {
+                let problem = "at least one of domain, apiToken and rateLimitReserve is required";
                 return Err(ApiError::invalid_fields(vec![
                     FieldProblem::new("domain", problem),
                     FieldProblem::new("apiToken", problem),
+                    FieldProblem::new("rateLimitReserve", problem),
                 ]));
             }
             (Some(_), None) if domain_changes => {
@@ -211,6 +271,7 @@ impl Accounts {
         }
         let mut changes = AccountChanges {
             domain: domain.as_ref().map(ToString::to_string),
+            rate_limit_reserve,
             ..AccountChanges::default()
         };
         if let Some(token) = token {
@@ -274,11 +335,14 @@ impl Accounts {
         let generation = self.cache.generation();
         let row = self.record(name).await?;
         let token = self.cipher.decrypt(&row.name, &row.token_ciphertext)?;
-        let connection = Arc::new(Connection::new(
-            Arc::from(row.name),
-            OktaDomain::from_stored(row.domain),
-            Credentials::ApiToken(token),
-        ));
+        let connection = Arc::new(
+            Connection::new(
+                Arc::from(row.name),
+                OktaDomain::from_stored(row.domain),
+                Credentials::ApiToken(token),
+            )
+            .with_rate_limit_reserve(row.rate_limit_reserve.and_then(|p| u8::try_from(p).ok())),
+        );
         self.cache.insert(generation, connection.clone());
         Ok(connection)
     }

@@ -22,6 +22,8 @@ pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,hyper=warn,reqwest=warn";
 pub const ACCOUNT_CAP: u32 = 15;
 /// Gateway keys shorter than this are refused: they would be guessable.
 pub const MIN_KEY_LEN: usize = 16;
+/// The largest rate-limit reserve: a larger one would leave the gateway almost nothing.
+pub const MAX_RATE_LIMIT_RESERVE_PERCENT: u8 = 90;
 
 /// One setting: an environment variable and its flag, with its default and one line of help.
 pub struct Setting {
@@ -213,6 +215,12 @@ pub const SETTINGS: &[Setting] = &[
         Some("90"),
         "Days audit rows are kept (at least 1); older ones are deleted hourly",
     ),
+    setting(
+        "OKTA_RATE_LIMIT_RESERVE_PERCENT",
+        "okta-rate-limit-reserve-percent",
+        Some("10"),
+        "Share of each Okta rate-limit window (percent of its limit) left to the org's admins",
+    ),
 ];
 
 impl Setting {
@@ -375,6 +383,7 @@ impl Config {
                 proxy: proxy(&get)?,
                 max_response_bytes: parse(&get, "OKTA_MAX_RESPONSE_BYTES")?,
                 dns_overrides: Vec::new(),
+                rate_limit_reserve_percent: parse(&get, "OKTA_RATE_LIMIT_RESERVE_PERCENT")?,
             },
             max_concurrent_requests: parse(&get, "MAX_CONCURRENT_REQUESTS")?,
             request_timeout: millis(&get, "REQUEST_TIMEOUT_MS")?,
@@ -406,6 +415,12 @@ impl Config {
             return Err(invalid(
                 "OKTA_MAX_RESPONSE_BYTES",
                 "must be at least 1024 (an Okta error body must fit)",
+            ));
+        }
+        if self.okta.rate_limit_reserve_percent > MAX_RATE_LIMIT_RESERVE_PERCENT {
+            return Err(invalid(
+                "OKTA_RATE_LIMIT_RESERVE_PERCENT",
+                format!("must be 0 to {MAX_RATE_LIMIT_RESERVE_PERCENT}"),
             ));
         }
         if self.max_concurrent_requests == 0 {
@@ -659,6 +674,7 @@ mod tests {
         assert_eq!(c.okta.action_deadline, Duration::from_millis(25_000));
         assert_eq!(c.okta.max_in_flight_per_account, 20);
         assert_eq!(c.okta.queue_per_account, 256);
+        assert_eq!(c.okta.rate_limit_reserve_percent, 10);
         assert!(c.okta.proxy.is_none());
         assert!(!c.okta.allow_insecure_loopback);
         assert_eq!(c.okta.max_response_bytes, 8 * 1024 * 1024);
@@ -715,6 +731,14 @@ mod tests {
                 .var,
             "OKTA_MAX_RESPONSE_BYTES"
         );
+        for reserve in ["91", "-1", "ten"] {
+            assert_eq!(
+                config(&[("OKTA_RATE_LIMIT_RESERVE_PERCENT", reserve)])
+                    .unwrap_err()
+                    .var,
+                "OKTA_RATE_LIMIT_RESERVE_PERCENT"
+            );
+        }
         assert_eq!(
             config(&[("OKTA_EXTRA_HOSTS", "login.example.com,10.0.0.1")])
                 .unwrap_err()

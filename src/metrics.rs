@@ -6,11 +6,15 @@
 //! - `gateway_requests_shed_total{reason}`: requests refused at the door (capacity, timeout).
 //! - `okta_requests_total{account,family,status}` and
 //!   `okta_request_duration_seconds{account,family}`: every call to Okta (`status` 0: no answer).
-//! - `okta_retries_total{account,family,reason}`: repeated calls (rate_limit, server_error,
-//!   connection).
+//! - `okta_retries_total{account,family,reason}`: repeated calls (rate_limit, concurrency,
+//!   server_error, connection, user_in_transition).
 //! - `okta_rate_limited_total{account,family}`: 429s received from Okta.
 //! - `okta_calls_shed_total{account}`: calls refused by the per-account in-flight limit.
-//! - `okta_rate_limit_remaining{account,family}`: the last `X-Rate-Limit-Remaining` seen.
+//! - `okta_rate_limit_remaining{account,family}`: the governor's view of each rate-limit
+//!   window (the last `X-Rate-Limit-Remaining`, less this process's calls since).
+//! - `okta_calls_held_total{account,family}`: calls held at the reserve until a window reset.
+//!
+//! `family` is one of Okta's rate-limit buckets (`crate::okta::governor::Family`), a fixed set.
 //! - `gateway_audit_write_failures_total`: audit rows that could not be written (the answer
 //!   was sent without its row; see [`crate::audit`]).
 //!

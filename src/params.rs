@@ -665,6 +665,10 @@ impl Input {
         self.values.get(name).and_then(Value::as_bool)
     }
 
+    pub fn int(&self, name: &str) -> Option<i64> {
+        self.values.get(name).and_then(Value::as_i64)
+    }
+
     pub fn take_secret(&mut self, name: &str) -> Option<SecretString> {
         self.secrets.remove(name)
     }

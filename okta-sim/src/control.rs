@@ -373,6 +373,7 @@ fn route(sim: &SimHandle, method: &Method, segs: &[&str], body: &Bytes) -> Resul
             ok(json!({ "factorResendSecs": input.factor_resend_secs }))
         }
         ("GET", ["rate-limits"]) => ok(json!(sim.rate_limits())),
+        ("GET", ["rate-limits", "stats"]) => ok(json!(sim.rate_limit_stats())),
         ("PUT", ["rate-limits"]) => {
             let limits: RateLimits = parse(body)?;
             if limits.window_secs == 0 {

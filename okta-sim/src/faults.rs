@@ -33,6 +33,10 @@ pub enum FaultKind {
     /// Answer 429 E0000047 with `X-Rate-Limit-Remaining: 0` and
     /// `X-Rate-Limit-Reset = now + reset_in_secs` (the request is not processed).
     RateLimit { reset_in_secs: u64 },
+    /// Answer Okta's concurrency 429: E0000047 with `X-Rate-Limit-Limit: 0`,
+    /// `X-Rate-Limit-Remaining: 0` and `X-Rate-Limit-Reset = now + reset_in_secs` (only a
+    /// hint; the request is not processed).
+    ConcurrencyLimit { reset_in_secs: u64 },
     /// Process the request, then close the connection without sending any response.
     DropBeforeResponse,
     /// Process the request, send the status, headers and part of the body, then close.
@@ -50,6 +54,7 @@ impl FaultKind {
             FaultKind::Latency { .. } => "latency",
             FaultKind::Status { .. } => "status",
             FaultKind::RateLimit { .. } => "rateLimit",
+            FaultKind::ConcurrencyLimit { .. } => "concurrencyLimit",
             FaultKind::DropBeforeResponse => "dropBeforeResponse",
             FaultKind::DropMidBody => "dropMidBody",
             FaultKind::Html { .. } => "html",

@@ -13,6 +13,7 @@ use crate::model::{
 };
 use crate::oauth::{Client, OAuthClientSeed, OAuthState};
 use crate::org::Org;
+use crate::ratelimit::RateLimitStats;
 use crate::roles::AdminRole;
 use crate::shared::{Shared, lock};
 use crate::signins::{self, SigninSeed};
@@ -654,6 +655,12 @@ impl SimHandle {
 
     pub fn rate_limits(&self) -> RateLimits {
         lock(&self.shared.limiter).limits().clone()
+    }
+
+    /// How low each family's budget went and how many requests were refused since the limits
+    /// were last set.
+    pub fn rate_limit_stats(&self) -> RateLimitStats {
+        lock(&self.shared.limiter).stats()
     }
 
     /// Checks every index against the data (login, shortname, group name, memberships,

@@ -51,6 +51,7 @@ pub use faults::{Fault, FaultError, FaultKind, RecordedRequest};
 pub use handle::{GroupSeed, SeedError, SimHandle, UserSeed};
 pub use model::{AppSeed, SIM_PASSCODE, SignIn};
 pub use oauth::{DEFAULT_ACCESS_TOKEN_LIFETIME, OAuthClientSeed};
+pub use ratelimit::{FamilyStats, RateLimitStats};
 pub use roles::AdminRole;
 pub use router::implemented_operations;
 pub use signins::{Geolocation, SIGNIN_EVENT_TYPES, SigninSeed};

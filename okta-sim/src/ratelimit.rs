@@ -4,11 +4,12 @@
 //! `X-Rate-Limit-Reset` (UTC epoch seconds at which the window ends). A concurrency 429
 //! reports `0` for the first two headers, as Okta documents.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use http::{HeaderMap, HeaderValue};
+use serde::Serialize;
 
 use crate::config::RateLimits;
 
@@ -51,11 +52,35 @@ struct Window {
     violated: bool,
 }
 
+/// What clients did to the limits since they were last set: how low each family's budget
+/// went and how many requests were refused (for tests that must not exhaust the org).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitStats {
+    pub families: BTreeMap<String, FamilyStats>,
+    /// Concurrency 429s (`X-Rate-Limit-Limit: 0`).
+    pub concurrency_refused: u32,
+}
+
+/// One family's record since the limits were last set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FamilyStats {
+    pub limit: u32,
+    /// The lowest `X-Rate-Limit-Remaining` any answer in any window reported.
+    pub lowest_remaining: u32,
+    /// Requests allowed.
+    pub allowed: u32,
+    /// Window 429s.
+    pub refused: u32,
+}
+
 /// Per-family fixed windows.
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
     limits: RateLimits,
     windows: HashMap<String, Window>,
+    stats: RateLimitStats,
 }
 
 impl RateLimiter {
@@ -63,6 +88,7 @@ impl RateLimiter {
         RateLimiter {
             limits,
             windows: HashMap::new(),
+            stats: RateLimitStats::default(),
         }
     }
 
@@ -74,6 +100,28 @@ impl RateLimiter {
     pub fn set_limits(&mut self, limits: RateLimits) {
         self.limits = limits;
         self.windows.clear();
+        self.stats = RateLimitStats::default();
+    }
+
+    pub fn stats(&self) -> RateLimitStats {
+        self.stats.clone()
+    }
+
+    /// Counts a concurrency 429.
+    pub fn concurrency_refused(&mut self) {
+        self.stats.concurrency_refused += 1;
+    }
+
+    fn family_stats(&mut self, family: &str, limit: u32) -> &mut FamilyStats {
+        self.stats
+            .families
+            .entry(family.to_string())
+            .or_insert(FamilyStats {
+                limit,
+                lowest_remaining: limit,
+                allowed: 0,
+                refused: 0,
+            })
     }
 
     fn window(&mut self, family: &str, now: i64) -> &mut Window {
@@ -104,6 +152,9 @@ impl RateLimiter {
         if w.used >= limit {
             let event = (!w.violated).then_some(RateEvent::Violation);
             w.violated = true;
+            let stats = self.family_stats(family, limit);
+            stats.refused += 1;
+            stats.lowest_remaining = 0;
             return Decision {
                 allowed: false,
                 headers: RateHeaders {
@@ -122,11 +173,15 @@ impl RateLimiter {
         } else {
             None
         };
+        let remaining = limit - w.used;
+        let stats = self.family_stats(family, limit);
+        stats.allowed += 1;
+        stats.lowest_remaining = stats.lowest_remaining.min(remaining);
         Decision {
             allowed: true,
             headers: RateHeaders {
                 limit,
-                remaining: limit - w.used,
+                remaining,
                 reset,
             },
             event,
@@ -194,6 +249,13 @@ mod tests {
         assert_eq!(rl.check("users", 1003).event, None);
         assert!(rl.check("groups", 1003).allowed, "families are independent");
         assert!(rl.check("users", 1060).allowed, "a new window starts");
+        let users = rl.stats().families["users"];
+        assert_eq!(
+            (users.lowest_remaining, users.allowed, users.refused),
+            (0, 3, 2)
+        );
+        rl.set_limits(RateLimits::uniform(2));
+        assert_eq!(rl.stats(), RateLimitStats::default());
     }
 
     #[test]

@@ -345,6 +345,7 @@ pub(crate) fn process(
 
     let limits_concurrency = lock(&shared.limiter).limits().concurrency;
     if concurrency > limits_concurrency {
+        lock(&shared.limiter).concurrency_refused();
         let headers = RateHeaders {
             limit: 0,
             remaining: 0,

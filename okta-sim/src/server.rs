@@ -187,6 +187,17 @@ async fn handle(
             .apply(&mut reply.headers);
             (reply, None)
         }
+        Some(FaultKind::ConcurrencyLimit { reset_in_secs }) => {
+            let mut reply: Reply = ApiError::rate_limited().into();
+            let reset_in = i64::try_from(*reset_in_secs).unwrap_or(i64::MAX / 2);
+            RateHeaders {
+                limit: 0,
+                remaining: 0,
+                reset: Utc::now().timestamp().saturating_add(reset_in),
+            }
+            .apply(&mut reply.headers);
+            (reply, None)
+        }
         Some(FaultKind::Html { status }) => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
             (Reply::html(status, html_page(status)), None)

@@ -3,7 +3,8 @@
 //!
 //! A [`Session`] is one action's use of the client: it holds the account's host and token and
 //! the action's deadline, limits the calls in flight per account, and applies the retry
-//! policy: 429s wait for `X-Rate-Limit-Reset` (at most twice); 5xx and connection failures are
+//! policy: calls are paced by the rate-limit [`Governor`]; 429s wait for `X-Rate-Limit-Reset`
+//! (at most twice), concurrency 429s only a short backoff; 5xx and connection failures are
 //! retried only for requests whose repetition cannot change the outcome.
 
 use std::collections::HashMap;
@@ -29,6 +30,7 @@ use super::answer::{ReadError, check_outline, read_capped};
 use super::dns::GuardedResolver;
 use super::domain::OktaDomain;
 use super::errors::{OktaError, OktaErrorBody};
+use super::governor::{Family, Governor, Observed, WindowView};
 use super::oauth::{self, AccessToken, Challenge, TokenSource};
 use super::settings::{OktaSettings, ProxySettings};
 
@@ -117,29 +119,32 @@ pub struct OktaRequest {
     pub query: Vec<(&'static str, String)>,
     pub body: Option<Value>,
     pub retry: Retry,
-    /// The endpoint family, for metrics (e.g. `users`, `groups`, `logs`).
-    pub family: &'static str,
+    /// The caller's name for the endpoint, for logs (e.g. `users/{id}/factors`).
+    pub operation: &'static str,
+    /// Okta's rate-limit bucket, from the method and path: the governor's and the metrics' key.
+    pub family: Family,
 }
 
 impl OktaRequest {
-    pub fn new(method: Method, path: OktaPath, family: &'static str) -> OktaRequest {
+    pub fn new(method: Method, path: OktaPath, operation: &'static str) -> OktaRequest {
         let retry = if method == Method::GET {
             Retry::Idempotent
         } else {
             Retry::Once
         };
         OktaRequest {
+            family: Family::of(&method, path.as_str()),
             method,
             path,
             query: Vec::new(),
             body: None,
             retry,
-            family,
+            operation,
         }
     }
 
-    pub fn get(path: OktaPath, family: &'static str) -> OktaRequest {
-        OktaRequest::new(Method::GET, path, family)
+    pub fn get(path: OktaPath, operation: &'static str) -> OktaRequest {
+        OktaRequest::new(Method::GET, path, operation)
     }
 
     pub fn query(mut self, name: &'static str, value: impl ToString) -> OktaRequest {
@@ -205,6 +210,7 @@ pub struct OktaClient {
     /// Each OAuth account's token source (its cached token and DPoP key), kept across
     /// connections so a re-read account keeps its token.
     tokens: Arc<Mutex<HashMap<Arc<str>, Arc<TokenSource>>>>,
+    governor: Arc<Governor>,
 }
 
 /// One account's share of Okta: `max_in_flight` calls at once, and a bounded queue of calls
@@ -275,6 +281,7 @@ impl OktaClient {
             max_response_bytes: settings.max_response_bytes,
             in_flight: Arc::default(),
             tokens: Arc::default(),
+            governor: Arc::new(Governor::new(settings.rate_limit_reserve_percent)),
         })
     }
 
@@ -344,6 +351,7 @@ impl OktaClient {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .remove(account);
+        self.governor.forget(account);
     }
 
     /// Check an account's credentials against its org: an API token with
@@ -367,6 +375,11 @@ impl OktaClient {
                 .await?;
         }
         Ok(scopes)
+    }
+
+    /// This process's latest view of an account's rate-limit windows.
+    pub fn rate_limits(&self, account: &str) -> Vec<WindowView> {
+        self.governor.view(account)
     }
 
     /// Check a token against an org with `GET /api/v1/users/me` (NOTES.md §11). Anything but a
@@ -529,7 +542,8 @@ impl Session {
                 {
                     tracing::info!(
                         account = %self.connection.name,
-                        family = request.family,
+                        family = request.family.as_str(),
+                        operation = request.operation,
                         "a repeated DELETE found nothing: the earlier attempt deleted it"
                     );
                     break Ok(OktaResponse {
@@ -547,6 +561,23 @@ impl Session {
                 {
                     break Ok(response);
                 }
+                // Too many calls at once, not an exhausted window: a short backoff, not the reset.
+                Ok(response)
+                    if response.status == 429
+                        && Observed::from_headers(&response.headers) == Observed::Concurrency =>
+                {
+                    first_429 = first_429.or_else(|| response.request_id().map(str::to_owned));
+                    rate_limit_retries += 1;
+                    if rate_limit_retries > MAX_RATE_LIMIT_RETRIES
+                        || !self.backoff(rate_limit_retries).await
+                    {
+                        break Err(OktaError::RateLimited {
+                            retry_after: 1,
+                            body: serde_json::from_slice(&response.body).ok(),
+                        });
+                    }
+                    self.count_retry(request, "concurrency");
+                }
                 Ok(response) if response.status == 429 => {
                     let wait = reset_wait(&response.headers);
                     first_429 = first_429.or_else(|| response.request_id().map(str::to_owned));
@@ -555,7 +586,8 @@ impl Session {
                         self.count_retry(request, "rate_limit");
                         tracing::info!(
                             account = %self.connection.name,
-                            family = request.family,
+                            family = request.family.as_str(),
+                            operation = request.operation,
                             wait_ms = wait.as_millis() as u64,
                             "Okta rate limit: waiting for the reset"
                         );
@@ -611,7 +643,10 @@ impl Session {
                 Err(failure)
                     if request.retry == Retry::Idempotent
                         && transient_retries < MAX_TRANSIENT_RETRIES
-                        && !matches!(failure, Failure::Shed | Failure::NotOkta(_)) =>
+                        && !matches!(
+                            failure,
+                            Failure::Shed | Failure::NotOkta(_) | Failure::Held(_)
+                        ) =>
                 {
                     transient_retries += 1;
                     if !self.backoff(transient_retries).await {
@@ -660,7 +695,7 @@ impl Session {
         let account = SharedString::from(self.connection.name.clone());
         let labels = [
             ("account", account.clone()),
-            ("family", SharedString::const_str(request.family)),
+            ("family", SharedString::const_str(request.family.as_str())),
         ];
         let status = match &result {
             Ok(response) => response.status,
@@ -668,7 +703,7 @@ impl Session {
                 metrics::counter!("okta_calls_shed_total", "account" => account).increment(1);
                 return result;
             }
-            Err(Failure::Invalid(_)) => return result,
+            Err(Failure::Invalid(_) | Failure::Held(_)) => return result,
             Err(_) => 0,
         };
         metrics::histogram!("okta_request_duration_seconds", &labels)
@@ -677,7 +712,7 @@ impl Session {
             "okta_requests_total",
             &[
                 ("account", account),
-                ("family", SharedString::const_str(request.family)),
+                ("family", SharedString::const_str(request.family.as_str())),
                 ("status", crate::metrics::status_label(status)),
             ]
         )
@@ -686,13 +721,13 @@ impl Session {
             if response.status == 429 {
                 metrics::counter!("okta_rate_limited_total", &labels).increment(1);
             }
-            if let Some(remaining) = response
-                .headers
-                .get("x-rate-limit-remaining")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<f64>().ok())
-            {
-                metrics::gauge!("okta_rate_limit_remaining", &labels).set(remaining);
+            if *self.connection.name != *UNSTORED_ACCOUNT {
+                self.client.governor.record(
+                    &self.connection.name,
+                    request.family,
+                    Observed::from_headers(&response.headers),
+                    Instant::now(),
+                );
             }
         }
         result
@@ -702,7 +737,7 @@ impl Session {
         metrics::counter!(
             "okta_retries_total",
             "account" => self.connection.name.clone(),
-            "family" => request.family,
+            "family" => request.family.as_str(),
             "reason" => reason
         )
         .increment(1);
@@ -735,6 +770,19 @@ impl Session {
         let remaining = self.remaining();
         if remaining.is_zero() {
             return Err(Failure::NoTimeLeft);
+        }
+        // An account not stored yet keeps no windows: its name is shared by every create.
+        if *self.connection.name != *UNSTORED_ACCOUNT {
+            self.client
+                .governor
+                .pace(
+                    &self.connection.name,
+                    request.family,
+                    self.connection.rate_limit_reserve,
+                    self.deadline,
+                )
+                .await
+                .map_err(Failure::Held)?;
         }
         let Some(_permit) = self.limiter.acquire(remaining).await else {
             return Err(Failure::Shed);
@@ -881,6 +929,8 @@ enum Failure {
     NoTimeLeft,
     /// Too many calls in flight for this account.
     Shed,
+    /// The family's window is down to the reserve until after the deadline: the wait.
+    Held(Duration),
     Invalid(String),
     /// The answer is too large or not shaped like Okta's: repeating the call would not help.
     NotOkta(String),
@@ -903,6 +953,10 @@ impl Failure {
                 outcome_unknown: false,
             },
             Failure::Shed => OktaError::InFlightLimit,
+            Failure::Held(wait) => OktaError::RateLimited {
+                retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
+                body: None,
+            },
             Failure::Invalid(reason) => OktaError::Request(reason),
             Failure::NotOkta(reason) => OktaError::NotOkta {
                 reason,

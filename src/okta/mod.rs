@@ -6,6 +6,7 @@ pub mod client;
 pub mod dns;
 pub mod domain;
 pub mod errors;
+pub mod governor;
 pub mod oauth;
 pub mod settings;
 
@@ -38,6 +39,9 @@ pub struct Connection {
     pub name: std::sync::Arc<str>,
     pub domain: OktaDomain,
     pub credentials: Credentials,
+    /// The share of each rate-limit window (percent of `Limit`) kept for the org's admins;
+    /// `None`: the gateway's default.
+    pub rate_limit_reserve: Option<u8>,
     auth: Auth,
 }
 
@@ -64,7 +68,14 @@ impl Connection {
             domain,
             credentials,
             auth,
+            rate_limit_reserve: None,
         }
+    }
+
+    /// The account's own rate-limit reserve, overriding the gateway's default.
+    pub fn with_rate_limit_reserve(mut self, percent: Option<u8>) -> Connection {
+        self.rate_limit_reserve = percent;
+        self
     }
 
     /// The `SSWS` `Authorization` header value (marked sensitive, so it is never logged);

@@ -24,6 +24,9 @@ pub struct OktaSettings {
     pub queue_per_account: usize,
     /// The egress proxy Okta is reached through, if any.
     pub proxy: Option<ProxySettings>,
+    /// The share of each rate-limit window (percent of `Limit`) left to the org's admins
+    /// unless an account sets its own.
+    pub rate_limit_reserve_percent: u8,
 }
 
 /// `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`, read with the rest of the configuration (not behind

@@ -7,7 +7,8 @@
 /// stay `&'static str` through `concat!`).
 macro_rules! account_columns {
     () => {
-        "name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error"
+        "name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error, \
+         rate_limit_reserve"
     };
 }
 
@@ -41,6 +42,8 @@ pub struct AccountRecord {
     pub updated_at: DateTime<Utc>,
     pub last_verified_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// Percent of each rate-limit window kept for the org's admins; `None`: the default.
+    pub rate_limit_reserve: Option<i16>,
 }
 
 /// A new account, already validated and encrypted.
@@ -50,6 +53,7 @@ pub struct NewAccount {
     pub domain: String,
     pub token_ciphertext: Vec<u8>,
     pub verified_at: Option<DateTime<Utc>>,
+    pub rate_limit_reserve: Option<i16>,
 }
 
 /// Changes to an account; `None` leaves a column as it is.
@@ -58,6 +62,7 @@ pub struct AccountChanges {
     pub domain: Option<String>,
     pub token_ciphertext: Option<Vec<u8>>,
     pub verified_at: Option<DateTime<Utc>>,
+    pub rate_limit_reserve: Option<i16>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -116,8 +116,9 @@ impl AccountStore for PostgresStore {
         }
         let now = Utc::now();
         let record = sqlx::query_as::<_, AccountRecord>(
-            concat!("INSERT INTO accounts (name, domain, token_ciphertext, created_at, updated_at, last_verified_at) \
-             VALUES ($1, $2, $3, $4, $4, $5) \
+            concat!("INSERT INTO accounts (name, domain, token_ciphertext, created_at, updated_at, last_verified_at, \
+                 rate_limit_reserve) \
+             VALUES ($1, $2, $3, $4, $4, $5, $6) \
              RETURNING ", account_columns!()),
         )
         .bind(&new.name)
@@ -125,6 +126,7 @@ impl AccountStore for PostgresStore {
         .bind(&new.token_ciphertext)
         .bind(now)
         .bind(new.verified_at)
+        .bind(new.rate_limit_reserve)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -163,7 +165,8 @@ impl AccountStore for PostgresStore {
                  token_ciphertext = COALESCE($2, token_ciphertext), \
                  last_verified_at = COALESCE($3, last_verified_at), \
                  last_error = CASE WHEN $3 IS NULL THEN last_error END, \
-                 updated_at = $4 \
+                 updated_at = $4, \
+                 rate_limit_reserve = COALESCE($6, rate_limit_reserve) \
              WHERE name = $5 \
              RETURNING ",
             account_columns!()
@@ -173,6 +176,7 @@ impl AccountStore for PostgresStore {
         .bind(changes.verified_at)
         .bind(Utc::now())
         .bind(name)
+        .bind(changes.rate_limit_reserve)
         .fetch_optional(&self.pool)
         .await?)
     }

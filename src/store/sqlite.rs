@@ -97,8 +97,9 @@ impl AccountStore for SqliteStore {
         }
         let now = Utc::now();
         let record = sqlx::query_as::<_, AccountRecord>(
-            concat!("INSERT INTO accounts (name, domain, token_ciphertext, created_at, updated_at, last_verified_at) \
-             VALUES (?, ?, ?, ?, ?, ?) \
+            concat!("INSERT INTO accounts (name, domain, token_ciphertext, created_at, updated_at, last_verified_at, \
+                 rate_limit_reserve) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) \
              RETURNING ", account_columns!()),
         )
         .bind(&new.name)
@@ -107,6 +108,7 @@ impl AccountStore for SqliteStore {
         .bind(now)
         .bind(now)
         .bind(new.verified_at)
+        .bind(new.rate_limit_reserve)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -148,7 +150,8 @@ impl AccountStore for SqliteStore {
                  token_ciphertext = COALESCE(?2, token_ciphertext), \
                  last_verified_at = COALESCE(?3, last_verified_at), \
                  last_error = CASE WHEN ?3 IS NULL THEN last_error END, \
-                 updated_at = ?4 \
+                 updated_at = ?4, \
+                 rate_limit_reserve = COALESCE(?6, rate_limit_reserve) \
              WHERE name = ?5 \
              RETURNING ",
             account_columns!()
@@ -158,6 +161,7 @@ impl AccountStore for SqliteStore {
         .bind(changes.verified_at)
         .bind(Utc::now())
         .bind(name)
+        .bind(changes.rate_limit_reserve)
         .fetch_optional(&self.pool)
         .await?)
     }

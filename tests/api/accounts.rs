@@ -271,7 +271,10 @@ async fn an_update_needs_a_domain_or_a_token(backend: Backend) {
         )
         .await;
     response.assert_error("INVALID_FIELD_VALUE", 400);
-    assert_eq!(response.bad_fields(), ["domain", "apiToken"]);
+    assert_eq!(
+        response.bad_fields(),
+        ["domain", "apiToken", "rateLimitReserve"]
+    );
 }
 
 async fn a_new_domain_requires_a_new_token(backend: Backend) {

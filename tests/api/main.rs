@@ -9,6 +9,7 @@ mod conformance;
 mod contract;
 mod docs;
 mod edge;
+mod governor;
 mod helpers;
 mod idempotency;
 mod keys;

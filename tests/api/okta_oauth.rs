@@ -78,6 +78,7 @@ impl Org {
             dns_overrides: Vec::new(),
             queue_per_account: 100,
             proxy: None,
+            rate_limit_reserve_percent: 10,
         })
         .expect("client");
         Org { sim, client }

@@ -245,7 +245,13 @@ async fn a_rate_limit_whose_reset_passes_the_deadline_is_answered_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_after_reports_the_real_wait_until_oktas_reset_capped_at_an_hour() {
     let app = spawn_with_account_from(fast(2000, 1000)).await;
-    for (reset_in_secs, expected) in [(600, 600..=601), (86_400, 3600..=3600)] {
+    // One account per case: the governor remembers each account's exhausted window.
+    for (account, reset_in_secs, expected) in [
+        ("capped_a", 600, 600..=601),
+        ("capped_b", 86_400, 3600..=3600),
+    ] {
+        assert_eq!(app.create_account(account).await.status, 201);
+        app.forget_requests();
         inject(
             &app,
             "GET",
@@ -253,13 +259,18 @@ async fn retry_after_reports_the_real_wait_until_oktas_reset_capped_at_an_hour()
             FaultKind::RateLimit { reset_in_secs },
             1,
         );
-        let response = app.action("get_user", get_jordan()).await;
+        let response = app.action_on(account, "get_user", get_jordan()).await;
         let error = response.assert_error("API_LIMIT_REACHED", 429);
         let retry_after = assert_retry_after(&response, error);
         assert!(
             expected.contains(&retry_after),
             "{reset_in_secs}: {retry_after}"
         );
+        // The window is known to be empty: the next call is refused without reaching Okta.
+        let again = app.action_on(account, "get_user", get_jordan()).await;
+        let error = again.assert_error("API_LIMIT_REACHED", 429);
+        assert!(expected.contains(&assert_retry_after(&again, error)));
+        assert_eq!(app.okta_calls().len(), 1);
     }
 }
 
