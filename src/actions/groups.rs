@@ -189,6 +189,7 @@ static CREATE_GROUP: Action = Action {
     description: "Creates an Okta group (type OKTA_GROUP) with a name and an optional description.",
     resource: "group",
     mutating: true,
+    destructive: false,
     carries_credentials: false,
     responses: &[GROUP_SHAPE],
     example: r#"{"name": "Engineering Team - Backend", "description": "Backend engineering team members"}"#,
@@ -213,6 +214,7 @@ static GET_GROUP: Action = Action {
     description: "Fetches a group by its Okta id.",
     resource: "group",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     responses: &[GROUP_SHAPE],
     example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK"}"#,
@@ -232,6 +234,7 @@ static UPDATE_GROUP: Action = Action {
     description: "Renames a group and/or changes its description. Okta replaces the whole profile, so the gateway reads the group first and sends back every other attribute (an omitted description and custom attributes such as costCenter keep their values).",
     resource: "group",
     mutating: true,
+    destructive: false,
     carries_credentials: false,
     responses: &[GROUP_SHAPE],
     example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK", "name": "Engineering Team - Backend", "description": "Backend engineering team members"}"#,
@@ -271,6 +274,7 @@ static DELETE_GROUP: Action = Action {
     description: "Permanently deletes a group (its members are not deleted). Irreversible: put a confirmation step (dryRun) before it.",
     resource: "group",
     mutating: true,
+    destructive: true,
     carries_credentials: false,
     responses: &[
         ResponseShape {
@@ -309,6 +313,7 @@ static LIST_GROUPS: Action = Action {
     description: "Lists the org's groups, optionally only those whose name starts with q: one page of at most limit groups (following Okta's pages), and the cursor of the next page (see paged and after). With q, Okta answers one page only.",
     resource: "group",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     responses: &[ResponseShape {
         label: "the groups",
@@ -365,6 +370,7 @@ static ADD_USER_TO_GROUP: Action = Action {
     description: "Adds a user to a group (OKTA_GROUP only). Adding a member again changes nothing.",
     resource: "group",
     mutating: true,
+    destructive: false,
     carries_credentials: false,
     responses: &[ResponseShape {
         label: "the user is a member",
@@ -412,6 +418,7 @@ static REMOVE_USER_FROM_GROUP: Action = Action {
     description: "Removes a user from a group; the user account itself is not affected.",
     resource: "group",
     mutating: true,
+    destructive: true,
     carries_credentials: false,
     responses: &[
         ResponseShape {
@@ -499,6 +506,7 @@ static LIST_GROUP_MEMBERS: Action = Action {
     description: "Lists the users in a group: one page of at most limit users (following Okta's pages), and the cursor of the next page (see paged and after). get_pending_approvals is the seed's older name for the same call.",
     resource: "group",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     responses: &[MEMBERS_SHAPE],
     example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK", "limit": 50}"#,
@@ -511,6 +519,7 @@ static GET_PENDING_APPROVALS: Action = Action {
     description: "Lists the users in a group (useful when a group is an approval queue): one page of at most limit users (following Okta's pages), and the cursor of the next page (see paged and after).",
     resource: "group",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     responses: &[MEMBERS_SHAPE],
     example: r#"{"groupId": "00g1emaKYZTWRYYRRTSK", "limit": 50}"#,
