@@ -201,6 +201,12 @@ pub const SETTINGS: &[Setting] = &[
         Some("10000"),
         "Time a client gets to send its request headers",
     ),
+    setting(
+        "MCP_REQUIRE_ELICITATION",
+        "mcp-require-elicitation",
+        Some("false"),
+        "MCP: destructive tools run only after the user confirms through elicitation, never on confirm: true from the model",
+    ),
 ];
 
 impl Setting {
@@ -309,6 +315,8 @@ pub struct Config {
     pub max_concurrent_requests: usize,
     pub request_timeout: Duration,
     pub header_read_timeout: Duration,
+    /// MCP destructive tools need the user's confirmation through elicitation.
+    pub mcp_require_elicitation: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -363,6 +371,7 @@ impl Config {
             max_concurrent_requests: parse(&get, "MAX_CONCURRENT_REQUESTS")?,
             request_timeout: millis(&get, "REQUEST_TIMEOUT_MS")?,
             header_read_timeout: millis(&get, "HEADER_READ_TIMEOUT_MS")?,
+            mcp_require_elicitation: parse_bool(&get, "MCP_REQUIRE_ELICITATION")?,
         };
         config.check()?;
         Ok(config)

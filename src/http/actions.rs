@@ -14,7 +14,7 @@ use super::RouteSpec;
 use super::edge::ActionLog;
 use super::extract::JsonBody;
 use crate::accounts::AccountOut;
-use crate::actions::{ACTIONS, Action, ActionContext, NEXT_CURSOR_HEADER};
+use crate::actions::{ACTIONS, Action, ActionContext, NEXT_CURSOR_HEADER, Output};
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ErrorDetails, ErrorStatus};
 use crate::params::InputSchema;
@@ -73,20 +73,42 @@ async fn run(
         action: action.name,
         okta_request_ids: Vec::new(),
     };
-    let mut response = execute(&state, action, &caller, body, &mut log)
+    let mut response = perform(&state, action, &caller, body, &mut log, Via::Http)
         .await
-        .unwrap_or_else(IntoResponse::into_response);
+        .map_or_else(IntoResponse::into_response, |output| {
+            respond(action, output)
+        });
     response.extensions_mut().insert(log);
     response
 }
 
-async fn execute(
+/// Which surface an action call came through, for the audit line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Http,
+    Mcp,
+}
+
+impl Via {
+    fn as_str(self) -> &'static str {
+        match self {
+            Via::Http => "http",
+            Via::Mcp => "mcp",
+        }
+    }
+}
+
+/// Run one action for `caller` on the account `log.account`: validate the input, call Okta,
+/// write the audit line of a mutating action. Both `POST /accounts/{name}/actions/{action}`
+/// and the MCP tools call this, so an action behaves the same on both.
+pub async fn perform(
     state: &AppState,
     action: &'static Action,
     caller: &Caller,
     body: Value,
     log: &mut ActionLog,
-) -> Result<Response, ApiError> {
+    via: Via,
+) -> Result<Output, ApiError> {
     let name = log.account.as_str();
     let (_, schema) = state
         .catalog
@@ -120,10 +142,16 @@ async fn execute(
             targets = %targets,
             okta_request_ids = %log.okta_request_ids.join(","),
             outcome = result,
+            via = via.as_str(),
             "action"
         );
     }
-    let (body, next_cursor) = outcome?.into_parts();
+    outcome
+}
+
+/// An action's HTTP answer: the body, its next-page header and its cache policy.
+fn respond(action: &Action, output: Output) -> Response {
+    let (body, next_cursor) = output.into_parts();
     let mut response = (
         [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         body,
@@ -140,7 +168,7 @@ async fn execute(
             .headers_mut()
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    Ok(response)
+    response
 }
 
 /// The ids and logins an action targets (its fields marked as audit targets), for the audit

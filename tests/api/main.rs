@@ -11,6 +11,7 @@ mod edge;
 mod helpers;
 mod keys;
 mod leaks;
+mod mcp;
 mod metrics;
 mod module_cycles;
 mod ops;
