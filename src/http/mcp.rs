@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::Request;
 use axum::http::header::{HOST, ORIGIN};
@@ -15,7 +16,7 @@ use rmcp::model::{
     ElicitationAction, ElicitationSchema, Implementation, JsonObject, ListToolsResult,
     PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
-use rmcp::service::{ElicitationMode, RequestContext};
+use rmcp::service::{ElicitationMode, NotificationContext, Peer, RequestContext};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -31,6 +32,9 @@ use crate::state::AppState;
 
 /// The path the transport is served at.
 pub const PATH: &str = "/mcp";
+
+/// How often a session looks for account changes (`notifications/tools/list_changed`).
+const ACCOUNT_POLL: Duration = Duration::from_secs(2);
 
 /// The Streamable HTTP service: one [`McpServer`] per session.
 pub fn service(state: AppState) -> StreamableHttpService<McpServer, LocalSessionManager> {
@@ -212,6 +216,28 @@ impl McpServer {
         Ok(as_object(body))
     }
 
+    /// Tell the client when the `account` enum changes (an account connected or removed, on
+    /// this replica or another): the accounts are read every [`ACCOUNT_POLL`] while the
+    /// session lives.
+    async fn watch_accounts(self, peer: Peer<RoleServer>) {
+        let mut known = self.account_names().await.ok();
+        loop {
+            tokio::time::sleep(ACCOUNT_POLL).await;
+            if peer.is_transport_closed() {
+                return;
+            }
+            let Ok(now) = self.account_names().await else {
+                continue;
+            };
+            if known.as_ref() != Some(&now) {
+                if peer.notify_tool_list_changed().await.is_err() {
+                    return;
+                }
+                known = Some(now);
+            }
+        }
+    }
+
     async fn account_tool(
         &self,
         name: &str,
@@ -238,7 +264,10 @@ impl McpServer {
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
-            ServerCapabilities::builder().enable_tools().build(),
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .build(),
         )
         .with_server_info(Implementation::new(
             "okta-gateway",
@@ -247,6 +276,10 @@ impl ServerHandler for McpServer {
         .with_instructions(
             "Each tool is one Okta action of the gateway's catalog; `account` names the connected Okta org. Destructive tools answer with a dry run (what would happen) unless called with confirm: true.",
         )
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        tokio::spawn(self.clone().watch_accounts(context.peer));
     }
 
     async fn list_tools(

@@ -12,7 +12,7 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
     ElicitResult, ElicitationAction, Implementation, ProtocolVersion, Tool,
 };
-use rmcp::service::{RequestContext, RunningService};
+use rmcp::service::{NotificationContext, RequestContext, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt};
@@ -420,6 +420,36 @@ async fn with_elicitation_required_the_models_confirm_alone_is_refused() {
     assert_eq!(
         preview.structured_content.expect("structured")["dryRun"],
         true
+    );
+}
+
+/// A client that counts `notifications/tools/list_changed`.
+#[derive(Clone, Default)]
+struct Watcher(Arc<tokio::sync::Notify>);
+
+impl ClientHandler for Watcher {
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.0.notify_one();
+    }
+}
+
+#[tokio::test]
+async fn connecting_an_account_changes_the_tool_list() {
+    let app = spawn_with_account().await;
+    let watcher = Watcher::default();
+    let client = connect_as(&app, ACTION_KEY, watcher.clone()).await;
+
+    let created = app.create_account("beta").await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    tokio::time::timeout(std::time::Duration::from_secs(10), watcher.0.notified())
+        .await
+        .expect("notifications/tools/list_changed within the poll interval");
+
+    let tools = client.list_all_tools().await.expect("tools/list");
+    let schema = Value::Object((*tool(&tools, "get_user").input_schema).clone());
+    assert_eq!(
+        schema["properties"]["account"]["enum"],
+        json!([ACCOUNT, "beta"])
     );
 }
 
