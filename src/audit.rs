@@ -180,7 +180,12 @@ fn looks_like_okta_id(value: &str) -> bool {
 }
 
 /// Record a mutating action: the audit line, then its row.
-pub async fn record_action(store: &dyn AccountStore, event: Event<'_>, line_targets: &str) {
+pub async fn record_action(
+    store: &dyn AccountStore,
+    event: Event<'_>,
+    line_targets: &str,
+    via: &str,
+) {
     tracing::info!(
         target: "okta_gateway::audit",
         key = %event.key_id,
@@ -190,6 +195,7 @@ pub async fn record_action(store: &dyn AccountStore, event: Event<'_>, line_targ
         dry_run = event.dry_run,
         okta_request_ids = %event.okta_request_ids.join(","),
         outcome = %event.outcome,
+        via,
         "action"
     );
     write(store, &event).await;

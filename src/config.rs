@@ -221,6 +221,12 @@ pub const SETTINGS: &[Setting] = &[
         Some("10"),
         "Share of each Okta rate-limit window (percent of its limit) left to the org's admins",
     ),
+    setting(
+        "MCP_REQUIRE_ELICITATION",
+        "mcp-require-elicitation",
+        Some("false"),
+        "MCP: destructive tools run only after the user confirms through elicitation, never on confirm: true from the model",
+    ),
 ];
 
 impl Setting {
@@ -333,6 +339,8 @@ pub struct Config {
     pub idempotency_ttl: Duration,
     /// How long audit rows are kept.
     pub audit_retention: Duration,
+    /// MCP destructive tools need the user's confirmation through elicitation.
+    pub mcp_require_elicitation: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -390,6 +398,7 @@ impl Config {
             header_read_timeout: millis(&get, "HEADER_READ_TIMEOUT_MS")?,
             idempotency_ttl: secs(&get, "IDEMPOTENCY_TTL_SECS")?,
             audit_retention: days(&get, "AUDIT_RETENTION_DAYS")?,
+            mcp_require_elicitation: parse_bool(&get, "MCP_REQUIRE_ELICITATION")?,
         };
         config.check()?;
         Ok(config)

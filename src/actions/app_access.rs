@@ -197,6 +197,7 @@ static LIST_APPLICATIONS: Action = Action {
     description: "Lists the org's applications, optionally those whose label or name starts with q or that match an Okta filter (id, status or name, e.g. status eq \"ACTIVE\"): one page of at most limit applications, and the cursor of the next page (see paged and after).",
     resource: "application",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.apps.read"],
     responses: &[APPS_SHAPE],
@@ -225,6 +226,7 @@ static LIST_APP_USERS: Action = Action {
     description: "Lists the users assigned to an application, directly (scope USER) or through one of their groups (scope GROUP): one page of at most limit users (following Okta's pages), and the cursor of the next page (see paged and after).",
     resource: "application",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.apps.read"],
     responses: &[ResponseShape {
@@ -284,6 +286,7 @@ static LIST_GROUP_APPS: Action = Action {
     description: "Lists the applications assigned to a group (which its members get with scope GROUP): one page of at most limit applications (following Okta's pages), and the cursor of the next page (see paged and after).",
     resource: "group",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.groups.read"],
     responses: &[ResponseShape {
@@ -315,6 +318,7 @@ static ASSIGN_GROUP_TO_APP: Action = Action {
     description: "Assigns an application to a group: each member, and each later member, gets the application (scope GROUP; a direct assignment stays USER). Okta's call replaces an existing assignment's priority and profile, so the gateway reads it first and answers 409 CONFLICT when the group is already assigned.",
     resource: "application",
     mutating: true,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.apps.manage"],
     responses: &[ResponseShape {
@@ -381,6 +385,7 @@ static UNASSIGN_GROUP_FROM_APP: Action = Action {
     description: "Removes a group's assignment to an application: members who have the application only through this group lose it (and its profile); direct assignments and other groups' stay.",
     resource: "application",
     mutating: true,
+    destructive: true,
     carries_credentials: false,
     scopes: &["okta.apps.manage"],
     responses: &[

@@ -94,6 +94,7 @@ static GET_APPLICATION: Action = Action {
     description: "Fetches an application by its Okta id: name, label, status, sign-on mode and settings.",
     resource: "application",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.apps.read"],
     responses: &[ResponseShape {
@@ -133,6 +134,7 @@ static ASSIGN_APP_TO_USER: Action = Action {
     description: "Assigns an application to a user, granting them access to it.",
     resource: "application",
     mutating: true,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.apps.manage", "okta.users.read"],
     responses: &[ResponseShape {
@@ -172,6 +174,7 @@ static UNASSIGN_APP_FROM_USER: Action = Action {
     description: "Removes an application from a user, revoking their access; the app's profile for the user is lost.",
     resource: "application",
     mutating: true,
+    destructive: true,
     carries_credentials: false,
     scopes: &["okta.apps.manage", "okta.users.read"],
     responses: &[

@@ -110,6 +110,7 @@ static LIST_USERS: Action = Action {
     description: "Lists the org's users: every user but DEPROVISIONED ones, or those whose name or email starts with q, or those an Okta search or filter expression matches (these include DEPROVISIONED users). One page of at most limit users, and the cursor of the next page (see paged and after); with q, Okta answers one page only. Send at most one of q, search and filter.",
     resource: "user",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.users.read"],
     responses: &[ResponseShape {
@@ -177,6 +178,7 @@ pub(super) static FIND_USER_BY_EMAIL: Action = Action {
     description: "Finds the one user whose primary email (profile.email) is this address, with Okta's filter (always up to date, unlike search; it compares the address exactly as stored, case included). No such user: 404 RESOURCE_NOT_FOUND. Several users share the address: 409 CONFLICT, with their ids and logins (at most 10) in details.matches.",
     resource: "user",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.users.read"],
     responses: &[USER_SHAPE],
@@ -256,6 +258,7 @@ static LIST_USER_GROUPS: Action = Action {
     description: "Lists every group the user is a member of (any type: Okta groups, groups imported from a directory, Everyone). Okta does not page this list: every group comes in one answer.",
     resource: "user",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.users.read"],
     responses: &[ResponseShape {
@@ -301,6 +304,7 @@ static LIST_USER_APPS: Action = Action {
     description: "Lists the user's app links: one per active application the user is assigned to, directly or through a group, with its label, dashboard link, app name and application id (appInstanceId). Okta does not page this list: every link comes in one answer.",
     resource: "user",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.users.read"],
     responses: &[ResponseShape {

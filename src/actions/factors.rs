@@ -123,6 +123,7 @@ static LIST_FACTORS: Action = Action {
     description: "Lists the MFA factors a user has enrolled, with type, provider and status; use it to find the factorId for Reset Factor.",
     resource: "user",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.users.read"],
     responses: &[ResponseShape {
@@ -167,6 +168,7 @@ static ENROLL_FACTOR: Action = Action {
     description: "Enrolls an MFA factor for a user. The factor stays PENDING_ACTIVATION until the user verifies it (a security question is ACTIVE at once). For TOTP the response carries the shared secret and the QR code link (_embedded.activation.qrcode.href) the user needs to finish set-up.",
     resource: "user",
     mutating: true,
+    destructive: false,
     carries_credentials: true,
     scopes: &["okta.users.manage"],
     responses: &[ResponseShape {
@@ -313,6 +315,7 @@ static RESET_FACTOR: Action = Action {
     description: "Deletes one enrolled MFA factor so the user can enroll it again (for a lost phone or authenticator). Get the factorId from List Factors.",
     resource: "factor",
     mutating: true,
+    destructive: true,
     carries_credentials: false,
     scopes: &["okta.users.manage"],
     responses: &[
@@ -361,6 +364,7 @@ static RESET_ALL_FACTORS: Action = Action {
     description: "Removes every MFA factor a user has enrolled, so they enroll again at their next sign-in (for a lost phone when it is unclear which factors it held). The user's status does not change. Okta refuses it for a deactivated user. The dry run lists the factors that would be removed.",
     resource: "user",
     mutating: true,
+    destructive: true,
     carries_credentials: false,
     scopes: &["okta.users.manage"],
     responses: &[

@@ -94,6 +94,7 @@ static GET_LOGIN_FAILURES: Action = Action {
     description: "Lists failed sign-ins from the System Log, newest first: sessions, MFA and identity verifications that failed and sign-on policy denials (outcome FAILURE or DENY), for one user or for everyone, since a time (default the last 24 hours). Each entry gives the time, the user (userId is null when the login typed names nobody), the event type, Okta's reason, and the client's IP address, city and country. One call, at most limit entries; it does not page.",
     resource: "user",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.logs.read", "okta.users.read"],
     responses: &[ResponseShape {
@@ -114,6 +115,7 @@ static DIAGNOSE_USER: Action = Action {
     description: "Answers \"why can't this user sign in?\" in one call: the user's status (and transitioningToStatus while an operation runs), lastLogin, passwordChanged, their MFA factors (type, provider, status), failed sign-ins of the last 24 hours (count of up to 100, the newest 10 shown), how many groups and apps they have (capped is true when Okta's answer was only its first page), and suggestions: {action, reason, parameters} naming the catalog action to run with its parameters, or action null where there is only something to say. The rules: LOCKED_OUT: unlock_user. SUSPENDED: unsuspend_user. PROVISIONED: activate_user (sends a new activation link). STAGED: activate_user. RECOVERY or PASSWORD_EXPIRED: reset_password. DEPROVISIONED: no action (said so: reactivating is an administrator's decision). While an operation still runs (transitioningToStatus), no action instead of the status's (said so: try again in a few minutes). No ACTIVE factor while a failure concerns MFA: reset_factor for each factor stuck in PENDING_ACTIVATION, otherwise enroll_factor (Google Authenticator). At least 5 failures from one IP address: said so, no action. Okta is asked for the user, factors, System Log, groups and apps at once; a part Okta fails to answer is null and its error is in partial (the part's name to the error envelope), while the rest still answers. It does not page.",
     resource: "user",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.users.read", "okta.logs.read"],
     responses: &[ResponseShape {

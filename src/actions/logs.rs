@@ -76,6 +76,7 @@ static GET_AUDIT_LOGS: Action = Action {
     description: "Reads System Log events, newest first unless sortOrder is ASCENDING, optionally within a date range and matching a filter expression: one page of at most limit events, and the cursor of the next page (see paged and after). Okta keeps 90 days of events; an ASCENDING query without until polls: its empty page means caught up.",
     resource: "log",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.logs.read"],
     responses: &[ResponseShape {

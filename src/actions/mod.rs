@@ -118,6 +118,9 @@ pub struct Action {
     pub resource: &'static str,
     /// Whether the action changes anything in Okta (it then writes an audit log line).
     pub mutating: bool,
+    /// Whether the action removes access or data (deletes, deactivations, resets, removals):
+    /// it takes `dryRun`, and MCP clients see it as destructive and confirm it first.
+    pub destructive: bool,
     /// Whether a success body can carry a credential (activation token, reset URL, temporary
     /// password, TOTP secret): such responses get `Cache-Control: no-store`.
     pub carries_credentials: bool,
@@ -374,6 +377,49 @@ mod tests {
                 assert!(!description.is_empty(), "{}.{}", action.name, field.name);
             }
         }
+    }
+
+    #[test]
+    fn every_destructive_action_is_mutating_and_takes_dry_run() {
+        let mut destructive = Vec::new();
+        for (action, input) in Catalog::new().iter() {
+            if !action.destructive {
+                continue;
+            }
+            assert!(action.mutating, "{}", action.name);
+            assert!(
+                input.fields().iter().any(|f| f.dry_run),
+                "{}: a destructive action takes the shared dryRun field",
+                action.name
+            );
+            assert!(
+                action
+                    .responses
+                    .iter()
+                    .any(|r| sample(r)["dryRun"] == json!(true)),
+                "{}: the dry-run preview is one of its responses",
+                action.name
+            );
+            destructive.push(action.name);
+        }
+        assert_eq!(
+            destructive,
+            [
+                "delete_user",
+                "deactivate_user",
+                "suspend_user",
+                "reset_password",
+                "expire_password",
+                "change_password",
+                "clear_user_sessions",
+                "delete_group",
+                "remove_user_from_group",
+                "unassign_app_from_user",
+                "unassign_group_from_app",
+                "reset_factor",
+                "reset_all_factors",
+            ]
+        );
     }
 
     #[test]

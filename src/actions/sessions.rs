@@ -41,6 +41,7 @@ static CLEAR_USER_SESSIONS: Action = Action {
     description: "Ends every Okta session of a user, who must then sign in again on every device (for a lost or stolen device, or a suspected account takeover). Optionally also revokes the OAuth tokens issued to them and forgets their remembered devices. Sessions that apps keep themselves are not ended. Okta refuses it for a deactivated user (deactivation already ended everything).",
     resource: "user",
     mutating: true,
+    destructive: true,
     carries_credentials: false,
     scopes: &["okta.users.manage"],
     responses: &[

@@ -66,6 +66,15 @@ impl From<Value> for Output {
 }
 
 impl Output {
+    /// The JSON text of the body (a list's items for a page).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Output::Value(value) => value.to_string().into(),
+            Output::Raw(text) => text.as_str().into(),
+            Output::Page(page) => page.items.as_str().into(),
+        }
+    }
+
     /// The JSON text of the body, and for a list the cursor of its next page.
     pub fn into_parts(self) -> (String, Option<String>) {
         match self {

@@ -59,6 +59,33 @@ pub struct UserLinkIn {
 
 impl ActionInput for UserLinkIn {}
 
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SuspendUserIn {
+    /// The user's Okta id, or their login (resolved to the id where Okta needs one).
+    #[schemars(extend("x-audit-target" = true))]
+    user_id: UserRef,
+    #[serde(default)]
+    dry_run: DryRun,
+}
+
+impl ActionInput for SuspendUserIn {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResetPasswordIn {
+    /// The user's Okta id, or their login (resolved to the id where Okta needs one).
+    #[schemars(extend("x-audit-target" = true))]
+    user_id: UserRef,
+    /// true: Okta emails the link to the user and the response carries no link; false: the link is returned in the response.
+    #[serde(default)]
+    send_email: bool,
+    #[serde(default)]
+    dry_run: DryRun,
+}
+
+impl ActionInput for ResetPasswordIn {}
+
 // Okta's profile limits (UserProfile in Okta's spec). Okta trims values before checking them.
 // The login's format is the org's profile-schema setting (an email address by default).
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -169,6 +196,8 @@ pub struct ChangePasswordIn {
     old_password: Password,
     /// The new password, as {"value": "..."}.
     new_password: Password,
+    #[serde(default)]
+    dry_run: DryRun,
 }
 
 impl ActionInput for ChangePasswordIn {}
@@ -182,6 +211,8 @@ pub struct ExpirePasswordIn {
     /// true: Okta replaces the password with a temporary one, returned here for the user to sign in with. false: the user keeps their current password and must change it at their next sign-in (a user without an Okta password cannot be expired this way).
     #[serde(default = "yes")]
     temp_password: bool,
+    #[serde(default)]
+    dry_run: DryRun,
 }
 
 impl ActionInput for ExpirePasswordIn {}
@@ -221,6 +252,7 @@ static CREATE_USER: Action = Action {
     description: "Creates a new user in Okta, optionally activating them at once (activation without a password makes the user PROVISIONED and Okta emails them an activation link).",
     resource: "user",
     mutating: true,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.users.manage"],
     responses: &[ResponseShape {
@@ -277,6 +309,7 @@ static GET_USER: Action = Action {
     description: "Fetches a user's full profile by Okta user id or by login.",
     resource: "user",
     mutating: false,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.users.read"],
     responses: &[ResponseShape {
@@ -310,6 +343,7 @@ static UPDATE_USER: Action = Action {
     description: "Updates profile fields of an existing user; only the fields given change (a partial update), all others stay as they are.",
     resource: "user",
     mutating: true,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.users.manage"],
     responses: &[ResponseShape {
@@ -377,6 +411,7 @@ static DELETE_USER: Action = Action {
     description: "Deactivates (if needed) and permanently deletes a user. Irreversible: put a confirmation step (dryRun) before it.",
     resource: "user",
     mutating: true,
+    destructive: true,
     carries_credentials: false,
     scopes: &["okta.users.manage"],
     responses: &[
@@ -464,6 +499,7 @@ static ACTIVATE_USER: Action = Action {
     description: "Activates a STAGED or DEPROVISIONED user. A PROVISIONED user (activated without a password, welcome email lost) gets a new activation link instead (Okta's reactivate); `operation` says which ran. With sendEmail false the activation link is returned for the flow to share; with true Okta emails it to the user.",
     resource: "user",
     mutating: true,
+    destructive: false,
     carries_credentials: true,
     scopes: &["okta.users.manage"],
     responses: &[
@@ -576,6 +612,7 @@ static DEACTIVATE_USER: Action = Action {
     description: "Deactivates a user (status DEPROVISIONED): they lose access to every Okta app.",
     resource: "user",
     mutating: true,
+    destructive: true,
     carries_credentials: false,
     scopes: &["okta.users.manage"],
     responses: &[
@@ -627,19 +664,33 @@ static SUSPEND_USER: Action = Action {
     description: "Suspends an ACTIVE user: they cannot sign in, but their account and data are kept.",
     resource: "user",
     mutating: true,
+    destructive: true,
     carries_credentials: false,
     scopes: &["okta.users.manage"],
-    responses: &[ResponseShape {
-        label: "the user is suspended",
-        sample: r#"{"status": 200, "message": "User successfully suspended.", "userId": "00ub0oNGTSWTBKOLGLNR", "userStatus": "SUSPENDED"}"#,
-        kind: ShapeKind::Wrapper,
-    }],
+    responses: &[
+        ResponseShape {
+            label: "the user is suspended",
+            sample: r#"{"status": 200, "message": "User successfully suspended.", "userId": "00ub0oNGTSWTBKOLGLNR", "userStatus": "SUSPENDED"}"#,
+            kind: ShapeKind::Wrapper,
+        },
+        DRY_RUN_RESPONSE,
+    ],
     example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR"}"#,
     handler: &Handler(suspend_user),
 };
 
-fn suspend_user(ctx: &ActionContext, input: UserIn) -> ActionFuture<'_> {
+fn suspend_user(ctx: &ActionContext, input: SuspendUserIn) -> ActionFuture<'_> {
     value(async move {
+        if input.dry_run.on() {
+            let user = ctx.find_user(input.user_id.as_str()).await?;
+            // Okta suspends only an ACTIVE user (NOTES.md §3).
+            let status = status_in(&user, &["ACTIVE"], "Only an ACTIVE user can be suspended.")?;
+            let message = format!(
+                "Would suspend user {} (status {status}): they could not sign in until unsuspended.",
+                login(&user)
+            );
+            return Ok(dry_run(message, user));
+        }
         change_status(
             ctx,
             &input.user_id,
@@ -660,6 +711,7 @@ static UNSUSPEND_USER: Action = Action {
     description: "Restores a SUSPENDED user to ACTIVE.",
     resource: "user",
     mutating: true,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.users.manage"],
     responses: &[ResponseShape {
@@ -693,6 +745,7 @@ static UNLOCK_USER: Action = Action {
     description: "Unlocks a LOCKED_OUT user (too many failed sign-ins) so they can sign in again; also unblocks an ACTIVE user who is blocked from unknown devices.",
     resource: "user",
     mutating: true,
+    destructive: false,
     carries_credentials: false,
     scopes: &["okta.users.manage"],
     responses: &[ResponseShape {
@@ -726,6 +779,7 @@ static RESET_PASSWORD: Action = Action {
     description: "Starts a password reset (the user moves to RECOVERY). With sendEmail false the reset link is returned for an admin to share; with true Okta emails it to the user.",
     resource: "user",
     mutating: true,
+    destructive: true,
     carries_credentials: true,
     scopes: &["okta.users.manage"],
     responses: &[
@@ -739,14 +793,29 @@ static RESET_PASSWORD: Action = Action {
             sample: r#"{"status": 200, "message": "Password reset email sent to the user.", "userId": "00ub0oNGTSWTBKOLGLNR"}"#,
             kind: ShapeKind::Wrapper,
         },
+        DRY_RUN_RESPONSE,
     ],
     example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR", "sendEmail": false}"#,
     handler: &Handler(reset_password),
 };
 
-fn reset_password(ctx: &ActionContext, input: UserLinkIn) -> ActionFuture<'_> {
+fn reset_password(ctx: &ActionContext, input: ResetPasswordIn) -> ActionFuture<'_> {
     value(async move {
         let send_email = input.send_email;
+        if input.dry_run.on() {
+            let user = ctx.find_user(input.user_id.as_str()).await?;
+            let status = status_in(&user, PASSWORD_STATUSES, NO_PASSWORD_YET)?;
+            let link = if send_email {
+                "Okta would email the reset link to the user"
+            } else {
+                "the reset link would be returned"
+            };
+            let message = format!(
+                "Would start a password reset for user {} (status {status}, then RECOVERY); {link}.",
+                login(&user)
+            );
+            return Ok(dry_run(message, user));
+        }
         let (id, body) = lifecycle(
             ctx,
             &input.user_id,
@@ -770,6 +839,7 @@ static EXPIRE_PASSWORD: Action = Action {
     description: "Expires the user's password at once; the user must choose a new one at their next sign-in (status PASSWORD_EXPIRED). By default Okta also replaces it with a temporary password, returned for the user to sign in with; with tempPassword false the user keeps their current password.",
     resource: "user",
     mutating: true,
+    destructive: true,
     carries_credentials: true,
     scopes: &["okta.users.manage"],
     responses: &[
@@ -783,6 +853,7 @@ static EXPIRE_PASSWORD: Action = Action {
             sample: r#"{"status": 200, "message": "Password expired: the user must choose a new one at their next sign-in.", "userId": "00ub0oNGTSWTBKOLGLNR", "userStatus": "PASSWORD_EXPIRED"}"#,
             kind: ShapeKind::Wrapper,
         },
+        DRY_RUN_RESPONSE,
     ],
     example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR"}"#,
     handler: &Handler(expire_password),
@@ -790,6 +861,20 @@ static EXPIRE_PASSWORD: Action = Action {
 
 fn expire_password(ctx: &ActionContext, input: ExpirePasswordIn) -> ActionFuture<'_> {
     value(async move {
+        if input.dry_run.on() {
+            let user = ctx.find_user(input.user_id.as_str()).await?;
+            let status = status_in(&user, PASSWORD_STATUSES, NO_PASSWORD_YET)?;
+            let replaced = if input.temp_password {
+                "replaced by a temporary password, returned here"
+            } else {
+                "kept, to be changed at the next sign-in"
+            };
+            let message = format!(
+                "Would expire the password of user {} (status {status}, then PASSWORD_EXPIRED); the password would be {replaced}.",
+                login(&user)
+            );
+            return Ok(dry_run(message, user));
+        }
         if !input.temp_password {
             let op = "lifecycle/expire_password";
             let (id, user) = lifecycle(ctx, &input.user_id, op, None, false).await?;
@@ -836,19 +921,36 @@ static CHANGE_PASSWORD: Action = Action {
     description: "Changes a user's password, checking their current one. Okta's password policy applies to the new one.",
     resource: "user",
     mutating: true,
+    destructive: true,
     carries_credentials: false,
     scopes: &["okta.users.manage"],
-    responses: &[ResponseShape {
-        label: "the user's credentials (Okta never returns password values)",
-        sample: r#"{"credentials": {"password": {}, "provider": {"type": "OKTA", "name": "OKTA"}}}"#,
-        kind: ShapeKind::Wrapper,
-    }],
+    responses: &[
+        ResponseShape {
+            label: "the user's credentials (Okta never returns password values)",
+            sample: r#"{"credentials": {"password": {}, "provider": {"type": "OKTA", "name": "OKTA"}}}"#,
+            kind: ShapeKind::Wrapper,
+        },
+        DRY_RUN_RESPONSE,
+    ],
     example: r#"{"userId": "00ub0oNGTSWTBKOLGLNR", "oldPassword": {"value": "Tr0ub4dor-Seed-Pass"}, "newPassword": {"value": "N3w-Str0ng-Passw0rd!"}}"#,
     handler: &Handler(change_password),
 };
 
 fn change_password(ctx: &ActionContext, input: ChangePasswordIn) -> ActionFuture<'_> {
     value(async move {
+        if input.dry_run.on() {
+            let user = ctx.find_user(input.user_id.as_str()).await?;
+            let status = user
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            // Checking the current password would be the change itself: only the real call does.
+            let message = format!(
+                "Would change the password of user {} (status {status}) if the current password is right and the new one meets the password policy.",
+                login(&user)
+            );
+            return Ok(dry_run(message, user));
+        }
         let (old, new) = (input.old_password.value, input.new_password.value);
         // This path needs the user id, not a login (NOTES.md §5).
         let id = ctx.user_id(input.user_id.as_str()).await?;
@@ -874,6 +976,34 @@ fn change_password(ctx: &ActionContext, input: ChangePasswordIn) -> ActionFuture
             Err(err) => Err(ctx.with_user_status(ctx.map(err), &id).await),
         }
     })
+}
+
+/// The statuses whose password Okta resets or expires (NOTES.md §3: not STAGED or
+/// DEPROVISIONED).
+const PASSWORD_STATUSES: &[&str] = &[
+    "ACTIVE",
+    "PROVISIONED",
+    "RECOVERY",
+    "LOCKED_OUT",
+    "PASSWORD_EXPIRED",
+    "SUSPENDED",
+];
+const NO_PASSWORD_YET: &str = "A STAGED or DEPROVISIONED user has no password to reset or expire.";
+
+/// A dry run's status check: the user's status if the real call accepts it, else the
+/// INVALID_STATE refusal the real call would answer.
+fn status_in<'a>(user: &'a Value, allowed: &[&str], refusal: &str) -> Result<&'a str, ApiError> {
+    let status = user
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if allowed.contains(&status) {
+        return Ok(status);
+    }
+    let mut error = ApiError::new(ErrorStatus::InvalidState)
+        .with_message(format!("{refusal} The user's status is {status}."));
+    error.details.user_status = Some(status.to_owned());
+    Err(error)
 }
 
 /// The dry-run preview; the target as Okta has it, without its HAL links.

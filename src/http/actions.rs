@@ -16,7 +16,7 @@ use super::edge::{ActionLog, RequestId};
 use super::extract::JsonBody;
 use crate::accounts::AccountOut;
 use crate::actions::{
-    ACTIONS, Action, ActionContext, NEXT_CURSOR_HEADER, ResolvedUser, check_scopes,
+    ACTIONS, Action, ActionContext, NEXT_CURSOR_HEADER, Output, ResolvedUser, check_scopes,
 };
 use crate::audit;
 use crate::auth::{Caller, Scope};
@@ -108,9 +108,19 @@ async fn run(
     };
     let mut response = match key {
         Err(error) => error.into_response(),
-        Ok(None) => execute(&state, action, &caller, &request_id, body, &mut log)
-            .await
-            .unwrap_or_else(IntoResponse::into_response),
+        Ok(None) => perform(
+            &state,
+            action,
+            &caller,
+            &request_id,
+            body,
+            &mut log,
+            Via::Http,
+        )
+        .await
+        .map_or_else(IntoResponse::into_response, |output| {
+            respond(action, output)
+        }),
         Ok(Some(key)) => {
             let keyed = KeyedRequest {
                 caller: &caller.key_hash.0,
@@ -120,11 +130,23 @@ async fn run(
                 body: &body,
                 request_id: &request_id,
             };
-            let first = execute(&state, action, &caller, &request_id, body.clone(), &mut log);
+            let first = perform(
+                &state,
+                action,
+                &caller,
+                &request_id,
+                body.clone(),
+                &mut log,
+                Via::Http,
+            );
             state
                 .idempotency
                 .run(keyed, async {
-                    first.await.unwrap_or_else(IntoResponse::into_response)
+                    first
+                        .await
+                        .map_or_else(IntoResponse::into_response, |output| {
+                            respond(action, output)
+                        })
                 })
                 .await
         }
@@ -133,14 +155,35 @@ async fn run(
     response
 }
 
-async fn execute(
+/// Which surface an action call came through, for the audit line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Http,
+    Mcp,
+}
+
+impl Via {
+    fn as_str(self) -> &'static str {
+        match self {
+            Via::Http => "http",
+            Via::Mcp => "mcp",
+        }
+    }
+}
+
+/// Run one action for `caller` on the account `log.account`: validate the input, call Okta,
+/// write the audit line and row of a mutating action. Both `POST
+/// /accounts/{name}/actions/{action}` and the MCP tools call this, so an action behaves the
+/// same on both.
+pub async fn perform(
     state: &AppState,
     action: &'static Action,
     caller: &Caller,
     request_id: &str,
     body: Value,
     log: &mut ActionLog,
-) -> Result<Response, ApiError> {
+    via: Via,
+) -> Result<Output, ApiError> {
     let name = log.account.as_str();
     let (_, schema) = state
         .catalog
@@ -155,7 +198,7 @@ async fn execute(
     check_scopes(action, None)?;
     let session = state.okta.session(connection);
     let context = ActionContext::new(session, action, state.cursors.clone());
-    let outcome = ready(&context).await.map(|output| output.into_parts());
+    let outcome = ready(&context).await;
     log.okta_request_ids = context.session.request_ids();
 
     if let Err(error) = &outcome
@@ -175,9 +218,14 @@ async fn execute(
             okta_request_ids: &log.okta_request_ids,
             request_id,
         };
-        audit::record_action(state.store.as_ref(), event, &audited.line()).await;
+        audit::record_action(state.store.as_ref(), event, &audited.line(), via.as_str()).await;
     }
-    let (body, next_cursor) = outcome?;
+    outcome
+}
+
+/// An action's HTTP answer: the body, its next-page header and its cache policy.
+fn respond(action: &Action, output: Output) -> Response {
+    let (body, next_cursor) = output.into_parts();
     let mut response = (
         [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         body,
@@ -194,17 +242,14 @@ async fn execute(
             .headers_mut()
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    Ok(response)
+    response
 }
 
 /// The users the action looked up, and the user it created (Okta's answer names its id).
-fn resolved(
-    context: &ActionContext,
-    outcome: &Result<(String, Option<String>), ApiError>,
-) -> Vec<ResolvedUser> {
+fn resolved(context: &ActionContext, outcome: &Result<Output, ApiError>) -> Vec<ResolvedUser> {
     let mut users = context.resolved_users();
-    if let Ok((body, _)) = outcome {
-        users.extend(audit::created_user(body));
+    if let Ok(output) = outcome {
+        users.extend(audit::created_user(&output.text()));
     }
     users
 }

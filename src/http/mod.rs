@@ -6,6 +6,7 @@ pub mod audit;
 pub mod edge;
 pub mod extract;
 pub mod health;
+pub mod mcp;
 pub mod openapi;
 
 use std::sync::Arc;
@@ -78,6 +79,7 @@ pub const PROBES: [&str; 2] = ["/healthz", "/readyz"];
 /// All routes but the probes, with authentication per scope.
 pub fn router(state: AppState) -> Router {
     routes(&state, |route| !PROBES.contains(&route.path.as_str()))
+        .merge(mcp_routes(&state))
         .fallback(actions::unknown_route)
         .method_not_allowed_fallback(|| async { ApiError::new(ErrorStatus::MethodNotAllowed) })
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
@@ -108,6 +110,20 @@ fn routes(state: &AppState, include: impl Fn(&RouteSpec) -> bool) -> Router<AppS
         router = router.merge(group);
     }
     router
+}
+
+/// `/mcp` (every method the Streamable HTTP transport uses): an action key sees the tools,
+/// an admin key also the account tools; browser pages of other origins are refused first.
+fn mcp_routes(state: &AppState) -> Router<AppState> {
+    let tag = from_fn_with_state(Arc::<str>::from(mcp::PATH), edge::tag_route);
+    Router::new()
+        .route_service(mcp::PATH, mcp::service(state.clone()))
+        .layer(from_fn_with_state(
+            (state.keys.clone(), Scope::Action),
+            auth::require,
+        ))
+        .layer(from_fn(mcp::refuse_foreign_origin))
+        .layer(tag)
 }
 
 /// The router behind the process-wide layers: edge (request id, error envelope, log line),

@@ -13,7 +13,10 @@ use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{PgPool, Row};
 
 use super::{
-    AccountChanges, AccountRecord, AccountStore, AuditFilter, AuditRecord, Backend, ChangeFeed, ChangeListener, HEARTBEAT, IdempotencyAnswer, IdempotencyClaim, IdempotencyRecord, KeyCheckAccept, KeyCheckRecord, KeyRingRecord, NewAccount, NewAuditEntry, Reencrypt, ReencryptAnswer, StoreError, audit_query, join_key_ids, now_ms, split_key_ids,
+    AccountChanges, AccountRecord, AccountStore, AuditFilter, AuditRecord, Backend, ChangeFeed,
+    ChangeListener, HEARTBEAT, IdempotencyAnswer, IdempotencyClaim, IdempotencyRecord,
+    KeyCheckAccept, KeyCheckRecord, KeyRingRecord, NewAccount, NewAuditEntry, Reencrypt,
+    ReencryptAnswer, StoreError, audit_query, join_key_ids, now_ms, split_key_ids,
 };
 
 /// The channel the accounts trigger notifies (see migrations/postgres).

@@ -15,7 +15,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    AccountChanges, AccountRecord, AccountStore, AuditFilter, AuditRecord, Backend, ChangeFeed, ChangeListener, IdempotencyAnswer, IdempotencyClaim, IdempotencyRecord, KeyCheckAccept, KeyCheckRecord, KeyRingRecord, NewAccount, NewAuditEntry, Reencrypt, ReencryptAnswer, StoreError, audit_query, join_key_ids, split_key_ids,
+    AccountChanges, AccountRecord, AccountStore, AuditFilter, AuditRecord, Backend, ChangeFeed,
+    ChangeListener, IdempotencyAnswer, IdempotencyClaim, IdempotencyRecord, KeyCheckAccept,
+    KeyCheckRecord, KeyRingRecord, NewAccount, NewAuditEntry, Reencrypt, ReencryptAnswer,
+    StoreError, audit_query, join_key_ids, split_key_ids,
 };
 
 pub struct SqliteStore {

@@ -14,6 +14,7 @@ mod helpers;
 mod idempotency;
 mod keys;
 mod leaks;
+mod mcp;
 mod metrics;
 mod module_cycles;
 mod okta_oauth;

@@ -15,6 +15,7 @@ use crate::helpers::{
 
 mod create;
 mod delete;
+mod dry_runs;
 mod lifecycle;
 mod logs;
 mod passwords;
