@@ -23,6 +23,7 @@ import json
 import os
 import urllib.error
 import urllib.request
+import uuid
 
 import schemathesis
 import yaml
@@ -115,6 +116,17 @@ def before_call(context, case, kwargs) -> None:
         and case.body["domain"] in EXAMPLE_DOMAINS
     ):
         case.body["domain"] = SIM_URL
+    # Each generated call is a new request, as a flow's retry is not: it gets its own
+    # Idempotency-Key (one key reused for another body is refused with 422 by design). Keys
+    # that are not valid stay as generated, so their refusal is still checked.
+    for name, value in list((case.headers or {}).items()):
+        if (
+            name.lower() == "idempotency-key"
+            and isinstance(value, str)
+            and 1 <= len(value) <= 255
+            and all(0x20 <= ord(c) <= 0x7E for c in value)
+        ):
+            case.headers[name] = uuid.uuid4().hex
 
 
 @schemathesis.hook
@@ -183,8 +195,11 @@ SEMANTIC_400S = [
     # The accepted org hosts depend on OKTA_EXTRA_HOSTS and OKTA_ALLOW_INSECURE_LOOPBACK.
     (("POST", "/accounts"), lambda e, b: _fields(e) == {"domain"}),
     # ... and an update's rules on the stored account: a new domain needs a new token; an
-    # update changes at least one of them.
-    (("PUT", "/accounts/{name}"), lambda e, b: _fields(e) and _fields(e) <= {"domain", "apiToken"}),
+    # update changes at least one of domain, token and rate-limit reserve.
+    (
+        ("PUT", "/accounts/{name}"),
+        lambda e, b: _fields(e) and _fields(e) <= {"domain", "apiToken", "rateLimitReserve"},
+    ),
     (("POST", "/accounts/{name}/actions/create_user"), lambda e, b: _okta_profile_refusal(e)),
     # An update names at least one profile field (a rule across parameters, in the description).
     (
@@ -246,9 +261,21 @@ SEMANTIC_400S = [
 ]
 
 
+# A string's maxLength counts characters, while the gateway's 64 KiB body limit counts the
+# bytes sent: a schema-valid body of escaped characters (`\u000f` is six bytes) can pass it.
+BODY_LIMIT = 64 * 1024
+
+
+def _over_body_limit(body) -> bool:
+    return len(json.dumps(body).encode()) > BODY_LIMIT
+
+
 @schemathesis.hook
 def filter_failure(context, failure, case, response) -> bool:
-    """Keep every failure except the excused 400s above."""
+    """Keep every failure except the excused 400s above, and 413s for bodies over the limit
+    (refused before their content is read, valid or not)."""
+    if response.status_code == 413 and _over_body_limit(case.body):
+        return False
     if failure.code != "ST202" or response.status_code != 400:
         return True
     try:

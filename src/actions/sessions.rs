@@ -47,7 +47,7 @@ static CLEAR_USER_SESSIONS: Action = Action {
     responses: &[
         ResponseShape {
             label: "the sessions are ended",
-            sample: r#"{"status": 204, "message": "Every Okta session of the user was ended; they must sign in again. Their OAuth tokens were revoked.", "userId": "00ub0oNGTSWTBKOLGLNR", "oauthTokensRevoked": true, "devicesForgotten": false}"#,
+            sample: r#"{"status": 204, "message": "Every Okta session of the user was ended; they must sign in again.", "userId": "00ub0oNGTSWTBKOLGLNR", "oauthTokensRevoked": false, "devicesForgotten": false}"#,
             kind: ShapeKind::Wrapper,
         },
         DRY_RUN_RESPONSE,
