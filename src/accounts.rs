@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use secrecy::SecretString;
+use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use crate::cache::AccountCache;
@@ -15,9 +15,12 @@ use crate::crypto::KeyRing;
 use crate::error::{ApiError, FieldProblem};
 use crate::okta::client::UNSTORED_ACCOUNT;
 use crate::okta::governor::WindowView;
-use crate::okta::{Connection, Credentials, DomainPolicy, OktaClient, OktaDomain};
+use crate::okta::oauth::ServiceKey;
+use crate::okta::{Connection, Credentials, DomainPolicy, OAuthApp, OktaClient, OktaDomain};
 use crate::params::{DefaultValue, Input, InputSchema, Kind, Param};
-use crate::store::{AccountChanges, AccountRecord, AccountStore, NewAccount};
+use crate::store::{
+    AccountChanges, AccountRecord, AccountStore, NewAccount, OAuthColumns, StoredSecret,
+};
 
 const NAME: Param = Param::new(
     "name",
@@ -43,12 +46,17 @@ const DOMAIN: Param = Param::new(
 const API_TOKEN: Param = Param::new(
     "apiToken",
     Kind::Secret { max: 512 },
-    "Okta API token (Security > API > Tokens). Stored encrypted, never returned.",
+    "Okta API token (Security > API > Tokens). Stored encrypted, never returned. Give either apiToken or oauth.",
+);
+const OAUTH: Param = Param::new(
+    "oauth",
+    Kind::ServiceApp,
+    "An OAuth 2.0 service app (API Services app with public key / private key client authentication and Okta API scopes granted). Give either apiToken or oauth.",
 );
 const VERIFY: Param = Param::new(
     "verify",
     Kind::Boolean,
-    "Check the token with GET /api/v1/users/me before storing it.",
+    "Check the credentials before storing them: a token with GET /api/v1/users/me; a service app by obtaining a token and making one read its scopes allow.",
 )
 .default(DefaultValue::Bool(true));
 
@@ -61,14 +69,24 @@ const RATE_LIMIT_RESERVE: Param = Param::new(
     "Percent of each Okta rate-limit window kept for the org's admins: at that point calls wait for the reset. Default: OKTA_RATE_LIMIT_RESERVE_PERCENT.",
 );
 
-pub static CREATE_PARAMS: [Param; 5] = [
+pub static CREATE_PARAMS: [Param; 6] = [
     NAME.required(),
     DOMAIN.required(),
-    API_TOKEN.required(),
+    API_TOKEN,
+    OAUTH,
     VERIFY,
     RATE_LIMIT_RESERVE,
 ];
-pub static UPDATE_PARAMS: [Param; 4] = [DOMAIN, API_TOKEN, VERIFY, RATE_LIMIT_RESERVE];
+pub static UPDATE_PARAMS: [Param; 5] = [DOMAIN, API_TOKEN, OAUTH, VERIFY, RATE_LIMIT_RESERVE];
+
+/// How an account authenticates, as its public view names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AuthType {
+    ApiToken,
+    #[serde(rename = "oauth")]
+    OAuth,
+}
 
 /// An account as the API shows it: never the token.
 #[derive(Debug, Clone, Serialize)]
@@ -76,6 +94,13 @@ pub static UPDATE_PARAMS: [Param; 4] = [DOMAIN, API_TOKEN, VERIFY, RATE_LIMIT_RE
 pub struct AccountOut {
     pub name: String,
     pub domain: String,
+    pub auth_type: AuthType,
+    /// The service app's client id (OAuth only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The scopes Okta granted the service app (OAuth only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
     pub created_at: String,
     pub updated_at: String,
     pub last_verified_at: Option<String>,
@@ -117,7 +142,14 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 
 impl From<AccountRecord> for AccountOut {
     fn from(row: AccountRecord) -> Self {
+        let oauth = row.oauth();
         AccountOut {
+            auth_type: match oauth {
+                Some(_) => AuthType::OAuth,
+                None => AuthType::ApiToken,
+            },
+            client_id: oauth.as_ref().map(|o| o.client_id.clone()),
+            scopes: oauth.map(|o| o.scopes),
             name: row.name,
             domain: row.domain,
             created_at: timestamp(row.created_at),
@@ -186,24 +218,36 @@ impl Accounts {
     }
 
     pub async fn create(&self, body: serde_json::Value) -> Result<AccountOut, ApiError> {
-        let mut input = self
-            .create_schema
-            .validate(body)
-            .map_err(ApiError::invalid_fields)?;
+        let no_credentials = ["apiToken", "oauth"]
+            .iter()
+            .all(|k| body.get(k).is_none_or(serde_json::Value::is_null));
+        // Every problem at once: the missing credentials with the schema's own.
+        let missing_credentials = || {
+            let problem = "one of apiToken and oauth is required";
+            [
+                FieldProblem::new("apiToken", problem),
+                FieldProblem::new("oauth", problem),
+            ]
+        };
+        let mut input = self.create_schema.validate(body).map_err(|mut problems| {
+            if no_credentials {
+                problems.extend(missing_credentials());
+            }
+            ApiError::invalid_fields(problems)
+        })?;
         let name = input.str("name").unwrap_or_default().to_owned();
-        // Both are required parameters, so validation guarantees them.
+        // A required parameter, so validation guarantees it.
         let domain = self
             .domain(&input)?
             .ok_or_else(|| ApiError::internal("validated input lacks the domain"))?;
-        let token = input
-            .take_secret("apiToken")
-            .ok_or_else(|| ApiError::internal("validated input lacks the token"))?;
+        let credentials = credentials(&mut input)?
+            .ok_or_else(|| ApiError::invalid_fields(missing_credentials().into()))?;
         // Checked as no stored account: a create that fails leaves no per-name state behind.
-        let verified_at = self
-            .verify(UNSTORED_ACCOUNT, &input, &domain, &token)
+        let (credentials, verified_at) = self
+            .verify(UNSTORED_ACCOUNT, &input, &domain, credentials)
             .await?;
         let new = NewAccount {
-            token_ciphertext: self.cipher.encrypt(&name, &token)?,
+            secret: self.seal(&name, &credentials)?,
             name,
             domain: domain.to_string(),
             verified_at,
@@ -247,25 +291,28 @@ impl Accounts {
             .validate(body)
             .map_err(ApiError::invalid_fields)?;
         let domain = self.domain(&input)?;
-        let token = input.take_secret("apiToken");
+        let credentials = credentials(&mut input)?;
         let domain_changes = domain
             .as_ref()
             .is_some_and(|d| d.as_str() != current.domain);
         let rate_limit_reserve = reserve(&input);
-        match (&domain, &token) {
+        match (&domain, &credentials) {
             (None, None) if rate_limit_reserve.is_none() => {
-                let problem = "at least one of domain, apiToken and rateLimitReserve is required";
+                let problem =
+                    "at least one of domain, apiToken, oauth and rateLimitReserve is required";
                 return Err(ApiError::invalid_fields(vec![
                     FieldProblem::new("domain", problem),
                     FieldProblem::new("apiToken", problem),
+                    FieldProblem::new("oauth", problem),
                     FieldProblem::new("rateLimitReserve", problem),
                 ]));
             }
             (Some(_), None) if domain_changes => {
-                return Err(ApiError::invalid_field(
-                    "apiToken",
-                    "is required when the domain changes, so a stored token is never sent to a new host",
-                ));
+                let problem = "apiToken or oauth is required when the domain changes, so stored credentials are never sent to a new host";
+                return Err(ApiError::invalid_fields(vec![
+                    FieldProblem::new("apiToken", problem),
+                    FieldProblem::new("oauth", problem),
+                ]));
             }
             _ => {}
         }
@@ -274,10 +321,12 @@ impl Accounts {
             rate_limit_reserve,
             ..AccountChanges::default()
         };
-        if let Some(token) = token {
+        if let Some(credentials) = credentials {
             let target = domain.unwrap_or_else(|| OktaDomain::from_stored(current.domain.clone()));
-            changes.verified_at = self.verify(name, &input, &target, &token).await?;
-            changes.token_ciphertext = Some(self.cipher.encrypt(name, &token)?);
+            let (credentials, verified_at) =
+                self.verify(name, &input, &target, credentials).await?;
+            changes.verified_at = verified_at;
+            changes.secret = Some(self.seal(name, &credentials)?);
         }
         let updated = self.store.update(name, changes).await;
         self.cache.invalidate(name);
@@ -334,12 +383,21 @@ impl Accounts {
         }
         let generation = self.cache.generation();
         let row = self.record(name).await?;
-        let token = self.cipher.decrypt(&row.name, &row.token_ciphertext)?;
+        let secret = self.cipher.decrypt(&row.name, &row.secret_ciphertext)?;
+        let credentials = match row.oauth() {
+            Some(app) => Credentials::OAuth(OAuthApp {
+                client_id: app.client_id,
+                private_key: secret,
+                key_id: app.key_id,
+                scopes: app.scopes,
+            }),
+            None => Credentials::ApiToken(secret),
+        };
         let connection = Arc::new(
             Connection::new(
                 Arc::from(row.name),
                 OktaDomain::from_stored(row.domain),
-                Credentials::ApiToken(token),
+                credentials,
             )
             .with_rate_limit_reserve(row.rate_limit_reserve.and_then(|p| u8::try_from(p).ok())),
         );
@@ -365,18 +423,100 @@ impl Accounts {
             .transpose()
     }
 
-    /// Verify the token unless the caller opted out; returns when it was verified.
+    /// Verify the credentials unless the caller opted out; returns them (a service app with
+    /// the scopes Okta granted it) and when they were verified.
     async fn verify(
         &self,
         name: &str,
         input: &Input,
         domain: &OktaDomain,
-        token: &SecretString,
-    ) -> Result<Option<DateTime<Utc>>, ApiError> {
+        credentials: Credentials,
+    ) -> Result<(Credentials, Option<DateTime<Utc>>), ApiError> {
         if input.bool("verify") == Some(false) {
-            return Ok(None);
+            return Ok((credentials, None));
         }
-        self.okta.verify_token(name, domain, token).await?;
-        Ok(Some(Utc::now()))
+        if let Credentials::ApiToken(token) = &credentials {
+            self.okta.verify_token(name, domain, token).await?;
+            return Ok((credentials, Some(Utc::now())));
+        }
+        let connection = Arc::new(Connection::new(
+            Arc::from(name),
+            domain.clone(),
+            credentials,
+        ));
+        let granted = self.okta.verify(connection.clone()).await?;
+        let (app, _) = connection
+            .oauth()
+            .ok_or_else(|| ApiError::internal("a service app's connection lost its settings"))?;
+        let app = OAuthApp {
+            client_id: app.client_id.clone(),
+            private_key: app.private_key.clone(),
+            key_id: app.key_id.clone(),
+            // Okta may grant fewer scopes than asked for: the account keeps what it got.
+            scopes: if granted.is_empty() {
+                app.scopes.clone()
+            } else {
+                granted
+            },
+        };
+        Ok((Credentials::OAuth(app), Some(Utc::now())))
+    }
+
+    /// Encrypt an account's secret for storage, with what kind of secret it is.
+    fn seal(&self, name: &str, credentials: &Credentials) -> Result<StoredSecret, ApiError> {
+        Ok(match credentials {
+            Credentials::ApiToken(token) => StoredSecret {
+                ciphertext: self.cipher.encrypt(name, token)?,
+                oauth: None,
+            },
+            Credentials::OAuth(app) => StoredSecret {
+                ciphertext: self.cipher.encrypt(name, &app.private_key)?,
+                oauth: Some(OAuthColumns {
+                    client_id: app.client_id.clone(),
+                    key_id: app.key_id.clone(),
+                    scopes: app.scopes.clone(),
+                }),
+            },
+        })
+    }
+}
+
+/// The credentials a request gives, if any: an API token or a service app (never both). A
+/// service app's private key is read here, so a key that cannot sign is refused before Okta
+/// is called or anything is stored.
+fn credentials(input: &mut Input) -> Result<Option<Credentials>, ApiError> {
+    let token = input.take_secret("apiToken");
+    let key = input.take_secret("oauth");
+    match (token, key, input.object("oauth")) {
+        (Some(_), Some(_), _) => {
+            let problem = "give either apiToken or oauth, not both";
+            Err(ApiError::invalid_fields(vec![
+                FieldProblem::new("apiToken", problem),
+                FieldProblem::new("oauth", problem),
+            ]))
+        }
+        (Some(token), None, _) => Ok(Some(Credentials::ApiToken(token))),
+        (None, Some(private_key), Some(app)) => {
+            ServiceKey::parse(private_key.expose_secret())
+                .map_err(|err| ApiError::invalid_field("oauth.privateKey", &err.to_string()))?;
+            let text = |member: &str| app.get(member).and_then(|v| v.as_str()).map(str::to_owned);
+            let scopes = app
+                .get("scopes")
+                .and_then(|v| v.as_array())
+                .map(|scopes| {
+                    scopes
+                        .iter()
+                        .filter_map(|s| s.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Ok(Some(Credentials::OAuth(OAuthApp {
+                client_id: text("clientId").unwrap_or_default(),
+                private_key,
+                key_id: text("keyId"),
+                scopes,
+            })))
+        }
+        _ => Ok(None),
     }
 }

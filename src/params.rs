@@ -44,7 +44,30 @@ pub enum Kind {
     DateTime,
     /// A JSON object of string values.
     StringMap,
+    /// An OAuth 2.0 service app `{clientId, privateKey, keyId?, scopes}`; the private key (a
+    /// PEM, or a private JWK as an object or its text) is kept as a secret from parsing on.
+    ServiceApp,
 }
+
+/// What each member of a [`Kind::ServiceApp`] must be, for field problems.
+const SERVICE_APP_MEMBERS: &[(&str, &str)] = &[
+    (
+        "clientId",
+        "must be the service app's client id: 1 to 255 printable characters without spaces",
+    ),
+    (
+        "privateKey",
+        "must be a PEM private key (PKCS#8, RSA or EC P-256) or a private JWK, at most 16384 characters",
+    ),
+    (
+        "keyId",
+        "must be the key's id (kid) in the app's JWKS: 1 to 255 printable characters without spaces",
+    ),
+    (
+        "scopes",
+        "must be a list of 1 to 64 distinct Okta scopes, such as okta.users.read",
+    ),
+];
 
 /// White space, named in full for regex patterns: what Unicode, ECMAScript and Python each
 /// count as white space (they differ on U+001C..U+001F, U+0085 and U+FEFF), so that every
@@ -183,6 +206,31 @@ impl Param {
                 "additionalProperties": {"type": "string", "maxLength": 1024},
                 "maxProperties": 20
             }),
+            Kind::ServiceApp => json!({
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["clientId", "privateKey", "scopes"],
+                "properties": {
+                    "clientId": {
+                        "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$",
+                        "description": "The service app's client id (Applications > the app > General)."
+                    },
+                    "privateKey": {
+                        "type": ["string", "object"], "minLength": 1, "maxLength": 16384,
+                        "writeOnly": true,
+                        "description": "The private key whose public key is in the app's JWKS: a PEM (PKCS#8, RSA of 2048 bits or more, or EC P-256) or a private JWK. Stored encrypted, never returned."
+                    },
+                    "keyId": {
+                        "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$",
+                        "description": "The key's id (kid) in the app's JWKS; default: a JWK's own kid, else none."
+                    },
+                    "scopes": {
+                        "type": "array", "minItems": 1, "maxItems": 64, "uniqueItems": true,
+                        "items": {"type": "string", "maxLength": 128, "pattern": "^okta(\\.[A-Za-z]+)+$"},
+                        "description": "The Okta scopes to request, granted to the app (Okta API Scopes tab). Actions needing others are refused."
+                    }
+                }
+            }),
         };
         if !self.description.is_empty() {
             schema["description"] = json!(self.description);
@@ -221,6 +269,9 @@ impl Param {
                     .to_owned()
             }
             Kind::StringMap => "must be an object of string values".to_owned(),
+            Kind::ServiceApp => {
+                "must be an object {clientId, privateKey, keyId?, scopes}".to_owned()
+            }
         }
     }
 
@@ -242,11 +293,18 @@ impl Param {
             audit_target: false,
             dry_run: false,
             paged: false,
+            members: match self.kind {
+                Kind::ServiceApp => SERVICE_APP_MEMBERS,
+                _ => &[],
+            },
         }
     }
 
     fn is_secret(&self) -> bool {
-        matches!(self.kind, Kind::Secret { .. } | Kind::Password)
+        matches!(
+            self.kind,
+            Kind::Secret { .. } | Kind::Password | Kind::ServiceApp
+        )
     }
 }
 
@@ -276,6 +334,8 @@ pub struct FieldRule {
     pub dry_run: bool,
     /// The field is `paged`, which list actions take.
     pub paged: bool,
+    /// An object field's members and what each must be, so a problem names the member.
+    members: &'static [(&'static str, &'static str)],
 }
 
 impl FieldRule {
@@ -349,7 +409,15 @@ impl FieldRule {
             audit_target,
             dry_run,
             paged,
+            members: &[],
         }
+    }
+
+    /// The problem of a refused member (`oauth.scopes`), when the field names its members.
+    fn member_problem(&self, field: &str) -> Option<FieldProblem> {
+        let member = field.split('.').nth(1)?;
+        let (name, problem) = self.members.iter().find(|(name, _)| *name == member)?;
+        Some(FieldProblem::new(format!("{}.{name}", self.name), *problem))
     }
 }
 
@@ -500,8 +568,12 @@ impl InputSchema {
                 kind => {
                     let field = pointer_to_field(error.instance_path().as_str());
                     let top = field.split('.').next().unwrap_or_default();
-                    let problem = self
-                        .field(top)
+                    let rule = self.field(top);
+                    if let Some(problem) = rule.and_then(|rule| rule.member_problem(&field)) {
+                        push(problem);
+                        continue;
+                    }
+                    let problem = rule
                         .map(|rule| rule.problem(kind, error.instance()))
                         .unwrap_or_else(|| "is invalid".to_owned());
                     push(FieldProblem::new(top.to_owned(), problem));
@@ -544,14 +616,10 @@ impl InputSchema {
         for param in self.params {
             if param.is_secret() {
                 if let Some(value) = values.remove(param.name) {
-                    let text = match value {
-                        Value::String(s) => s,
-                        Value::Object(mut o) => match o.remove("value") {
-                            Some(Value::String(s)) => s,
-                            _ => String::new(),
-                        },
-                        _ => String::new(),
-                    };
+                    let (text, rest) = secret_of(param.kind, value);
+                    if let Some(rest) = rest {
+                        values.insert(param.name.to_owned(), rest);
+                    }
                     secrets.insert(param.name, SecretString::from(text));
                 }
             } else if let (None, Some(default)) = (values.get(param.name), param.default) {
@@ -571,6 +639,26 @@ impl InputSchema {
             .iter()
             .position(|f| f.name == top)
             .unwrap_or(self.fields.len())
+    }
+}
+
+/// A validated secret parameter's secret text, and what of it is not secret: a password's
+/// `value`; a service app's private key (a JWK object as its JSON text), the rest of the app
+/// staying an ordinary value.
+fn secret_of(kind: Kind, value: Value) -> (String, Option<Value>) {
+    let text = |value: Option<Value>| match value {
+        Some(Value::String(s)) => s,
+        Some(object @ Value::Object(_)) => object.to_string(),
+        _ => String::new(),
+    };
+    match (kind, value) {
+        (Kind::Password, Value::Object(mut o)) => (text(o.remove("value")), None),
+        (Kind::ServiceApp, Value::Object(mut o)) => {
+            let key = text(o.remove("privateKey"));
+            (key, Some(Value::Object(o)))
+        }
+        (_, Value::String(s)) => (s, None),
+        _ => (String::new(), None),
     }
 }
 
@@ -671,6 +759,11 @@ impl Input {
 
     pub fn take_secret(&mut self, name: &str) -> Option<SecretString> {
         self.secrets.remove(name)
+    }
+
+    /// An object parameter (a service app without its private key).
+    pub fn object(&self, name: &str) -> Option<&Map<String, Value>> {
+        self.values.get(name).and_then(Value::as_object)
     }
 }
 

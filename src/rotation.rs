@@ -214,7 +214,7 @@ async fn rotate(
     secrets::register_current_key(store, &ring).await?;
     let reencrypt = |row: &crate::store::AccountRecord| {
         let token = ring
-            .decrypt(&row.name, &row.token_ciphertext)
+            .decrypt(&row.name, &row.secret_ciphertext)
             .map_err(|e| e.to_string())?;
         ring.encrypt(&row.name, &token).map_err(|e| e.to_string())
     };
@@ -261,7 +261,7 @@ async fn rotate(
         && let Some(problem) = refuse_live_rings(store, &current).await?
     {
         bail!(
-            "re-encrypted {total} account token(s) to key id {current}, but meanwhile {problem}. Keep the old key in every ring, fix that gateway's ring, and run rotate-key again"
+            "re-encrypted {total} account secret(s) to key id {current}, but meanwhile {problem}. Keep the old key in every ring, fix that gateway's ring, and run rotate-key again"
         );
     }
     store
@@ -276,12 +276,12 @@ async fn rotate(
             };
             secrets::replace_secret_file(path, first.expose_secret())?;
             format!(
-                "re-encrypted {total} account token(s) to key id {current}, and {answers} stored idempotent answer(s); {} now holds that key only",
+                "re-encrypted {total} account secret(s) to key id {current}, and {answers} stored idempotent answer(s); {} now holds that key only",
                 path.display()
             )
         }
         KeySource::Environment => format!(
-            "re-encrypted {total} account token(s) to key id {current}, and {answers} stored idempotent answer(s); every stored token is under it: remove the old key(s) from every gateway's TOKEN_ENCRYPTION_KEYS"
+            "re-encrypted {total} account secret(s) to key id {current}, and {answers} stored idempotent answer(s); every stored secret is under it: remove the old key(s) from every gateway's TOKEN_ENCRYPTION_KEYS"
         ),
     };
     Ok(summary)

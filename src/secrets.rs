@@ -164,7 +164,7 @@ pub(crate) async fn refuse_stored_tokens(
     let rows = store.list().await.context("reading stored accounts")?;
     let mut lacking: BTreeMap<String, usize> = BTreeMap::new();
     for row in &rows {
-        match ring.decrypt(&row.name, &row.token_ciphertext) {
+        match ring.decrypt(&row.name, &row.secret_ciphertext) {
             Ok(_) => {}
             Err(CryptoError::UnknownKey { key_id }) => *lacking.entry(key_id).or_default() += 1,
             Err(_) => {

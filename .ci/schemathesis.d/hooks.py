@@ -192,13 +192,19 @@ def _cursor_refusal(fixed: set[str]):
 
 
 SEMANTIC_400S = [
-    # The accepted org hosts depend on OKTA_EXTRA_HOSTS and OKTA_ALLOW_INSECURE_LOOPBACK.
-    (("POST", "/accounts"), lambda e, b: _fields(e) == {"domain"}),
-    # ... and an update's rules on the stored account: a new domain needs a new token; an
-    # update changes at least one of domain, token and rate-limit reserve.
+    # The accepted org hosts depend on OKTA_EXTRA_HOSTS and OKTA_ALLOW_INSECURE_LOOPBACK;
+    # exactly one of apiToken and oauth (in the description); a private key must be one that
+    # signs (the schema says only "a string or a JWK object").
+    (
+        ("POST", "/accounts"),
+        lambda e, b: _fields(e) and _fields(e) <= {"domain", "apiToken", "oauth", "oauth.privateKey"},
+    ),
+    # ... and an update's rules on the stored account: new domain needs new credentials; an
+    # update changes at least one of domain, credentials and rate-limit reserve.
     (
         ("PUT", "/accounts/{name}"),
-        lambda e, b: _fields(e) and _fields(e) <= {"domain", "apiToken", "rateLimitReserve"},
+        lambda e, b: _fields(e)
+        and _fields(e) <= {"domain", "apiToken", "oauth", "oauth.privateKey", "rateLimitReserve"},
     ),
     (("POST", "/accounts/{name}/actions/create_user"), lambda e, b: _okta_profile_refusal(e)),
     # An update names at least one profile field (a rule across parameters, in the description).

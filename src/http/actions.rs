@@ -76,7 +76,11 @@ async fn account_actions(
     let account = state.accounts.get(&name).await?;
     // API-token accounts act with their admin's rights, so no scope limits them; an OAuth
     // account passes the scopes its service app was granted.
-    Ok(Json(state.catalog.runnable(&account.name, None)))
+    Ok(Json(
+        state
+            .catalog
+            .runnable(&account.name, account.scopes.as_deref()),
+    ))
 }
 
 /// Re-check an account's stored token against Okta, recording the outcome.
@@ -195,7 +199,8 @@ pub async fn perform(
     let connection = state.accounts.connection(name).await?;
     // API-token accounts act with their admin's rights, so no scope limits them; an OAuth
     // account passes the scopes its service app was granted.
-    check_scopes(action, None)?;
+    check_scopes(action, connection.granted_scopes())?;
+    let service_app = connection.oauth().is_some();
     let session = state.okta.session(connection);
     let context = ActionContext::new(session, action, state.cursors.clone());
     let outcome = ready(&context).await;
@@ -203,7 +208,8 @@ pub async fn perform(
 
     if let Err(error) = &outcome
         && error.status == ErrorStatus::AuthenticationFailure
-        && error.details.okta.is_some()
+        // Okta's own refusal of the token, or its authorization server's of the service app.
+        && (error.details.okta.is_some() || service_app)
     {
         state.accounts.record_rejection(name, error).await;
     }

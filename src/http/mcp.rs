@@ -24,7 +24,7 @@ use serde_json::{Map, Value, json};
 
 use super::actions::{Via, perform};
 use super::edge::{ActionLog, RequestId};
-use crate::actions::{Action, response_schema};
+use crate::actions::{Action, missing_scopes, response_schema};
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ErrorStatus};
 use crate::params::InputSchema;
@@ -85,19 +85,33 @@ impl McpServer {
         McpServer { state }
     }
 
-    async fn account_names(&self) -> Result<Vec<String>, ApiError> {
+    /// Each account's name and, for a service app, its granted scopes.
+    async fn account_names(&self) -> Result<Vec<(String, Option<Vec<String>>)>, ApiError> {
         let accounts = self.state.accounts.list().await?;
-        Ok(accounts.into_iter().map(|a| a.name).collect())
+        Ok(accounts.into_iter().map(|a| (a.name, a.scopes)).collect())
     }
 
     async fn tools(&self, caller: &Caller) -> Result<Vec<Tool>, ApiError> {
-        let accounts = self.account_names().await?;
-        let mut tools: Vec<Tool> = self
-            .state
-            .catalog
-            .iter()
-            .map(|(action, input)| action_tool(action, input, &accounts))
-            .collect();
+        let known = self.account_names().await?;
+        let mut tools = Vec::new();
+        for (action, input) in self.state.catalog.iter() {
+            // A tool offers only the accounts whose scopes let it run; one that no account
+            // can run is left out.
+            let runnable: Vec<String> = known
+                .iter()
+                .filter(|(_, granted)| {
+                    granted
+                        .as_deref()
+                        .is_none_or(|g| missing_scopes(action, g).is_empty())
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            if runnable.is_empty() && !known.is_empty() {
+                continue;
+            }
+            tools.push(action_tool(action, input, &runnable));
+        }
+        let accounts: Vec<String> = known.into_iter().map(|(name, _)| name).collect();
         if caller.scope == Scope::Admin {
             tools.extend(account_tools(&accounts));
         }

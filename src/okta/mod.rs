@@ -87,6 +87,15 @@ impl Connection {
         }
     }
 
+    /// The scopes an OAuth account's service app was granted; `None` for an API token, which
+    /// acts with its admin's rights.
+    pub fn granted_scopes(&self) -> Option<&[String]> {
+        match &self.credentials {
+            Credentials::OAuth(app) => Some(&app.scopes),
+            Credentials::ApiToken(_) => None,
+        }
+    }
+
     /// The service app's settings and their fingerprint, for an OAuth account.
     pub fn oauth(&self) -> Option<(&OAuthApp, [u8; 32])> {
         match (&self.credentials, &self.auth) {

@@ -7,8 +7,8 @@
 /// stay `&'static str` through `concat!`).
 macro_rules! account_columns {
     () => {
-        "name, domain, token_ciphertext, created_at, updated_at, last_verified_at, last_error, \
-         rate_limit_reserve"
+        "name, domain, secret_ciphertext, created_at, updated_at, last_verified_at, last_error, \
+         rate_limit_reserve, oauth_client_id, oauth_key_id, oauth_scopes"
     };
 }
 
@@ -37,13 +37,66 @@ pub use sqlite::SqliteStore;
 pub struct AccountRecord {
     pub name: String,
     pub domain: String,
-    pub token_ciphertext: Vec<u8>,
+    pub secret_ciphertext: Vec<u8>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_verified_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     /// Percent of each rate-limit window kept for the org's admins; `None`: the default.
     pub rate_limit_reserve: Option<i16>,
+    /// Set for a service app (then `secret_ciphertext` holds its private key).
+    pub oauth_client_id: Option<String>,
+    pub oauth_key_id: Option<String>,
+    /// Space-separated.
+    pub oauth_scopes: Option<String>,
+}
+
+impl AccountRecord {
+    /// The service app's settings that are not secret; `None` for an API token.
+    pub fn oauth(&self) -> Option<OAuthColumns> {
+        Some(OAuthColumns {
+            client_id: self.oauth_client_id.clone()?,
+            key_id: self.oauth_key_id.clone(),
+            scopes: self
+                .oauth_scopes
+                .as_deref()
+                .unwrap_or_default()
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        })
+    }
+}
+
+/// A service app's settings that are not secret, stored beside its encrypted private key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthColumns {
+    pub client_id: String,
+    pub key_id: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+/// An account's encrypted secret and what kind of secret it is.
+#[derive(Debug, Clone)]
+pub struct StoredSecret {
+    pub ciphertext: Vec<u8>,
+    /// `None`: the secret is an API token.
+    pub oauth: Option<OAuthColumns>,
+}
+
+impl StoredSecret {
+    fn client_id(&self) -> Option<&str> {
+        self.oauth.as_ref().map(|o| o.client_id.as_str())
+    }
+
+    fn key_id(&self) -> Option<&str> {
+        self.oauth.as_ref().and_then(|o| o.key_id.as_deref())
+    }
+
+    fn scopes(&self) -> Option<String> {
+        self.oauth.as_ref().map(|o| o.scopes.join(" "))
+    }
 }
 
 /// A new account, already validated and encrypted.
@@ -51,7 +104,7 @@ pub struct AccountRecord {
 pub struct NewAccount {
     pub name: String,
     pub domain: String,
-    pub token_ciphertext: Vec<u8>,
+    pub secret: StoredSecret,
     pub verified_at: Option<DateTime<Utc>>,
     pub rate_limit_reserve: Option<i16>,
 }
@@ -60,7 +113,8 @@ pub struct NewAccount {
 #[derive(Debug, Clone, Default)]
 pub struct AccountChanges {
     pub domain: Option<String>,
-    pub token_ciphertext: Option<Vec<u8>>,
+    /// A new secret replaces the old one and its kind (a token becomes a service app or back).
+    pub secret: Option<StoredSecret>,
     pub verified_at: Option<DateTime<Utc>>,
     pub rate_limit_reserve: Option<i16>,
 }

@@ -16,7 +16,7 @@ use super::{
     AccountChanges, AccountRecord, AccountStore, AuditFilter, AuditRecord, Backend, ChangeFeed,
     ChangeListener, HEARTBEAT, IdempotencyAnswer, IdempotencyClaim, IdempotencyRecord,
     KeyCheckAccept, KeyCheckRecord, KeyRingRecord, NewAccount, NewAuditEntry, Reencrypt,
-    ReencryptAnswer, StoreError, audit_query, join_key_ids, now_ms, split_key_ids,
+    ReencryptAnswer, StoreError, StoredSecret, audit_query, join_key_ids, now_ms, split_key_ids,
 };
 
 /// The channel the accounts trigger notifies (see migrations/postgres).
@@ -119,17 +119,20 @@ impl AccountStore for PostgresStore {
         }
         let now = Utc::now();
         let record = sqlx::query_as::<_, AccountRecord>(
-            concat!("INSERT INTO accounts (name, domain, token_ciphertext, created_at, updated_at, last_verified_at, \
-                 rate_limit_reserve) \
-             VALUES ($1, $2, $3, $4, $4, $5, $6) \
+            concat!("INSERT INTO accounts (name, domain, secret_ciphertext, created_at, updated_at, last_verified_at, \
+                 rate_limit_reserve, oauth_client_id, oauth_key_id, oauth_scopes) \
+             VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9) \
              RETURNING ", account_columns!()),
         )
         .bind(&new.name)
         .bind(&new.domain)
-        .bind(&new.token_ciphertext)
+        .bind(&new.secret.ciphertext)
         .bind(now)
         .bind(new.verified_at)
         .bind(new.rate_limit_reserve)
+        .bind(new.secret.client_id())
+        .bind(new.secret.key_id())
+        .bind(new.secret.scopes())
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -165,21 +168,27 @@ impl AccountStore for PostgresStore {
         Ok(sqlx::query_as::<_, AccountRecord>(concat!(
             "UPDATE accounts SET \
                  domain = COALESCE($1, domain), \
-                 token_ciphertext = COALESCE($2, token_ciphertext), \
+                 secret_ciphertext = COALESCE($2, secret_ciphertext), \
                  last_verified_at = COALESCE($3, last_verified_at), \
                  last_error = CASE WHEN $3 IS NULL THEN last_error END, \
                  updated_at = $4, \
-                 rate_limit_reserve = COALESCE($6, rate_limit_reserve) \
+                 rate_limit_reserve = COALESCE($6, rate_limit_reserve), \
+                 oauth_client_id = CASE WHEN $2 IS NULL THEN oauth_client_id ELSE $7 END, \
+                 oauth_key_id = CASE WHEN $2 IS NULL THEN oauth_key_id ELSE $8 END, \
+                 oauth_scopes = CASE WHEN $2 IS NULL THEN oauth_scopes ELSE $9 END \
              WHERE name = $5 \
              RETURNING ",
             account_columns!()
         ))
         .bind(changes.domain)
-        .bind(changes.token_ciphertext)
+        .bind(changes.secret.as_ref().map(|s| s.ciphertext.as_slice()))
         .bind(changes.verified_at)
         .bind(Utc::now())
         .bind(name)
         .bind(changes.rate_limit_reserve)
+        .bind(changes.secret.as_ref().and_then(StoredSecret::client_id))
+        .bind(changes.secret.as_ref().and_then(StoredSecret::key_id))
+        .bind(changes.secret.as_ref().and_then(StoredSecret::scopes))
         .fetch_optional(&self.pool)
         .await?)
     }
@@ -225,7 +234,7 @@ impl AccountStore for PostgresStore {
             "SELECT ",
             account_columns!(),
             " FROM accounts \
-             WHERE encode(substring(token_ciphertext from 2 for 4), 'hex') <> $1 \
+             WHERE encode(substring(secret_ciphertext from 2 for 4), 'hex') <> $1 \
              ORDER BY name LIMIT $2 FOR UPDATE"
         ))
         .bind(key_id)
@@ -237,7 +246,7 @@ impl AccountStore for PostgresStore {
                 account: row.name.clone(),
                 reason,
             })?;
-            sqlx::query("UPDATE accounts SET token_ciphertext = $1 WHERE name = $2")
+            sqlx::query("UPDATE accounts SET secret_ciphertext = $1 WHERE name = $2")
                 .bind(sealed)
                 .bind(&row.name)
                 .execute(&mut *tx)

@@ -18,7 +18,7 @@ use super::{
     AccountChanges, AccountRecord, AccountStore, AuditFilter, AuditRecord, Backend, ChangeFeed,
     ChangeListener, IdempotencyAnswer, IdempotencyClaim, IdempotencyRecord, KeyCheckAccept,
     KeyCheckRecord, KeyRingRecord, NewAccount, NewAuditEntry, Reencrypt, ReencryptAnswer,
-    StoreError, audit_query, join_key_ids, split_key_ids,
+    StoreError, StoredSecret, audit_query, join_key_ids, split_key_ids,
 };
 
 pub struct SqliteStore {
@@ -100,18 +100,21 @@ impl AccountStore for SqliteStore {
         }
         let now = Utc::now();
         let record = sqlx::query_as::<_, AccountRecord>(
-            concat!("INSERT INTO accounts (name, domain, token_ciphertext, created_at, updated_at, last_verified_at, \
-                 rate_limit_reserve) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) \
+            concat!("INSERT INTO accounts (name, domain, secret_ciphertext, created_at, updated_at, last_verified_at, \
+                 rate_limit_reserve, oauth_client_id, oauth_key_id, oauth_scopes) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              RETURNING ", account_columns!()),
         )
         .bind(&new.name)
         .bind(&new.domain)
-        .bind(&new.token_ciphertext)
+        .bind(&new.secret.ciphertext)
         .bind(now)
         .bind(now)
         .bind(new.verified_at)
         .bind(new.rate_limit_reserve)
+        .bind(new.secret.client_id())
+        .bind(new.secret.key_id())
+        .bind(new.secret.scopes())
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -150,21 +153,27 @@ impl AccountStore for SqliteStore {
         Ok(sqlx::query_as::<_, AccountRecord>(concat!(
             "UPDATE accounts SET \
                  domain = COALESCE(?1, domain), \
-                 token_ciphertext = COALESCE(?2, token_ciphertext), \
+                 secret_ciphertext = COALESCE(?2, secret_ciphertext), \
                  last_verified_at = COALESCE(?3, last_verified_at), \
                  last_error = CASE WHEN ?3 IS NULL THEN last_error END, \
                  updated_at = ?4, \
-                 rate_limit_reserve = COALESCE(?6, rate_limit_reserve) \
+                 rate_limit_reserve = COALESCE(?6, rate_limit_reserve), \
+                 oauth_client_id = CASE WHEN ?2 IS NULL THEN oauth_client_id ELSE ?7 END, \
+                 oauth_key_id = CASE WHEN ?2 IS NULL THEN oauth_key_id ELSE ?8 END, \
+                 oauth_scopes = CASE WHEN ?2 IS NULL THEN oauth_scopes ELSE ?9 END \
              WHERE name = ?5 \
              RETURNING ",
             account_columns!()
         ))
         .bind(changes.domain)
-        .bind(changes.token_ciphertext)
+        .bind(changes.secret.as_ref().map(|s| s.ciphertext.as_slice()))
         .bind(changes.verified_at)
         .bind(Utc::now())
         .bind(name)
         .bind(changes.rate_limit_reserve)
+        .bind(changes.secret.as_ref().and_then(StoredSecret::client_id))
+        .bind(changes.secret.as_ref().and_then(StoredSecret::key_id))
+        .bind(changes.secret.as_ref().and_then(StoredSecret::scopes))
         .fetch_optional(&self.pool)
         .await?)
     }
@@ -209,7 +218,7 @@ impl AccountStore for SqliteStore {
         let rows = sqlx::query_as::<_, AccountRecord>(concat!(
             "SELECT ",
             account_columns!(),
-            " FROM accounts WHERE lower(hex(substr(token_ciphertext, 2, 4))) <> ? \
+            " FROM accounts WHERE lower(hex(substr(secret_ciphertext, 2, 4))) <> ? \
              ORDER BY name LIMIT ?"
         ))
         .bind(key_id)
@@ -221,7 +230,7 @@ impl AccountStore for SqliteStore {
                 account: row.name.clone(),
                 reason,
             })?;
-            sqlx::query("UPDATE accounts SET token_ciphertext = ? WHERE name = ?")
+            sqlx::query("UPDATE accounts SET secret_ciphertext = ? WHERE name = ?")
                 .bind(sealed)
                 .bind(&row.name)
                 .execute(&mut *tx)

@@ -109,7 +109,10 @@ async fn invalid_fields_are_all_listed_before_any_okta_call(backend: Backend) {
 
     let missing = app.admin(Method::POST, "/accounts", Some(json!({}))).await;
     missing.assert_error("INVALID_FIELD_VALUE", 400);
-    assert_eq!(missing.bad_fields(), ["name", "domain", "apiToken"]);
+    assert_eq!(
+        missing.bad_fields(),
+        ["name", "domain", "apiToken", "oauth"]
+    );
 }
 
 async fn domains_outside_okta_are_refused(backend: Backend) {
@@ -273,7 +276,7 @@ async fn an_update_needs_a_domain_or_a_token(backend: Backend) {
     response.assert_error("INVALID_FIELD_VALUE", 400);
     assert_eq!(
         response.bad_fields(),
-        ["domain", "apiToken", "rateLimitReserve"]
+        ["domain", "apiToken", "oauth", "rateLimitReserve"]
     );
 }
 
@@ -291,7 +294,7 @@ async fn a_new_domain_requires_a_new_token(backend: Backend) {
         )
         .await;
     response.assert_error("INVALID_FIELD_VALUE", 400);
-    assert_eq!(response.bad_fields(), ["apiToken"]);
+    assert_eq!(response.bad_fields(), ["apiToken", "oauth"]);
     assert!(
         other.handle().requests().is_empty(),
         "the stored token never went to the new host"
@@ -342,7 +345,7 @@ async fn tokens_are_encrypted_at_rest(backend: Backend) {
             let pool = sqlx::SqlitePool::connect(&app.db.url())
                 .await
                 .expect("sqlite");
-            sqlx::query_scalar("SELECT token_ciphertext FROM accounts WHERE name = 'acme'")
+            sqlx::query_scalar("SELECT secret_ciphertext FROM accounts WHERE name = 'acme'")
                 .fetch_one(&pool)
                 .await
                 .expect("row")
@@ -351,7 +354,7 @@ async fn tokens_are_encrypted_at_rest(backend: Backend) {
             let pool = sqlx::PgPool::connect(&app.db.url())
                 .await
                 .expect("postgres");
-            sqlx::query_scalar("SELECT token_ciphertext FROM accounts WHERE name = 'acme'")
+            sqlx::query_scalar("SELECT secret_ciphertext FROM accounts WHERE name = 'acme'")
                 .fetch_one(&pool)
                 .await
                 .expect("row")

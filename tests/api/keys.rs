@@ -20,6 +20,7 @@ use crate::helpers::{
     TestResponse, app, base_vars, captured_logs, config_from, spawn_app,
 };
 use crate::process::GatewayProcess;
+use crate::service_app_keys::{CLIENT, EC_A};
 
 /// Keys besides the helpers' `TEST_ENCRYPTION_KEY` (base64 of 32 bytes each).
 const SECOND_KEY: &str = "bmV3LWtleS1uZXcta2V5LW5ldy1rZXktbmV3LWtleSE=";
@@ -33,7 +34,7 @@ fn key_id(key: &str) -> String {
 
 /// The stored ciphertext of every account, by name.
 async fn ciphertexts(app: &TestApp) -> BTreeMap<String, Vec<u8>> {
-    let query = "SELECT name, token_ciphertext FROM accounts";
+    let query = "SELECT name, secret_ciphertext FROM accounts";
     let rows: Vec<(String, Vec<u8>)> = if app.vars["DATABASE_URL"].starts_with("postgres") {
         let pool = sqlx::PgPool::connect(&app.db.url()).await.expect("db");
         sqlx::query_as(query).fetch_all(&pool).await.expect("rows")
@@ -221,9 +222,24 @@ async fn a_fleet_rotates_its_key_while_serving_without_a_single_failed_action() 
     let (old_id, new_id) = (key_id(old), key_id(new));
     let mut setup = app(Backend::Postgres).spawn().await;
     let accounts: Vec<String> = (1..=7).map(|i| format!("org_{i}")).collect();
-    for name in &accounts {
+    for name in &accounts[..6] {
         assert_eq!(setup.create_account(name).await.status, 201);
     }
+    // The last connects with a service app: its private key is rotated like the tokens.
+    setup
+        .sim
+        .handle()
+        .add_oauth_client(EC_A.seed(CLIENT, &["okta.users.read"]))
+        .expect("registered");
+    let service_app = json!({
+        "name": accounts[6],
+        "domain": setup.sim.base_url(),
+        "oauth": EC_A.account_oauth(CLIENT, &["okta.users.read"]),
+    });
+    let connected = setup
+        .admin(Method::POST, "/accounts", Some(service_app))
+        .await;
+    assert_eq!(connected.status, 201, "{}", connected.text);
     setup.gateway.stop().await;
 
     let mut fleet = Fleet::start(&setup.vars, 2).await;
@@ -285,7 +301,7 @@ async fn a_fleet_rotates_its_key_while_serving_without_a_single_failed_action() 
         .and_then(|n| n.parse().ok())
         .unwrap_or_default();
     assert!(
-        count >= 5 && stdout.contains(&format!("account token(s) to key id {new_id}")),
+        count >= 5 && stdout.contains(&format!("account secret(s) to key id {new_id}")),
         "the five accounts the stream never writes, at least: {stdout}"
     );
     let after = ciphertexts(&setup).await;
@@ -512,7 +528,7 @@ async fn an_interrupted_rotation_keeps_both_keys_in_the_file_and_the_next_run_fi
     let old_key = std::fs::read_to_string(&key_path).expect("key");
     let pool = sqlx::SqlitePool::connect(&app.db.url()).await.expect("db");
     sqlx::query(
-        "CREATE TRIGGER fail_f BEFORE UPDATE OF token_ciphertext ON accounts \
+        "CREATE TRIGGER fail_f BEFORE UPDATE OF secret_ciphertext ON accounts \
          WHEN NEW.name = 'f' BEGIN SELECT RAISE(ABORT, 'simulated crash'); END",
     )
     .execute(&pool)
@@ -552,7 +568,7 @@ async fn an_interrupted_rotation_keeps_both_keys_in_the_file_and_the_next_run_fi
         "{}",
         String::from_utf8_lossy(&finished.stderr)
     );
-    assert!(String::from_utf8_lossy(&finished.stdout).contains("re-encrypted 1 account token(s)"));
+    assert!(String::from_utf8_lossy(&finished.stdout).contains("re-encrypted 1 account secret(s)"));
     assert_eq!(
         std::fs::read_to_string(&key_path).expect("key").trim(),
         new_key,

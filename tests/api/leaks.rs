@@ -5,6 +5,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{ADMIN_KEY, Backend, RunningGateway, app, captured_logs, config_from};
+use crate::service_app_keys::{CLIENT, Key, RSA_A, RSA_B};
 
 /// Every form in which a secret could leak.
 fn forms(secret: &str) -> Vec<String> {
@@ -23,8 +24,10 @@ const TOKEN: &str = "00Leak+Tok/en=Secret~Value-1";
 const NEW_TOKEN: &str = "00Leak+Rotated/Secret=Value-2";
 const WRONG_TOKEN: &str = "00Leak+Wrong/Secret=Value-3";
 
-/// Drives success and error paths; returns every response (headers and body) as text.
-async fn drive_account_api(backend: Backend) -> Vec<String> {
+/// Drives success and error paths; returns every response (headers and body) as text, and the
+/// service app's credentials that crossed the wire (access tokens, client assertions, DPoP
+/// proofs).
+async fn drive_account_api(backend: Backend) -> (Vec<String>, Vec<String>) {
     let app = app(backend).spawn().await;
     app.sim
         .handle()
@@ -93,7 +96,80 @@ async fn drive_account_api(backend: Backend) -> Vec<String> {
         401
     );
 
-    bodies
+    // A service app with DPoP: connected, refused, used, and its app removed in Okta.
+    app.sim
+        .handle()
+        .add_oauth_client(RSA_A.seed(CLIENT, &["okta.users.read"]).require_dpop())
+        .expect("registered");
+    let service_app = |name: &str, key: &Key| json!({"name": name, "domain": domain, "oauth": key.account_oauth(CLIENT, &["okta.users.read"])});
+    assert_eq!(
+        drive(
+            app.admin(Method::POST, "/accounts", Some(service_app("svc", &RSA_A)))
+                .await
+        ),
+        201
+    );
+    assert_eq!(
+        drive(
+            app.admin(
+                Method::POST,
+                "/accounts",
+                Some(service_app("other", &RSA_B))
+            )
+            .await
+        ),
+        401
+    );
+    let mut garbled = service_app("garbled", &RSA_A);
+    garbled["oauth"]["privateKey"] = json!(RSA_A.pem.replacen("MII", "MIJ", 1));
+    assert_eq!(
+        drive(app.admin(Method::POST, "/accounts", Some(garbled)).await),
+        400
+    );
+    let read = || {
+        app.call(
+            Method::POST,
+            "/accounts/svc/actions/get_user",
+            Some(crate::helpers::ACTION_KEY),
+            Some(json!({"searchBy": "login", "searchValue": "admin@example.com"})),
+        )
+    };
+    assert_eq!(drive(read().await), 200);
+    assert!(app.sim.handle().remove_oauth_client(CLIENT));
+    app.sim.handle().revoke_access_tokens();
+    assert_eq!(drive(read().await), 401);
+    assert_eq!(
+        drive(app.admin(Method::GET, "/accounts/svc", None).await),
+        200
+    );
+
+    let mut wire = Vec::new();
+    for request in app.sim.handle().requests() {
+        wire.extend(
+            crate::helpers::sent_headers(&request, "dpop")
+                .into_iter()
+                .map(str::to_owned),
+        );
+        if request.path != "/oauth2/v1/token" {
+            continue;
+        }
+        let form = url::form_urlencoded::parse(request.body.as_deref().unwrap_or("").as_bytes());
+        wire.extend(
+            form.filter(|(k, _)| k == "client_assertion")
+                .map(|(_, v)| v.into_owned()),
+        );
+        let answer: serde_json::Value =
+            serde_json::from_str(request.response_body.as_deref().unwrap_or("{}"))
+                .unwrap_or_default();
+        if let Some(token) = answer["access_token"].as_str() {
+            wire.push(token.to_owned());
+        }
+    }
+    assert!(
+        wire.len() >= 5,
+        "tokens, assertions and proofs were seen: {wire:?}"
+    );
+    (bodies, wire)
 }
 
 fn secrets_never_appear_in_logs_or_bodies(backend: Backend) {
@@ -103,7 +179,7 @@ fn secrets_never_appear_in_logs_or_bodies(backend: Backend) {
         }
         Some(drive_account_api(backend).await)
     });
-    let Some(bodies) = bodies else {
+    let Some((bodies, wire)) = bodies else {
         return;
     };
     assert!(logs.contains("TRACE"), "the capture holds TRACE output");
@@ -111,7 +187,19 @@ fn secrets_never_appear_in_logs_or_bodies(backend: Backend) {
         logs.contains("account connected"),
         "the capture holds the gateway's own lines"
     );
-    for secret in [TOKEN, NEW_TOKEN, WRONG_TOKEN, ADMIN_KEY] {
+    // The private keys, line by line (a PEM's body is base64 in 64-character lines).
+    let key_lines = [&RSA_A, &RSA_B]
+        .into_iter()
+        .flat_map(|key| key.pem.lines())
+        .filter(|line| !line.starts_with("-----") && line.len() > 16)
+        .map(str::to_owned);
+    let secrets: Vec<String> = [TOKEN, NEW_TOKEN, WRONG_TOKEN, ADMIN_KEY]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(key_lines)
+        .chain(wire)
+        .collect();
+    for secret in &secrets {
         for form in forms(secret) {
             assert!(!logs.contains(&form), "a log line contains {form:?}");
             for body in &bodies {

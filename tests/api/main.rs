@@ -21,3 +21,5 @@ mod okta_oauth;
 mod ops;
 mod process;
 mod service;
+mod service_app_keys;
+mod service_apps;

@@ -23,7 +23,7 @@ use crate::helpers::{
     spawn_with_account_from,
 };
 
-async fn connect(app: &TestApp, key: &str) -> RunningService<RoleClient, ()> {
+pub(crate) async fn connect(app: &TestApp, key: &str) -> RunningService<RoleClient, ()> {
     connect_as(app, key, ()).await
 }
 
@@ -86,7 +86,7 @@ impl ClientHandler for User {
     }
 }
 
-async fn call<H: ClientHandler>(
+pub(crate) async fn call<H: ClientHandler>(
     client: &RunningService<RoleClient, H>,
     tool: &str,
     args: Value,
@@ -100,7 +100,7 @@ async fn call<H: ClientHandler>(
         .expect("a tool result")
 }
 
-fn tool<'a>(tools: &'a [Tool], name: &str) -> &'a Tool {
+pub(crate) fn tool<'a>(tools: &'a [Tool], name: &str) -> &'a Tool {
     tools
         .iter()
         .find(|t| t.name == name)

@@ -15,49 +15,9 @@ use okta_gateway::okta::{
 };
 use okta_sim::{OAuthClientSeed, OktaSim, RecordedRequest, SimConfig, SimHandle};
 use secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-const CLIENT: &str = "0oaGATEWAYSERVICE001";
-
-/// A test-only key pair of okta-sim's (`okta-sim/tests/keys`).
-struct Key {
-    pem: &'static str,
-    public: &'static str,
-    kid: &'static str,
-}
-
-const RSA_A: Key = Key {
-    pem: include_str!("../../okta-sim/tests/keys/rsa-a.pem"),
-    public: include_str!("../../okta-sim/tests/keys/rsa-a.pub.json"),
-    kid: "rsa-a",
-};
-const RSA_B: Key = Key {
-    pem: include_str!("../../okta-sim/tests/keys/rsa-b.pem"),
-    public: include_str!("../../okta-sim/tests/keys/rsa-b.pub.json"),
-    kid: "rsa-b",
-};
-const EC_A: Key = Key {
-    pem: include_str!("../../okta-sim/tests/keys/ec-a.pem"),
-    public: include_str!("../../okta-sim/tests/keys/ec-a.pub.json"),
-    kid: "ec-a",
-};
-
-impl Key {
-    fn jwks(&self) -> Value {
-        let mut jwk: Value = serde_json::from_str(self.public).expect("fixture JWK");
-        jwk["kid"] = json!(self.kid);
-        json!({ "keys": [jwk] })
-    }
-
-    fn app(&self, scopes: &[&str]) -> OAuthApp {
-        OAuthApp {
-            client_id: CLIENT.into(),
-            private_key: SecretString::from(self.pem.to_owned()),
-            key_id: Some(self.kid.into()),
-            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-        }
-    }
-}
+use crate::service_app_keys::{CLIENT, EC_A, RSA_A, RSA_B};
 
 struct Org {
     sim: OktaSim,
@@ -493,17 +453,13 @@ async fn a_service_app_without_an_admin_role_is_denied() {
 
 #[tokio::test]
 async fn a_private_jwk_signs_like_its_pem() {
-    use p256::pkcs8::DecodePrivateKey;
     let org = Org::start().await;
     org.register(OAuthClientSeed::new(
         CLIENT,
         EC_A.jwks(),
         &["okta.users.read"],
     ));
-    let secret = p256::SecretKey::from_pkcs8_pem(EC_A.pem).expect("fixture");
-    let mut jwk: Value = serde_json::from_str(EC_A.public).unwrap();
-    jwk["d"] = json!(URL_SAFE_NO_PAD.encode(secret.to_bytes()));
-    jwk["kid"] = json!(EC_A.kid);
+    let jwk = EC_A.private_jwk();
     let app = OAuthApp {
         private_key: SecretString::from(jwk.to_string()),
         // The JWK's own `kid` is used when the account names none.

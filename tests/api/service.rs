@@ -110,8 +110,8 @@ async fn swapped_ciphertexts_fail_start_up(backend: Backend) {
     let app = spawn_app(backend).await;
     assert_eq!(app.create_account("one").await.status, 201);
     assert_eq!(app.create_account("two").await.status, 201);
-    let swap = "UPDATE accounts SET token_ciphertext = \
-                (SELECT token_ciphertext FROM accounts WHERE name = 'two') WHERE name = 'one'";
+    let swap = "UPDATE accounts SET secret_ciphertext = \
+                (SELECT secret_ciphertext FROM accounts WHERE name = 'two') WHERE name = 'one'";
     match backend {
         Backend::Sqlite => {
             let pool = sqlx::SqlitePool::connect(&app.db.url()).await.expect("db");
@@ -145,7 +145,7 @@ async fn rotating_the_key_re_encrypts_every_token(backend: Backend) {
         .await
         .expect("rotates");
     assert!(
-        summary.contains("re-encrypted 2 account token(s)"),
+        summary.contains("re-encrypted 2 account secret(s)"),
         "{summary}"
     );
 
@@ -196,7 +196,7 @@ async fn the_rotate_key_command_replaces_the_generated_key_file() {
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("re-encrypted 1 account token(s)"),
+        stdout.contains("re-encrypted 1 account secret(s)"),
         "{stdout}"
     );
     let after = std::fs::read_to_string(dir.join(secrets::TOKEN_KEY_FILE)).expect("key");
