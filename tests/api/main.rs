@@ -15,6 +15,7 @@ mod idempotency;
 mod keys;
 mod leaks;
 mod mcp;
+mod mcp_sessions;
 mod mcp_stdio;
 mod metrics;
 mod module_cycles;
