@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod mcp_stdio;
 pub mod metrics;
 pub mod okta;
 pub mod params;

@@ -1,10 +1,11 @@
-//! The `okta-gateway` command line: serve (default), migrate, rotate-key.
+//! The `okta-gateway` command line: serve (default), migrate, rotate-key, healthcheck,
+//! openapi, mcp --stdio.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use okta_gateway::config::{Config, Settings};
 use okta_gateway::startup::Application;
-use okta_gateway::{rotation, store, telemetry};
+use okta_gateway::{mcp_stdio, rotation, store, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +38,25 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Bridge an MCP client that launches a process (stdio) to a running gateway's /mcp. The
+    /// gateway key comes from OKTA_GATEWAY_KEY or --key-file, never from the command line.
+    Mcp(McpArgs),
+}
+
+#[derive(clap::Args)]
+struct McpArgs {
+    /// Speak MCP on stdin/stdout (newline-delimited JSON-RPC).
+    #[arg(long)]
+    stdio: bool,
+    /// The gateway's address, such as http://127.0.0.1:8080.
+    #[arg(long, value_name = "GATEWAY")]
+    url: String,
+    /// A file holding the gateway key (else OKTA_GATEWAY_KEY is read).
+    #[arg(long, value_name = "PATH")]
+    key_file: Option<std::path::PathBuf>,
+    /// Refused: a key on the command line is visible to every user (ps).
+    #[arg(long, hide = true, allow_hyphen_values = true)]
+    key: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -49,6 +69,9 @@ fn main() -> anyhow::Result<()> {
     // One worker per CPU this process may run on; on a single CPU (a small container, or a
     // process pinned with taskset) the current-thread scheduler does the same work without
     // the multi-thread scheduler's cross-thread synchronisation.
+    if let Command::Mcp(args) = command {
+        return mcp(args);
+    }
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = if cpus == 1 {
         tokio::runtime::Builder::new_current_thread()
@@ -72,6 +95,7 @@ async fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
     match command {
         Command::Healthcheck => healthcheck(&config).await,
         Command::Openapi { check } => openapi(check),
+        Command::Mcp(args) => mcp(args),
         Command::Serve => Application::build(config).await?.run().await,
         Command::Migrate => {
             store::connect(&config.database_url, 1)
@@ -109,6 +133,34 @@ fn openapi(check: bool) -> anyhow::Result<()> {
     );
     println!("openapi.yaml matches the code");
     Ok(())
+}
+
+/// The stdio bridge: none of the gateway's settings, only where it is and its key. Stdout is
+/// the protocol; everything else goes to stderr.
+fn mcp(args: McpArgs) -> anyhow::Result<()> {
+    if args.key.is_some() {
+        return Err(mcp_stdio::BridgeError::KeyOnCommandLine.into());
+    }
+    if !args.stdio {
+        return Err(mcp_stdio::BridgeError::NoTransport.into());
+    }
+    let endpoint = mcp_stdio::endpoint(&args.url)?;
+    let key = mcp_stdio::gateway_key(
+        args.key_file.as_deref(),
+        std::env::var(mcp_stdio::KEY_VAR).ok(),
+    )?;
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned());
+    telemetry::init(okta_gateway::config::LogFormat::Pretty, &filter);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(async {
+        let (input, output) = rmcp::transport::stdio_pipes();
+        mcp_stdio::bridge(&endpoint, &key, input, output).await
+    });
+    // A read of a terminal's stdin cannot be cancelled: do not wait for it on the way out.
+    runtime.shutdown_background();
+    Ok(result?)
 }
 
 async fn healthcheck(config: &Config) -> anyhow::Result<()> {

@@ -21,6 +21,7 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Map, Value, json};
+use tokio::sync::watch;
 
 use super::actions::{Via, perform};
 use super::edge::{ActionLog, RequestId};
@@ -78,17 +79,22 @@ pub async fn refuse_foreign_origin(request: Request, next: Next) -> Response {
 #[derive(Clone)]
 pub struct McpServer {
     state: AppState,
+    /// Dropped with the session's handler (when the session ends: deleted, timed out, its
+    /// transport gone); its receivers then see the session end at once.
+    alive: Arc<watch::Sender<()>>,
 }
 
 impl McpServer {
     pub fn new(state: AppState) -> McpServer {
-        McpServer { state }
+        let (alive, _) = watch::channel(());
+        McpServer {
+            state,
+            alive: Arc::new(alive),
+        }
     }
 
-    /// Each account's name and, for a service app, its granted scopes.
     async fn account_names(&self) -> Result<Vec<(String, Option<Vec<String>>)>, ApiError> {
-        let accounts = self.state.accounts.list().await?;
-        Ok(accounts.into_iter().map(|a| (a.name, a.scopes)).collect())
+        account_names(&self.state).await
     }
 
     async fn tools(&self, caller: &Caller) -> Result<Vec<Tool>, ApiError> {
@@ -240,25 +246,35 @@ impl McpServer {
     }
 
     /// Tell the client when the `account` enum changes (an account connected or removed, on
-    /// this replica or another): the accounts are read every [`ACCOUNT_POLL`] while the
-    /// session lives.
-    async fn watch_accounts(self, peer: Peer<RoleServer>) {
-        let mut known = self.account_names().await.ok();
+    /// this replica or another): the accounts are read every [`ACCOUNT_POLL`] until the
+    /// session ends. The watch holds no handler clone, so it cannot keep the session's handler
+    /// alive; it stops when that handler is dropped.
+    async fn watch_accounts(
+        state: AppState,
+        peer: Peer<RoleServer>,
+        mut session: watch::Receiver<()>,
+    ) {
+        let mut known = account_names(&state).await.ok();
         loop {
-            tokio::time::sleep(ACCOUNT_POLL).await;
-            if peer.is_transport_closed() {
-                return;
+            tokio::select! {
+                _ = tokio::time::sleep(ACCOUNT_POLL) => {}
+                // Nothing is ever sent: this only answers when the sender is dropped.
+                _ = session.changed() => break,
             }
-            let Ok(now) = self.account_names().await else {
+            if peer.is_transport_closed() {
+                break;
+            }
+            let Ok(now) = account_names(&state).await else {
                 continue;
             };
             if known.as_ref() != Some(&now) {
                 if peer.notify_tool_list_changed().await.is_err() {
-                    return;
+                    break;
                 }
                 known = Some(now);
             }
         }
+        tracing::debug!("MCP session ended: its account watch stopped");
     }
 
     async fn account_tool(
@@ -302,7 +318,11 @@ impl ServerHandler for McpServer {
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        tokio::spawn(self.clone().watch_accounts(context.peer));
+        tokio::spawn(McpServer::watch_accounts(
+            self.state.clone(),
+            context.peer,
+            self.alive.subscribe(),
+        ));
     }
 
     async fn list_tools(
@@ -339,6 +359,13 @@ impl ServerHandler for McpServer {
         };
         Ok(result.into())
     }
+}
+
+/// Each account's name and, for a service app, its granted scopes (a change to either changes
+/// the tool list).
+async fn account_names(state: &AppState) -> Result<Vec<(String, Option<Vec<String>>)>, ApiError> {
+    let accounts = state.accounts.list().await?;
+    Ok(accounts.into_iter().map(|a| (a.name, a.scopes)).collect())
 }
 
 /// Ask the client's user to confirm what a destructive tool would do; `None` when the

@@ -19,7 +19,7 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, MethodRouter, on};
+use axum::routing::{MethodFilter, MethodRouter, on, on_service};
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::{BoxError, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -72,6 +72,31 @@ pub fn route_table() -> Vec<RouteSpec> {
     .collect()
 }
 
+/// An endpoint a tower service serves whole, outside the [`RouteSpec`] table: its path, the
+/// methods it answers and the key scope they need. The router mounts exactly these methods,
+/// the generator documents their scope, and the contract test holds them against
+/// `openapi.yaml` and checks the server answers each.
+pub struct ServiceEndpoint {
+    pub path: &'static str,
+    pub methods: Vec<Method>,
+    pub scope: Scope,
+}
+
+/// `/mcp`, the MCP Streamable HTTP transport: POST a message, GET the session's event
+/// stream, DELETE the session.
+pub fn mcp_endpoint() -> ServiceEndpoint {
+    ServiceEndpoint {
+        path: mcp::PATH,
+        methods: vec![Method::POST, Method::GET, Method::DELETE],
+        scope: Scope::Action,
+    }
+}
+
+/// Every endpoint served by a tower service.
+pub fn service_endpoints() -> Vec<ServiceEndpoint> {
+    vec![mcp_endpoint()]
+}
+
 /// The probes: served past the concurrency limit, the load shedder and the request timeout, so
 /// an orchestrator still gets an answer from a saturated gateway.
 pub const PROBES: [&str; 2] = ["/healthz", "/readyz"];
@@ -115,11 +140,21 @@ fn routes(state: &AppState, include: impl Fn(&RouteSpec) -> bool) -> Router<AppS
 /// `/mcp` (every method the Streamable HTTP transport uses): an action key sees the tools,
 /// an admin key also the account tools; browser pages of other origins are refused first.
 fn mcp_routes(state: &AppState) -> Router<AppState> {
-    let tag = from_fn_with_state(Arc::<str>::from(mcp::PATH), edge::tag_route);
+    let endpoint = mcp_endpoint();
+    let tag = from_fn_with_state(Arc::<str>::from(endpoint.path), edge::tag_route);
+    let methods = endpoint
+        .methods
+        .iter()
+        .map(|m| MethodFilter::try_from(m.clone()).expect("a standard HTTP method"))
+        .reduce(MethodFilter::or)
+        .expect("at least one method");
     Router::new()
-        .route_service(mcp::PATH, mcp::service(state.clone()))
+        .route(
+            endpoint.path,
+            on_service(methods, mcp::service(state.clone())),
+        )
         .layer(from_fn_with_state(
-            (state.keys.clone(), Scope::Action),
+            (state.keys.clone(), endpoint.scope),
             auth::require,
         ))
         .layer(from_fn(mcp::refuse_foreign_origin))

@@ -34,16 +34,25 @@ pub fn document_with(catalog: &Catalog, examples: &Map<String, Value>) -> Result
     let mut doc: Yaml =
         serde_norway::from_str(BASE).map_err(|e| format!("openapi-base.yaml: {e}"))?;
     let yaml = |value: &Value| serde_norway::to_value(value).map_err(|e| e.to_string());
-    for route in super::route_table() {
-        let security = match route.scope {
+    let routes = super::route_table()
+        .into_iter()
+        .map(|route| (route.method, route.path, route.scope));
+    let services = super::service_endpoints().into_iter().flat_map(|endpoint| {
+        endpoint
+            .methods
+            .into_iter()
+            .map(move |method| (method, endpoint.path.to_owned(), Some(endpoint.scope)))
+    });
+    for (method, path, scope) in routes.chain(services) {
+        let security = match scope {
             None => json!([]),
             Some(Scope::Admin) => json!([{"adminKey": []}]),
             Some(Scope::Action) => json!([{"actionKey": []}, {"adminKey": []}]),
         };
-        let method = route.method.as_str().to_lowercase();
+        let method = method.as_str().to_lowercase();
         if let Some(operation) = doc
             .get_mut("paths")
-            .and_then(|paths| paths.get_mut(route.path.as_str()))
+            .and_then(|paths| paths.get_mut(path.as_str()))
             .and_then(|item| item.get_mut(method.as_str()))
             .and_then(Yaml::as_mapping_mut)
         {

@@ -6,12 +6,12 @@ use std::collections::BTreeSet;
 use okta_gateway::accounts::{CREATE_PARAMS, UPDATE_PARAMS};
 use okta_gateway::auth::Scope;
 use okta_gateway::error::ErrorStatus;
-use okta_gateway::http::route_table;
+use okta_gateway::http::{route_table, service_endpoints};
 use okta_gateway::params::InputSchema;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{ACTION_KEY, ADMIN_KEY, Backend, spawn_app};
 
 pub fn spec() -> Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
@@ -50,34 +50,80 @@ fn every_route_is_documented_and_every_documented_operation_is_routed() {
                 .map(move |m| (m.to_uppercase(), path.clone()))
         })
         .collect();
+    // The route table's operations and those of the endpoints a tower service serves whole
+    // (/mcp); that the server really answers the latter is checked below.
+    let served = service_endpoints().into_iter().flat_map(|endpoint| {
+        endpoint
+            .methods
+            .into_iter()
+            .map(move |m| (m.to_string(), endpoint.path.to_owned()))
+    });
     let routed: BTreeSet<(String, String)> = route_table()
         .iter()
         .map(|r| (r.method.to_string(), r.path.clone()))
+        .chain(served)
         .collect();
     assert_eq!(documented, routed);
+}
+
+#[tokio::test]
+async fn every_method_of_a_service_endpoint_is_served_behind_its_key() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let endpoints = service_endpoints();
+    assert!(
+        endpoints.iter().any(|e| e.path == "/mcp"),
+        "/mcp is a service endpoint"
+    );
+    for endpoint in endpoints {
+        let key = match endpoint.scope {
+            Scope::Action => ACTION_KEY,
+            Scope::Admin => ADMIN_KEY,
+        };
+        for method in endpoint.methods {
+            // Served: the key check answers, not the unknown-route fallback.
+            let anonymous = app.call(method.clone(), endpoint.path, None, None).await;
+            anonymous.assert_error("UNAUTHENTICATED", 401);
+            let allowed = app
+                .call(method.clone(), endpoint.path, Some(key), None)
+                .await;
+            assert!(
+                ![401, 403, 404, 405].contains(&allowed.status),
+                "{method} {} with its key answered {}: {}",
+                endpoint.path,
+                allowed.status,
+                allowed.text
+            );
+        }
+        let unlisted = app.call(Method::PUT, endpoint.path, Some(key), None).await;
+        unlisted.assert_error("METHOD_NOT_ALLOWED", 405);
+    }
 }
 
 #[test]
 fn every_operation_documents_the_key_scope_it_needs() {
     let spec = spec();
-    for route in route_table() {
-        let operation = &spec["paths"][route.path.as_str()][route.method.as_str().to_lowercase()];
-        let expected = match route.scope {
+    let services = service_endpoints().into_iter().flat_map(|endpoint| {
+        endpoint
+            .methods
+            .into_iter()
+            .map(move |method| (method, endpoint.path.to_owned(), Some(endpoint.scope)))
+    });
+    let operations = route_table()
+        .into_iter()
+        .map(|r| (r.method, r.path, r.scope))
+        .chain(services);
+    for (method, path, scope) in operations {
+        let operation = &spec["paths"][path.as_str()][method.as_str().to_lowercase()];
+        let expected = match scope {
             None => json!([]),
             Some(Scope::Admin) => json!([{"adminKey": []}]),
             Some(Scope::Action) => json!([{"actionKey": []}, {"adminKey": []}]),
         };
-        assert_eq!(
-            operation["security"], expected,
-            "{} {}",
-            route.method, route.path
-        );
-        if route.scope.is_some() {
+        assert_eq!(operation["security"], expected, "{method} {path}");
+        if scope.is_some() {
             assert!(
                 operation["responses"].get("401").is_some(),
-                "{} {}",
-                route.method,
-                route.path
+                "{method} {path}"
             );
         }
     }

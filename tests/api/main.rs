@@ -15,6 +15,8 @@ mod idempotency;
 mod keys;
 mod leaks;
 mod mcp;
+mod mcp_sessions;
+mod mcp_stdio;
 mod metrics;
 mod module_cycles;
 mod okta_oauth;
