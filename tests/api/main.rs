@@ -15,6 +15,7 @@ mod idempotency;
 mod keys;
 mod leaks;
 mod mcp;
+mod mcp_idempotency;
 mod metrics;
 mod module_cycles;
 mod okta_oauth;

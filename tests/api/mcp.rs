@@ -23,7 +23,7 @@ use crate::helpers::{
     spawn_with_account_from,
 };
 
-async fn connect(app: &TestApp, key: &str) -> RunningService<RoleClient, ()> {
+pub(crate) async fn connect(app: &TestApp, key: &str) -> RunningService<RoleClient, ()> {
     connect_as(app, key, ()).await
 }
 
