@@ -134,10 +134,13 @@ async fn run(
 }
 
 /// [`perform`] under an idempotency key when the caller sent one: the first request with the
-/// key runs, a repeat gets the stored answer. Both
+/// key runs, a repeat gets the stored answer (and its own audit row, marked as a replay). Both
 /// `POST /accounts/{name}/actions/{action}` and the MCP tools call this, so a key works the
 /// same on both, and a key sent on one surface replays on the other.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "perform's arguments, and the key"
+)]
 pub async fn perform_keyed(
     state: &AppState,
     action: &'static Action,
@@ -162,12 +165,57 @@ pub async fn perform_keyed(
         request_id,
     };
     let first = perform(state, action, caller, request_id, body.clone(), log, via);
-    state
+    let keyed = state
         .idempotency
         .run(keyed, async {
             first.await.map(|output| answer(action, output))
         })
-        .await
+        .await;
+    if keyed.replayed {
+        audit_replay(state, caller, request_id, log, body, &keyed, via).await;
+    }
+    keyed
+}
+
+/// The audit row of a replayed answer: the outcome as stored, the targets as given (nothing
+/// was looked up), no Okta request id, marked as a replay.
+async fn audit_replay(
+    state: &AppState,
+    caller: &Caller,
+    request_id: &str,
+    log: &ActionLog,
+    body: Value,
+    keyed: &Keyed,
+    via: Via,
+) {
+    // The stored answer may be the refusal of an input that never validated: no targets then.
+    let audited = state
+        .catalog
+        .get(log.action)
+        .and_then(|(_, schema)| Some(audit::ActionInput::read(schema, &schema.check(body).ok()?)));
+    let created = match &keyed.result {
+        Ok(answer) => audit::created_user(&String::from_utf8_lossy(&answer.body)),
+        Err(_) => None,
+    };
+    let event = audit::Event {
+        key_id: &caller.key_hash.0,
+        account: &log.account,
+        action: log.action,
+        targets: audited
+            .as_ref()
+            .map(|a| a.targets(created.as_slice()))
+            .unwrap_or_default(),
+        dry_run: audited.as_ref().is_some_and(|a| a.dry_run),
+        outcome: audit::outcome(&keyed.result),
+        okta_request_ids: &[],
+        request_id,
+        replayed: true,
+    };
+    let line = audited
+        .as_ref()
+        .map(audit::ActionInput::line)
+        .unwrap_or_default();
+    audit::record_action(state.store.as_ref(), event, &line, via.as_str()).await;
 }
 
 /// Which surface an action call came through, for the audit line.
@@ -232,6 +280,7 @@ pub async fn perform(
             outcome: audit::outcome(&outcome),
             okta_request_ids: &log.okta_request_ids,
             request_id,
+            replayed: false,
         };
         audit::record_action(state.store.as_ref(), event, &audited.line(), via.as_str()).await;
     }

@@ -1,11 +1,12 @@
 //! Idempotency keys over MCP (`_meta.idempotencyKey`) through rmcp's client: replays without
 //! an Okta call, refusals as error results, the key shared with the HTTP header for one caller,
-//! dry-run previews that leave the key alone.
+//! dry-run previews that leave the key alone; and the audit row every replay writes.
 
 use std::time::Duration;
 
 use okta_sim::demo::JORDAN_ID;
 use okta_sim::{Fault, FaultKind};
+use reqwest::Method;
 use rmcp::RoleClient;
 use rmcp::model::{CallToolRequestParams, CallToolResult, RequestMetaObject};
 use rmcp::service::RunningService;
@@ -24,6 +25,7 @@ backend_tests![
     a_key_sent_over_http_replays_over_mcp_for_the_same_caller,
     a_dry_run_preview_leaves_the_key_to_the_confirmed_call,
     a_bad_key_in_meta_is_refused_before_okta_is_called,
+    a_replay_writes_an_audit_row_marked_replayed,
 ];
 
 type Client = RunningService<RoleClient, ()>;
@@ -297,4 +299,68 @@ async fn a_bad_key_in_meta_is_refused_before_okta_is_called(backend: Backend) {
     )
     .await;
     assert_eq!(read.is_error, Some(false), "{read:?}");
+}
+
+async fn a_replay_writes_an_audit_row_marked_replayed(backend: Backend) {
+    let app = spawn_with_account_from(app(backend)).await;
+    let body = new_user("audit.replay@example.com");
+    let first = http_with_key(&app, "audited", "create_user", &body).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let client = connect(&app, ACTION_KEY).await;
+    let again = keyed_call(
+        &client,
+        json!("audited"),
+        "create_user",
+        with_account(body.clone()),
+    )
+    .await;
+    assert_eq!(replayed(&again), Some(&json!(true)));
+    // A stored error replays as the error, and its row says so too.
+    let duplicate = http_with_key(&app, "audited-dup", "create_user", &body).await;
+    duplicate.assert_error("DUPLICATE_USER", 409);
+    let duplicate_again = http_with_key(&app, "audited-dup", "create_user", &body).await;
+    duplicate_again.assert_error("DUPLICATE_USER", 409);
+
+    let page = app
+        .admin(Method::GET, "/audit?action=create_user", None)
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let rows = page.json["items"].as_array().expect("items");
+    let summary: Vec<(bool, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["replayed"].as_bool().expect("replayed"),
+                r["outcome"].as_str().expect("outcome"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (true, "DUPLICATE_USER"),
+            (false, "DUPLICATE_USER"),
+            (true, "success"),
+            (false, "success"),
+        ],
+        "newest first: {rows:?}"
+    );
+    let (replay, original) = (&rows[2], &rows[3]);
+    assert_ne!(
+        replay["requestId"], original["requestId"],
+        "a replay is a request of its own"
+    );
+    assert_eq!(replay["oktaRequestIds"], json!([]), "Okta was not called");
+    assert!(
+        !original["oktaRequestIds"]
+            .as_array()
+            .expect("ids")
+            .is_empty(),
+        "{original}"
+    );
+    assert_eq!(replay["key"], original["key"]);
+    assert_eq!(replay["account"], ACCOUNT);
+    assert_eq!(replay["dryRun"], false);
+    // The targets as given, with the created user's id read from the stored answer.
+    assert_eq!(replay["targets"], original["targets"], "{replay}");
 }
