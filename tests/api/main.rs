@@ -13,6 +13,7 @@ mod governor;
 mod helpers;
 mod idempotency;
 mod keys;
+mod killed_mid_action;
 mod leaks;
 mod mcp;
 mod mcp_idempotency;
