@@ -208,22 +208,8 @@ impl Idempotency {
             if record.expires_at <= now {
                 continue;
             }
-            if record.request_hash != hash {
-                return Err(ApiError::new(ErrorStatus::IdempotencyKeyReused));
-            }
-            if record.state == "done" {
-                return Ok(Claimed::Stored(self.replay(&record)?));
-            }
-            if record.lease_until > now {
-                let wait = u64::try_from(record.lease_until - now)
-                    .unwrap_or(0)
-                    .div_ceil(1000);
-                return Err(
-                    ApiError::new(ErrorStatus::IdempotencyInProgress).with_details(ErrorDetails {
-                        retry_after: Some(wait.clamp(1, MAX_IN_PROGRESS_RETRY_AFTER)),
-                        ..ErrorDetails::default()
-                    }),
-                );
+            if let Some(held) = self.held_by(&record, hash, now) {
+                return held.map(Claimed::Stored);
             }
             // The holder died mid-action: nobody knows whether Okta made the change.
             let answer = error_answer(&abandoned(), request.request_id);
@@ -237,6 +223,58 @@ impl Idempotency {
                 retry_after: Some(1),
                 ..ErrorDetails::default()
             }))
+    }
+
+    /// What the key already holds for this request, without claiming it: its stored answer
+    /// (a replay), or the refusal a run would get (another request; still running). `None`
+    /// when a run would claim the key. For a caller that must not do something else first
+    /// (ask a user, show a preview) when the request already ran.
+    pub async fn held(&self, request: &KeyedRequest<'_>) -> Option<Keyed> {
+        let hash = request_hash(request.account, request.action.name, request.body);
+        let now = now_ms();
+        let record = match self
+            .store
+            .idempotency_key(request.caller, &request.key)
+            .await
+        {
+            Ok(Some(record)) if record.expires_at > now => record,
+            Ok(_) => return None,
+            Err(err) => return Some(Keyed::fresh(Err(err.into()))),
+        };
+        Some(match self.held_by(&record, &hash, now)? {
+            Ok(result) => Keyed {
+                result,
+                replayed: true,
+            },
+            Err(refusal) => Keyed::fresh(Err(refusal)),
+        })
+    }
+
+    /// What an unexpired `record` answers a request hashing to `hash`: the stored answer, or a
+    /// refusal; `None` when its holder died and its lease passed.
+    fn held_by(
+        &self,
+        record: &IdempotencyRecord,
+        hash: &str,
+        now: i64,
+    ) -> Option<Result<Result<Answer, ApiError>, ApiError>> {
+        if record.request_hash != hash {
+            return Some(Err(ApiError::new(ErrorStatus::IdempotencyKeyReused)));
+        }
+        if record.state == "done" {
+            return Some(self.replay(record));
+        }
+        if record.lease_until > now {
+            let wait = u64::try_from(record.lease_until - now)
+                .unwrap_or(0)
+                .div_ceil(1000);
+            return Some(Err(ApiError::new(ErrorStatus::IdempotencyInProgress)
+                .with_details(ErrorDetails {
+                    retry_after: Some(wait.clamp(1, MAX_IN_PROGRESS_RETRY_AFTER)),
+                    ..ErrorDetails::default()
+                })));
+        }
+        None
     }
 
     /// Store the action's final answer (or give the key back when the answer only says

@@ -179,7 +179,7 @@ pub async fn perform_keyed(
 
 /// The audit row of a replayed answer: the outcome as stored, the targets as given (nothing
 /// was looked up), no Okta request id, marked as a replay.
-async fn audit_replay(
+pub async fn audit_replay(
     state: &AppState,
     caller: &Caller,
     request_id: &str,

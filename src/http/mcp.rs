@@ -8,6 +8,8 @@
 //! repeat gets the stored result, marked `idempotentReplayed: true` in the result's `_meta`.
 //! The key covers the call that acts; a destructive tool's dry-run preview (asked for by
 //! leaving `confirm` out) runs without it, so it does not use up the key of the confirmed call.
+//! But a destructive call whose key already holds this request's result (or whose request is
+//! still running) gets that instead of a preview or a question to the user.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,12 +30,12 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Map, Value, json};
 
-use super::actions::{Via, perform_keyed};
+use super::actions::{Via, audit_replay, perform_keyed};
 use super::edge::{ActionLog, RequestId};
 use crate::actions::{Action, response_schema};
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ErrorStatus};
-use crate::idempotency::{self, Keyed};
+use crate::idempotency::{self, Keyed, KeyedRequest};
 use crate::params::InputSchema;
 use crate::state::AppState;
 
@@ -154,7 +156,16 @@ impl McpServer {
             true => idempotency::key_from_meta(&context.meta)?,
             false => None,
         };
-        let act = |arguments| self.act(action, &caller, &account, arguments, &request_id, key);
+        let act = |arguments| {
+            self.act(
+                action,
+                &caller,
+                &account,
+                arguments,
+                &request_id,
+                key.clone(),
+            )
+        };
         let asked_dry_run = arguments.get("dryRun") == Some(&Value::Bool(true));
         if !action.destructive || asked_dry_run {
             return Ok(act(arguments).await);
@@ -173,6 +184,15 @@ impl McpServer {
                 ));
             }
             return Ok(act(arguments).await);
+        }
+        // A call whose key already ran (or runs) this request gets that, not a preview or a
+        // question: a user who declines a retry must not be told that nothing was changed.
+        if let Some(key) = key.clone()
+            && let Some(keyed) = self
+                .held(action, &caller, &account, &arguments, &request_id, key)
+                .await
+        {
+            return Ok(tool_result(action, keyed, &request_id));
         }
         let mut preview_arguments = arguments.clone();
         preview_arguments.insert("dryRun".to_owned(), Value::Bool(true));
@@ -234,8 +254,7 @@ impl McpServer {
         .await
     }
 
-    /// [`Self::run`] as the tool's result: the body, or the error envelope as an error result;
-    /// a replay says so in the result's `_meta`.
+    /// [`Self::run`] as the tool's result.
     async fn act(
         &self,
         action: &'static Action,
@@ -248,16 +267,48 @@ impl McpServer {
         let keyed = self
             .run(action, caller, account, arguments, request_id, key)
             .await;
-        let mut result = match keyed.result.and_then(|answer| body_of(&answer)) {
-            Ok(body) => success(action.name, body),
-            Err(error) => error_result(&error, request_id),
+        tool_result(action, keyed, request_id)
+    }
+
+    /// What `key` already holds for this call (see [`idempotency::Idempotency::held`]); a
+    /// replay writes its audit row, as one through [`perform_keyed`] does.
+    async fn held(
+        &self,
+        action: &'static Action,
+        caller: &Caller,
+        account: &str,
+        arguments: &JsonObject,
+        request_id: &str,
+        key: String,
+    ) -> Option<Keyed> {
+        let body = Value::Object(arguments.clone());
+        let request = KeyedRequest {
+            caller: &caller.key_hash.0,
+            key,
+            account,
+            action,
+            body: &body,
+            request_id,
         };
+        let keyed = self.state.idempotency.held(&request).await?;
         if keyed.replayed {
-            let mut meta = MetaObject::default();
-            meta.insert(idempotency::META_REPLAYED.to_owned(), Value::Bool(true));
-            result.meta = Some(meta);
+            let log = ActionLog {
+                account: account.to_owned(),
+                action: action.name,
+                okta_request_ids: Vec::new(),
+            };
+            audit_replay(
+                &self.state,
+                caller,
+                request_id,
+                &log,
+                body,
+                &keyed,
+                Via::Mcp,
+            )
+            .await;
         }
-        result
+        Some(keyed)
     }
 
     /// Tell the client when the `account` enum changes (an account connected or removed, on
@@ -348,6 +399,20 @@ impl ServerHandler for McpServer {
         };
         Ok(result.into())
     }
+}
+
+/// A keyed run as the tool's result; a replay says so in the result's `_meta`.
+fn tool_result(action: &Action, keyed: Keyed, request_id: &str) -> CallToolResult {
+    let mut result = match keyed.result.and_then(|answer| body_of(&answer)) {
+        Ok(body) => success(action.name, body),
+        Err(error) => error_result(&error, request_id),
+    };
+    if keyed.replayed {
+        let mut meta = MetaObject::default();
+        meta.insert(idempotency::META_REPLAYED.to_owned(), Value::Bool(true));
+        result.meta = Some(meta);
+    }
+    result
 }
 
 /// A refused or failed action is the tool's answer, with the HTTP API's envelope, so the agent

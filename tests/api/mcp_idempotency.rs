@@ -1,22 +1,23 @@
 //! Idempotency keys over MCP (`_meta.idempotencyKey`) through rmcp's client: replays without
 //! an Okta call, refusals as error results, the key shared with the HTTP header for one caller,
-//! dry-run previews that leave the key alone; and the audit row every replay writes.
+//! dry-run previews that leave the key alone, retries that do not ask the user again; and the
+//! audit row every replay writes.
 
 use std::time::Duration;
 
 use okta_sim::demo::JORDAN_ID;
 use okta_sim::{Fault, FaultKind};
 use reqwest::Method;
-use rmcp::RoleClient;
-use rmcp::model::{CallToolRequestParams, CallToolResult, RequestMetaObject};
+use rmcp::model::{CallToolRequestParams, CallToolResult, ElicitationAction, RequestMetaObject};
 use rmcp::service::RunningService;
+use rmcp::{ClientHandler, RoleClient};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{
     ACCOUNT, ACTION_KEY, Backend, TestApp, TestResponse, app, spawn_with_account_from,
 };
-use crate::mcp::connect;
+use crate::mcp::{User, connect, connect_as};
 
 backend_tests![
     a_repeated_tool_call_replays_its_result_without_calling_okta,
@@ -24,6 +25,7 @@ backend_tests![
     a_repeat_while_the_first_call_runs_is_refused_with_retry_after,
     a_key_sent_over_http_replays_over_mcp_for_the_same_caller,
     a_dry_run_preview_leaves_the_key_to_the_confirmed_call,
+    a_user_is_not_asked_again_for_a_call_their_key_already_made,
     a_bad_key_in_meta_is_refused_before_okta_is_called,
     a_replay_writes_an_audit_row_marked_replayed,
 ];
@@ -41,6 +43,15 @@ fn with_account(mut body: Value) -> Value {
 
 /// Call `tool` with `args` and `key` as `_meta.idempotencyKey`.
 async fn keyed_call(client: &Client, key: Value, tool: &str, args: Value) -> CallToolResult {
+    keyed_call_as(client, key, tool, args).await
+}
+
+async fn keyed_call_as<H: ClientHandler>(
+    client: &RunningService<RoleClient, H>,
+    key: Value,
+    tool: &str,
+    args: Value,
+) -> CallToolResult {
     let Value::Object(arguments) = args else {
         panic!("arguments are an object")
     };
@@ -258,10 +269,72 @@ async fn a_dry_run_preview_leaves_the_key_to_the_confirmed_call(backend: Backend
     assert_eq!(again.structured_content, done.structured_content);
     assert_eq!(deactivations(), 1);
 
-    // A preview after the confirmed call is still only a preview (of a user now deprovisioned).
-    let later = keyed_call(&client, json!("deactivate-1"), "deactivate_user", args).await;
-    assert_eq!(replayed(&later), None);
+    // Once the key is used, the call without confirm replays too instead of a fresh preview
+    // (which would describe a user already deprovisioned).
+    let later = keyed_call(
+        &client,
+        json!("deactivate-1"),
+        "deactivate_user",
+        args.clone(),
+    )
+    .await;
+    assert_eq!(replayed(&later), Some(&json!(true)));
+    assert_eq!(later.structured_content, done.structured_content);
+    // Another key's call without confirm is a fresh dry run (here refused: the user is gone).
+    let other = keyed_call(&client, json!("deactivate-2"), "deactivate_user", args).await;
+    assert_eq!(replayed(&other), None);
+    assert_eq!(error_of(&other)["status"], "INVALID_STATE", "{other:?}");
     assert_eq!(deactivations(), 1);
+}
+
+async fn a_user_is_not_asked_again_for_a_call_their_key_already_made(backend: Backend) {
+    let app = spawn_with_account_from(app(backend)).await;
+    let accepting = User::answering(ElicitationAction::Accept);
+    let client = connect_as(&app, ACTION_KEY, accepting.clone()).await;
+    let args = with_account(json!({"userId": JORDAN_ID}));
+
+    let done = keyed_call_as(&client, json!("suspend-1"), "suspend_user", args.clone()).await;
+    assert_eq!(done.is_error, Some(false), "{done:?}");
+    assert_eq!(replayed(&done), None);
+    assert_eq!(accepting.questions().len(), 1);
+
+    // A retry from a client whose user would decline: the suspension happened, and says so.
+    let declining = User::answering(ElicitationAction::Decline);
+    let retry_client = connect_as(&app, ACTION_KEY, declining.clone()).await;
+    let retry = keyed_call_as(&retry_client, json!("suspend-1"), "suspend_user", args).await;
+    assert_eq!(replayed(&retry), Some(&json!(true)));
+    assert_eq!(retry.structured_content, done.structured_content);
+    assert_eq!(
+        retry.structured_content.as_ref().expect("structured")["userStatus"],
+        "SUSPENDED"
+    );
+    assert!(
+        declining.questions().is_empty(),
+        "{:?}",
+        declining.questions()
+    );
+    let suspends = app
+        .okta_calls()
+        .iter()
+        .filter(|c| c.ends_with("/lifecycle/suspend"))
+        .count();
+    assert_eq!(suspends, 1);
+    let audit = app
+        .admin(Method::GET, "/audit?action=suspend_user", None)
+        .await;
+    let replays: Vec<&Value> = audit.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|row| &row["replayed"])
+        .collect();
+    // Newest first: the retry, then the suspension and the preview shown to the first user.
+    assert_eq!(
+        replays,
+        [&json!(true), &json!(false), &json!(false)],
+        "{}",
+        audit.text
+    );
 }
 
 async fn a_bad_key_in_meta_is_refused_before_okta_is_called(backend: Backend) {
