@@ -70,7 +70,8 @@ pub struct KeyedRequest<'a> {
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub status: StatusCode,
-    /// Only the headers a replay repeats (see [`kept_headers`]).
+    /// The headers a replay repeats: `Content-Type`, `X-Next-Cursor`, `Retry-After`,
+    /// `Cache-Control`.
     pub headers: HeaderMap,
     pub body: Bytes,
 }

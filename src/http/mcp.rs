@@ -1,7 +1,7 @@
 //! `/mcp`: the action catalog served as Model Context Protocol tools over Streamable HTTP
 //! (the official SDK, rmcp). A tool call runs the same code as
-//! `POST /accounts/{name}/actions/{action}` ([`perform`]): the same validation, errors, audit
-//! line and metrics. Destructive tools run as dry runs unless the call confirms them.
+//! `POST /accounts/{name}/actions/{action}` ([`perform_keyed`]): the same validation, errors,
+//! audit line and metrics. Destructive tools run as dry runs unless the call confirms them.
 //!
 //! A mutating tool call may carry an idempotency key in its `_meta` (`idempotencyKey`), under
 //! the rules of the HTTP `Idempotency-Key` header and in the same scope (the gateway key): a
