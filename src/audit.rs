@@ -4,8 +4,9 @@
 //!
 //! A row names the gateway key (its short hash), the account, the action, its targets (as
 //! given, with the ids and logins the action resolved), whether it was a dry run, the outcome
-//! (`success`, the error status, or `outcomeUnknown`), Okta's request ids and the gateway's
-//! request id. Never a secret: targets are references, never field values that carry
+//! (`success`, the error status, or `outcomeUnknown`), Okta's request ids, the gateway's
+//! request id, and whether the answer was a stored one replayed for a repeated
+//! `Idempotency-Key` (no Okta call then). Never a secret: targets are references, never field values that carry
 //! credentials. The row is written before the answer is sent; a failed write is logged at
 //! error level and counted in `gateway_audit_write_failures_total`, and the answer still goes
 //! out.
@@ -79,6 +80,8 @@ pub struct Event<'a> {
     pub outcome: String,
     pub okta_request_ids: &'a [String],
     pub request_id: &'a str,
+    /// The answer was a stored one, repeated for an idempotency key: Okta was not called.
+    pub replayed: bool,
 }
 
 /// The outcome of `result` as the row and the audit line give it.
@@ -195,6 +198,7 @@ pub async fn record_action(
         dry_run = event.dry_run,
         okta_request_ids = %event.okta_request_ids.join(","),
         outcome = %event.outcome,
+        replayed = event.replayed,
         via,
         "action"
     );
@@ -229,6 +233,7 @@ async fn write(store: &dyn AccountStore, event: &Event<'_>) {
         outcome: event.outcome.clone(),
         okta_request_ids: event.okta_request_ids.join(","),
         request_id: storable(event.request_id),
+        replayed: event.replayed,
     };
     let failure = match tokio::time::timeout(WRITE_TIMEOUT, store.append_audit(&entry)).await {
         Ok(Ok(())) => return,
@@ -268,6 +273,7 @@ pub struct AuditOut {
     pub outcome: String,
     pub okta_request_ids: Vec<String>,
     pub request_id: String,
+    pub replayed: bool,
 }
 
 impl From<AuditRecord> for AuditOut {
@@ -290,6 +296,7 @@ impl From<AuditRecord> for AuditOut {
                 .map(str::to_owned)
                 .collect(),
             request_id: row.request_id,
+            replayed: row.replayed,
         }
     }
 }

@@ -8,14 +8,15 @@
 //! mid-action is settled, once its lease has passed, as `outcomeUnknown`. Answers of actions
 //! that carry credentials are stored sealed under the token key ring.
 //!
-//! Callers (the HTTP action route; MCP tool calls later, with the key from `_meta`) go through
-//! [`Idempotency::run`], giving it the action's future.
+//! Callers (the HTTP action route with the key from its header, MCP tool calls with the key
+//! from `_meta`) go through [`Idempotency::run`], giving it the action's future; the run
+//! answers an [`Answer`] (or an error) that each surface renders its own way.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -29,6 +30,10 @@ use crate::store::{AccountStore, IdempotencyAnswer, IdempotencyClaim, Idempotenc
 
 /// The request header that carries the key.
 pub const KEY_HEADER: &str = "idempotency-key";
+/// The member of an MCP tool call's `_meta` that carries the key.
+pub const META_KEY: &str = "idempotencyKey";
+/// Set in an MCP tool result's `_meta` when the result is a replay.
+pub const META_REPLAYED: &str = "idempotentReplayed";
 /// Set on a replayed answer.
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 /// The longest key accepted.
@@ -61,6 +66,44 @@ pub struct KeyedRequest<'a> {
     pub request_id: &'a str,
 }
 
+/// A final answer: what a keyed request's first run answered and its repeats get again.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: StatusCode,
+    /// The headers a replay repeats: `Content-Type`, `X-Next-Cursor`, `Retry-After`,
+    /// `Cache-Control`.
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let mut response = Response::new(Body::from(self.body));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers;
+        response
+    }
+}
+
+/// What a request under a key gets.
+#[derive(Debug)]
+pub struct Keyed {
+    /// The action's answer or error, a stored one repeated, or the key's refusal.
+    pub result: Result<Answer, ApiError>,
+    /// The result is a stored answer repeated: Okta was not called.
+    pub replayed: bool,
+}
+
+impl Keyed {
+    /// A result that involved no stored answer.
+    pub fn fresh(result: Result<Answer, ApiError>) -> Keyed {
+        Keyed {
+            result,
+            replayed: false,
+        }
+    }
+}
+
 /// The `Idempotency-Key` of a request, if it sent one: 1 to 255 printable ASCII characters.
 pub fn key_from_headers(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let mut values = headers.get_all(KEY_HEADER).iter();
@@ -73,17 +116,29 @@ pub fn key_from_headers(headers: &HeaderMap) -> Result<Option<String>, ApiError>
             "must be one header of 1 to 255 printable ASCII characters",
         )
     };
-    if values.next().is_some() {
+    if values.next().is_some() || !valid_key(value.as_bytes()) {
         return Err(invalid());
     }
-    let bytes = value.as_bytes();
-    if bytes.is_empty()
-        || bytes.len() > MAX_KEY_LEN
-        || !bytes.iter().all(|b| (0x20..=0x7e).contains(b))
-    {
-        return Err(invalid());
+    Ok(Some(String::from_utf8_lossy(value.as_bytes()).into_owned()))
+}
+
+/// The key an MCP tool call's `_meta` carries as `idempotencyKey`, if any: a string under the
+/// header's rules.
+pub fn key_from_meta(meta: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    match meta.get(META_KEY) {
+        None => Ok(None),
+        Some(Value::String(key)) if valid_key(key.as_bytes()) => Ok(Some(key.clone())),
+        Some(_) => Err(ApiError::invalid_field(
+            "_meta.idempotencyKey",
+            "must be a string of 1 to 255 printable ASCII characters",
+        )),
     }
-    Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+fn valid_key(bytes: &[u8]) -> bool {
+    !bytes.is_empty()
+        && bytes.len() <= MAX_KEY_LEN
+        && bytes.iter().all(|b| (0x20..=0x7e).contains(b))
 }
 
 impl Idempotency {
@@ -106,22 +161,27 @@ impl Idempotency {
     pub async fn run(
         &self,
         request: KeyedRequest<'_>,
-        action: impl Future<Output = Response>,
-    ) -> Response {
+        action: impl Future<Output = Result<Answer, ApiError>>,
+    ) -> Keyed {
         let hash = request_hash(request.account, request.action.name, request.body);
         let claim = match self.claim(&request, &hash).await {
             Ok(Claimed::Won(claim)) => claim,
-            Ok(Claimed::Answer(response)) => return response,
-            Err(error) => return error.into_response(),
+            Ok(Claimed::Stored(result)) => {
+                return Keyed {
+                    result,
+                    replayed: true,
+                };
+            }
+            Err(error) => return Keyed::fresh(Err(error)),
         };
         let mut guard = ClaimGuard {
             store: self.store.clone(),
             claim_id: Some(claim.claim_id.clone()),
         };
-        let response = action.await;
-        let response = self.settle(&request, &claim, response).await;
+        let result = action.await;
+        let result = self.settle(&request, &claim, result).await;
         guard.claim_id = None;
-        response
+        Keyed::fresh(result)
     }
 
     async fn claim(&self, request: &KeyedRequest<'_>, hash: &str) -> Result<Claimed, ApiError> {
@@ -149,22 +209,8 @@ impl Idempotency {
             if record.expires_at <= now {
                 continue;
             }
-            if record.request_hash != hash {
-                return Err(ApiError::new(ErrorStatus::IdempotencyKeyReused));
-            }
-            if record.state == "done" {
-                return Ok(Claimed::Answer(self.replay(&record)?));
-            }
-            if record.lease_until > now {
-                let wait = u64::try_from(record.lease_until - now)
-                    .unwrap_or(0)
-                    .div_ceil(1000);
-                return Err(
-                    ApiError::new(ErrorStatus::IdempotencyInProgress).with_details(ErrorDetails {
-                        retry_after: Some(wait.clamp(1, MAX_IN_PROGRESS_RETRY_AFTER)),
-                        ..ErrorDetails::default()
-                    }),
-                );
+            if let Some(held) = self.held_by(&record, hash, now) {
+                return held.map(Claimed::Stored);
             }
             // The holder died mid-action: nobody knows whether Okta made the change.
             let answer = error_answer(&abandoned(), request.request_id);
@@ -180,39 +226,80 @@ impl Idempotency {
             }))
     }
 
+    /// What the key already holds for this request, without claiming it: its stored answer
+    /// (a replay), or the refusal a run would get (another request; still running). `None`
+    /// when a run would claim the key. For a caller that must not do something else first
+    /// (ask a user, show a preview) when the request already ran.
+    pub async fn held(&self, request: &KeyedRequest<'_>) -> Option<Keyed> {
+        let hash = request_hash(request.account, request.action.name, request.body);
+        let now = now_ms();
+        let record = match self
+            .store
+            .idempotency_key(request.caller, &request.key)
+            .await
+        {
+            Ok(Some(record)) if record.expires_at > now => record,
+            Ok(_) => return None,
+            Err(err) => return Some(Keyed::fresh(Err(err.into()))),
+        };
+        Some(match self.held_by(&record, &hash, now)? {
+            Ok(result) => Keyed {
+                result,
+                replayed: true,
+            },
+            Err(refusal) => Keyed::fresh(Err(refusal)),
+        })
+    }
+
+    /// What an unexpired `record` answers a request hashing to `hash`: the stored answer, or a
+    /// refusal; `None` when its holder died and its lease passed.
+    fn held_by(
+        &self,
+        record: &IdempotencyRecord,
+        hash: &str,
+        now: i64,
+    ) -> Option<Result<Result<Answer, ApiError>, ApiError>> {
+        if record.request_hash != hash {
+            return Some(Err(ApiError::new(ErrorStatus::IdempotencyKeyReused)));
+        }
+        if record.state == "done" {
+            return Some(self.replay(record));
+        }
+        if record.lease_until > now {
+            let wait = u64::try_from(record.lease_until - now)
+                .unwrap_or(0)
+                .div_ceil(1000);
+            return Some(Err(ApiError::new(ErrorStatus::IdempotencyInProgress)
+                .with_details(ErrorDetails {
+                    retry_after: Some(wait.clamp(1, MAX_IN_PROGRESS_RETRY_AFTER)),
+                    ..ErrorDetails::default()
+                })));
+        }
+        None
+    }
+
     /// Store the action's final answer (or give the key back when the answer only says
     /// "try again later"), and pass the answer on.
     async fn settle(
         &self,
         request: &KeyedRequest<'_>,
         claim: &IdempotencyClaim,
-        response: Response,
-    ) -> Response {
-        let (response, mut answer) = match response.extensions().get::<Arc<ApiError>>() {
-            Some(error) if retry_later(error) => {
+        result: Result<Answer, ApiError>,
+    ) -> Result<Answer, ApiError> {
+        let mut answer = match &result {
+            Err(error) if retry_later(error) => {
                 if let Err(err) = self.store.release_idempotency_key(&claim.claim_id).await {
                     tracing::warn!(error = %err, "could not release an idempotency key");
                 }
-                return response;
+                return result;
             }
-            Some(error) => {
-                let answer = error_answer(error, request.request_id);
-                (response, answer)
-            }
-            None => {
-                let (parts, body) = response.into_parts();
-                let bytes = match axum::body::to_bytes(body, usize::MAX).await {
-                    Ok(bytes) => bytes,
-                    Err(err) => return ApiError::internal(err).into_response(),
-                };
-                let answer = IdempotencyAnswer {
-                    status: i32::from(parts.status.as_u16()),
-                    headers: kept_headers(&parts.headers),
-                    body: bytes.to_vec(),
-                    encrypted: false,
-                };
-                (Response::from_parts(parts, Body::from(bytes)), answer)
-            }
+            Err(error) => error_answer(error, request.request_id),
+            Ok(answer) => IdempotencyAnswer {
+                status: i32::from(answer.status.as_u16()),
+                headers: kept_headers(&answer.headers),
+                body: answer.body.to_vec(),
+                encrypted: false,
+            },
         };
         if request.action.carries_credentials {
             match self
@@ -226,7 +313,7 @@ impl Idempotency {
                 Err(err) => {
                     // Never store a secret in plain text: leave the claim to its lease.
                     tracing::error!(error = %err, "could not seal an idempotent answer");
-                    return response;
+                    return result;
                 }
             }
         }
@@ -239,11 +326,12 @@ impl Idempotency {
             Ok(false) => tracing::warn!("an idempotency key's claim ended before its answer"),
             Err(err) => tracing::error!(error = %err, "could not store an idempotent answer"),
         }
-        response
+        result
     }
 
-    /// The stored answer, as sent the first time (an error envelope gets this request's id).
-    fn replay(&self, record: &IdempotencyRecord) -> Result<Response, ApiError> {
+    /// The stored answer or error, as given the first time (an error envelope is rebuilt, so it
+    /// gets this request's id); the outer error when it cannot be read.
+    fn replay(&self, record: &IdempotencyRecord) -> Result<Result<Answer, ApiError>, ApiError> {
         let stored = record.body.clone().unwrap_or_default();
         let body = if record.encrypted {
             self.ring
@@ -256,31 +344,28 @@ impl Idempotency {
             .and_then(|s| u16::try_from(s).ok())
             .and_then(|s| StatusCode::from_u16(s).ok())
             .ok_or_else(|| ApiError::internal("a stored idempotent answer without a status"))?;
-        let mut response = if status.is_success() {
-            let mut response = Response::new(Body::from(body));
-            *response.status_mut() = status;
-            let headers: Map<String, Value> = record
-                .headers
-                .as_deref()
-                .and_then(|h| serde_json::from_str(h).ok())
-                .unwrap_or_default();
-            for (name, value) in headers {
-                if let (Ok(name), Some(Ok(value))) = (
-                    HeaderName::try_from(name),
-                    value.as_str().map(HeaderValue::from_str),
-                ) {
-                    response.headers_mut().insert(name, value);
-                }
+        if !status.is_success() {
+            return Ok(Err(stored_error(&body)?));
+        }
+        let stored: Map<String, Value> = record
+            .headers
+            .as_deref()
+            .and_then(|h| serde_json::from_str(h).ok())
+            .unwrap_or_default();
+        let mut headers = HeaderMap::new();
+        for (name, value) in stored {
+            if let (Ok(name), Some(Ok(value))) = (
+                HeaderName::try_from(name),
+                value.as_str().map(HeaderValue::from_str),
+            ) {
+                headers.insert(name, value);
             }
-            response
-        } else {
-            stored_error(&body)?.into_response()
-        };
-        response.headers_mut().insert(
-            HeaderName::from_static(REPLAYED_HEADER),
-            HeaderValue::from_static("true"),
-        );
-        Ok(response)
+        }
+        Ok(Ok(Answer {
+            status,
+            headers,
+            body: Bytes::from(body),
+        }))
     }
 
     /// Delete expired keys every so often, for as long as the returned task runs.
@@ -315,7 +400,8 @@ impl Drop for Sweeper {
 
 enum Claimed {
     Won(IdempotencyClaim),
-    Answer(Response),
+    /// The key's stored answer or error.
+    Stored(Result<Answer, ApiError>),
 }
 
 /// Settles a claim whose action was dropped before it answered (the request timed out or
@@ -540,6 +626,23 @@ mod tests {
         assert!(with(&[b""]).is_err());
         assert!(with(&[b"caf\xc3\xa9"]).is_err());
         assert!(with(&[b"a", b"b"]).is_err());
+    }
+
+    #[test]
+    fn an_mcp_key_follows_the_headers_rules() {
+        let with = |value: Value| {
+            let mut meta = Map::new();
+            meta.insert(META_KEY.to_owned(), value);
+            key_from_meta(&meta)
+        };
+        assert_eq!(key_from_meta(&Map::new()).expect("none"), None);
+        assert_eq!(with(json!("k-1 2")).expect("ok").as_deref(), Some("k-1 2"));
+        assert!(with(json!("a".repeat(255))).is_ok());
+        assert!(with(json!("a".repeat(256))).is_err());
+        assert!(with(json!("")).is_err());
+        assert!(with(json!("café")).is_err());
+        assert!(with(json!(42)).is_err());
+        assert!(with(Value::Null).is_err());
     }
 
     #[test]

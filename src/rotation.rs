@@ -161,6 +161,7 @@ pub async fn rotate_key(config: &Config, store: &dyn AccountStore) -> anyhow::Re
         outcome,
         okta_request_ids: &[],
         request_id: "-",
+        replayed: false,
     };
     audit::record_change(store, event).await;
     result

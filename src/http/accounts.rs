@@ -44,6 +44,7 @@ async fn audit_change<T>(
         outcome: audit::outcome(result),
         okta_request_ids: &[],
         request_id,
+        replayed: false,
     };
     audit::record_change(state.store.as_ref(), event).await;
 }

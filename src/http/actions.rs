@@ -7,7 +7,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -21,7 +21,7 @@ use crate::actions::{
 use crate::audit;
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ErrorDetails, ErrorStatus};
-use crate::idempotency::{self, KeyedRequest};
+use crate::idempotency::{self, Answer, Keyed, KeyedRequest};
 use crate::state::AppState;
 
 pub fn routes() -> Vec<RouteSpec> {
@@ -110,53 +110,116 @@ async fn run(
         true => idempotency::key_from_headers(&headers),
         false => Ok(None),
     };
-    let mut response = match key {
-        Err(error) => error.into_response(),
-        Ok(None) => perform(
-            &state,
-            action,
-            &caller,
-            &request_id,
-            body,
-            &mut log,
-            Via::Http,
-        )
-        .await
-        .map_or_else(IntoResponse::into_response, |output| {
-            respond(action, output)
-        }),
-        Ok(Some(key)) => {
-            let keyed = KeyedRequest {
-                caller: &caller.key_hash.0,
-                key,
-                account: &name,
-                action,
-                body: &body,
-                request_id: &request_id,
-            };
-            let first = perform(
+    let keyed = match key {
+        Err(error) => Keyed::fresh(Err(error)),
+        Ok(key) => {
+            perform_keyed(
                 &state,
                 action,
                 &caller,
                 &request_id,
-                body.clone(),
+                body,
                 &mut log,
                 Via::Http,
-            );
-            state
-                .idempotency
-                .run(keyed, async {
-                    first
-                        .await
-                        .map_or_else(IntoResponse::into_response, |output| {
-                            respond(action, output)
-                        })
-                })
-                .await
+                key,
+            )
+            .await
         }
     };
+    let mut response = keyed.result.into_response();
+    if keyed.replayed {
+        response.headers_mut().insert(
+            HeaderName::from_static(idempotency::REPLAYED_HEADER),
+            HeaderValue::from_static("true"),
+        );
+    }
     response.extensions_mut().insert(log);
     response
+}
+
+/// [`perform`] under an idempotency key when the caller sent one: the first request with the
+/// key runs, a repeat gets the stored answer (and its own audit row, marked as a replay). Both
+/// `POST /accounts/{name}/actions/{action}` and the MCP tools call this, so a key works the
+/// same on both, and a key sent on one surface replays on the other.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "perform's arguments, and the key"
+)]
+pub async fn perform_keyed(
+    state: &AppState,
+    action: &'static Action,
+    caller: &Caller,
+    request_id: &str,
+    body: Value,
+    log: &mut ActionLog,
+    via: Via,
+    key: Option<String>,
+) -> Keyed {
+    let Some(key) = key else {
+        let outcome = perform(state, action, caller, request_id, body, log, via).await;
+        return Keyed::fresh(outcome.map(|output| answer(action, output)));
+    };
+    let account = log.account.clone();
+    let keyed = KeyedRequest {
+        caller: &caller.key_hash.0,
+        key,
+        account: &account,
+        action,
+        body: &body,
+        request_id,
+    };
+    let first = perform(state, action, caller, request_id, body.clone(), log, via);
+    let keyed = state
+        .idempotency
+        .run(keyed, async {
+            first.await.map(|output| answer(action, output))
+        })
+        .await;
+    if keyed.replayed {
+        audit_replay(state, caller, request_id, log, body, &keyed, via).await;
+    }
+    keyed
+}
+
+/// The audit row of a replayed answer: the outcome as stored, the targets as given (nothing
+/// was looked up), no Okta request id, marked as a replay.
+pub async fn audit_replay(
+    state: &AppState,
+    caller: &Caller,
+    request_id: &str,
+    log: &ActionLog,
+    body: Value,
+    keyed: &Keyed,
+    via: Via,
+) {
+    // The stored answer may be the refusal of an input that never validated: no targets then.
+    let audited = state
+        .catalog
+        .get(log.action)
+        .and_then(|(_, schema)| Some(audit::ActionInput::read(schema, &schema.check(body).ok()?)));
+    let created = match &keyed.result {
+        Ok(answer) => audit::created_user(&String::from_utf8_lossy(&answer.body)),
+        Err(_) => None,
+    };
+    let event = audit::Event {
+        key_id: &caller.key_hash.0,
+        account: &log.account,
+        action: log.action,
+        targets: audited
+            .as_ref()
+            .map(|a| a.targets(created.as_slice()))
+            .unwrap_or_default(),
+        dry_run: audited.as_ref().is_some_and(|a| a.dry_run),
+        outcome: audit::outcome(&keyed.result),
+        okta_request_ids: &[],
+        request_id,
+        replayed: true,
+    };
+    let line = audited
+        .as_ref()
+        .map(audit::ActionInput::line)
+        .unwrap_or_default();
+    audit::record_action(state.store.as_ref(), event, &line, via.as_str()).await;
 }
 
 /// Which surface an action call came through, for the audit line.
@@ -223,32 +286,30 @@ pub async fn perform(
             outcome: audit::outcome(&outcome),
             okta_request_ids: &log.okta_request_ids,
             request_id,
+            replayed: false,
         };
         audit::record_action(state.store.as_ref(), event, &audited.line(), via.as_str()).await;
     }
     outcome
 }
 
-/// An action's HTTP answer: the body, its next-page header and its cache policy.
-fn respond(action: &Action, output: Output) -> Response {
+/// An action's answer: the body, its next-page header and its cache policy.
+fn answer(action: &Action, output: Output) -> Answer {
     let (body, next_cursor) = output.into_parts();
-    let mut response = (
-        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-        body,
-    )
-        .into_response();
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     // A list's next page, in both response forms; absent on the last page.
     if let Some(cursor) = next_cursor.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(NEXT_CURSOR_HEADER), cursor);
+        headers.insert(HeaderName::from_static(NEXT_CURSOR_HEADER), cursor);
     }
     if action.carries_credentials {
-        response
-            .headers_mut()
-            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    response
+    Answer {
+        status: StatusCode::OK,
+        headers,
+        body: Bytes::from(body),
+    }
 }
 
 /// The users the action looked up, and the user it created (Okta's answer names its id).

@@ -1,7 +1,15 @@
 //! `/mcp`: the action catalog served as Model Context Protocol tools over Streamable HTTP
 //! (the official SDK, rmcp). A tool call runs the same code as
-//! `POST /accounts/{name}/actions/{action}` ([`perform`]): the same validation, errors, audit
-//! line and metrics. Destructive tools run as dry runs unless the call confirms them.
+//! `POST /accounts/{name}/actions/{action}` ([`perform_keyed`]): the same validation, errors,
+//! audit line and metrics. Destructive tools run as dry runs unless the call confirms them.
+//!
+//! A mutating tool call may carry an idempotency key in its `_meta` (`idempotencyKey`), under
+//! the rules of the HTTP `Idempotency-Key` header and in the same scope (the gateway key): a
+//! repeat gets the stored result, marked `idempotentReplayed: true` in the result's `_meta`.
+//! The key covers the call that acts; a destructive tool's dry-run preview (asked for by
+//! leaving `confirm` out) runs without it, so it does not use up the key of the confirmed call.
+//! But a destructive call whose key already holds this request's result (or whose request is
+//! still running) gets that instead of a preview or a question to the user.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,7 +21,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ElicitRequestParams,
-    ElicitationAction, ElicitationSchema, Implementation, JsonObject, ListToolsResult,
+    ElicitationAction, ElicitationSchema, Implementation, JsonObject, ListToolsResult, MetaObject,
     PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::{ElicitationMode, NotificationContext, Peer, RequestContext};
@@ -23,11 +31,12 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Map, Value, json};
 use tokio::sync::watch;
 
-use super::actions::{Via, perform};
+use super::actions::{Via, audit_replay, perform_keyed};
 use super::edge::{ActionLog, RequestId};
 use crate::actions::{Action, missing_scopes, response_schema};
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ErrorStatus};
+use crate::idempotency::{self, Keyed, KeyedRequest};
 use crate::params::InputSchema;
 use crate::state::AppState;
 
@@ -162,12 +171,24 @@ impl McpServer {
             // Structured content is an object: lists answer as their page.
             arguments.insert("paged".to_owned(), Value::Bool(true));
         }
+        // Read tools change nothing: as over HTTP, their keys are unused.
+        let key = match action.mutating {
+            true => idempotency::key_from_meta(&context.meta)?,
+            false => None,
+        };
+        let act = |arguments| {
+            self.act(
+                action,
+                &caller,
+                &account,
+                arguments,
+                &request_id,
+                key.clone(),
+            )
+        };
         let asked_dry_run = arguments.get("dryRun") == Some(&Value::Bool(true));
         if !action.destructive || asked_dry_run {
-            let body = self
-                .run(action, &caller, &account, arguments, &request_id)
-                .await?;
-            return Ok(success(action.name, body));
+            return Ok(act(arguments).await);
         }
         // A destructive tool: where the client can ask its user, the user decides; otherwise
         // it only says what it would do until the model confirms.
@@ -182,27 +203,37 @@ impl McpServer {
                     "is not enough on this gateway: destructive tools need the user's confirmation through elicitation (MCP_REQUIRE_ELICITATION), which this client does not offer",
                 ));
             }
-            let body = self
-                .run(action, &caller, &account, arguments, &request_id)
-                .await?;
-            return Ok(success(action.name, body));
+            return Ok(act(arguments).await);
+        }
+        // A call whose key already ran (or runs) this request gets that, not a preview or a
+        // question: a user who declines a retry must not be told that nothing was changed.
+        if let Some(key) = key.clone()
+            && let Some(keyed) = self
+                .held(action, &caller, &account, &arguments, &request_id, key)
+                .await
+        {
+            return Ok(tool_result(action, keyed, &request_id));
         }
         let mut preview_arguments = arguments.clone();
         preview_arguments.insert("dryRun".to_owned(), Value::Bool(true));
         let preview = self
-            .run(action, &caller, &account, preview_arguments, &request_id)
-            .await?;
+            .run(
+                action,
+                &caller,
+                &account,
+                preview_arguments,
+                &request_id,
+                None,
+            )
+            .await
+            .result
+            .and_then(|answer| body_of(&answer))?;
         if !can_ask {
             return Ok(success(action.name, preview));
         }
         let would = preview["message"].as_str().unwrap_or_default().to_owned();
         match ask_user(context, &would).await {
-            Some(ElicitationAction::Accept) => {
-                let body = self
-                    .run(action, &caller, &account, arguments, &request_id)
-                    .await?;
-                Ok(success(action.name, body))
-            }
+            Some(ElicitationAction::Accept) => Ok(act(arguments).await),
             Some(_) => {
                 let mut declined = preview;
                 declined["message"] =
@@ -214,8 +245,8 @@ impl McpServer {
         }
     }
 
-    /// Run the action as `POST /accounts/{account}/actions/{action}` does; its body, as an
-    /// object.
+    /// Run the action as `POST /accounts/{account}/actions/{action}` does, under `key` when
+    /// the call sent one.
     async fn run(
         &self,
         action: &'static Action,
@@ -223,13 +254,14 @@ impl McpServer {
         account: &str,
         arguments: JsonObject,
         request_id: &str,
-    ) -> Result<Value, ApiError> {
+        key: Option<String>,
+    ) -> Keyed {
         let mut log = ActionLog {
             account: account.to_owned(),
             action: action.name,
             okta_request_ids: Vec::new(),
         };
-        let output = perform(
+        perform_keyed(
             &self.state,
             action,
             caller,
@@ -237,12 +269,66 @@ impl McpServer {
             Value::Object(arguments),
             &mut log,
             Via::Mcp,
+            key,
         )
-        .await?;
-        let (body, _) = output.into_parts();
-        let body: Value = serde_json::from_str(&body)
-            .map_err(|err| ApiError::internal(format!("an action answered bad JSON: {err}")))?;
-        Ok(as_object(body))
+        .await
+    }
+
+    /// [`Self::run`] as the tool's result.
+    async fn act(
+        &self,
+        action: &'static Action,
+        caller: &Caller,
+        account: &str,
+        arguments: JsonObject,
+        request_id: &str,
+        key: Option<String>,
+    ) -> CallToolResult {
+        let keyed = self
+            .run(action, caller, account, arguments, request_id, key)
+            .await;
+        tool_result(action, keyed, request_id)
+    }
+
+    /// What `key` already holds for this call (see [`idempotency::Idempotency::held`]); a
+    /// replay writes its audit row, as one through [`perform_keyed`] does.
+    async fn held(
+        &self,
+        action: &'static Action,
+        caller: &Caller,
+        account: &str,
+        arguments: &JsonObject,
+        request_id: &str,
+        key: String,
+    ) -> Option<Keyed> {
+        let body = Value::Object(arguments.clone());
+        let request = KeyedRequest {
+            caller: &caller.key_hash.0,
+            key,
+            account,
+            action,
+            body: &body,
+            request_id,
+        };
+        let keyed = self.state.idempotency.held(&request).await?;
+        if keyed.replayed {
+            let log = ActionLog {
+                account: account.to_owned(),
+                action: action.name,
+                okta_request_ids: Vec::new(),
+            };
+            audit_replay(
+                &self.state,
+                caller,
+                request_id,
+                &log,
+                body,
+                &keyed,
+                Via::Mcp,
+            )
+            .await;
+        }
+        Some(keyed)
     }
 
     /// Tell the client when the `account` enum changes (an account connected or removed, on
@@ -313,7 +399,7 @@ impl ServerHandler for McpServer {
             env!("CARGO_PKG_VERSION"),
         ))
         .with_instructions(
-            "Each tool is one Okta action of the gateway's catalog; `account` names the connected Okta org. Destructive tools answer with a dry run (what would happen) unless called with confirm: true.",
+            "Each tool is one Okta action of the gateway's catalog; `account` names the connected Okta org. Destructive tools answer with a dry run (what would happen) unless called with confirm: true. A mutating call may carry `idempotencyKey` in its `_meta`: a repeat with the same key gets the first result again (`_meta.idempotentReplayed`) instead of acting twice.",
         )
     }
 
@@ -343,19 +429,7 @@ impl ServerHandler for McpServer {
         let request_id = request_id(&context);
         let result = match self.call(request, &context).await {
             Ok(result) => result,
-            // A refused or failed action is the tool's answer, with the HTTP API's envelope,
-            // so the agent can read the fix.
-            Err(error) => {
-                let envelope = error.body(&request_id);
-                let mut result = CallToolResult::structured_error(envelope);
-                result.content = vec![ContentBlock::text(format!(
-                    "{}: {} {}",
-                    error.status.as_str(),
-                    error.message.trim_end(),
-                    error.how_to_fix()
-                ))];
-                result
-            }
+            Err(error) => error_result(&error, &request_id),
         };
         Ok(result.into())
     }
@@ -366,6 +440,40 @@ impl ServerHandler for McpServer {
 async fn account_names(state: &AppState) -> Result<Vec<(String, Option<Vec<String>>)>, ApiError> {
     let accounts = state.accounts.list().await?;
     Ok(accounts.into_iter().map(|a| (a.name, a.scopes)).collect())
+}
+
+/// A keyed run as the tool's result; a replay says so in the result's `_meta`.
+fn tool_result(action: &Action, keyed: Keyed, request_id: &str) -> CallToolResult {
+    let mut result = match keyed.result.and_then(|answer| body_of(&answer)) {
+        Ok(body) => success(action.name, body),
+        Err(error) => error_result(&error, request_id),
+    };
+    if keyed.replayed {
+        let mut meta = MetaObject::default();
+        meta.insert(idempotency::META_REPLAYED.to_owned(), Value::Bool(true));
+        result.meta = Some(meta);
+    }
+    result
+}
+
+/// A refused or failed action is the tool's answer, with the HTTP API's envelope, so the agent
+/// can read the fix.
+fn error_result(error: &ApiError, request_id: &str) -> CallToolResult {
+    let mut result = CallToolResult::structured_error(error.body(request_id));
+    result.content = vec![ContentBlock::text(format!(
+        "{}: {} {}",
+        error.status.as_str(),
+        error.message.trim_end(),
+        error.how_to_fix()
+    ))];
+    result
+}
+
+/// An action's answer body as an object.
+fn body_of(answer: &idempotency::Answer) -> Result<Value, ApiError> {
+    let body: Value = serde_json::from_slice(&answer.body)
+        .map_err(|err| ApiError::internal(format!("an action answered bad JSON: {err}")))?;
+    Ok(as_object(body))
 }
 
 /// Ask the client's user to confirm what a destructive tool would do; `None` when the

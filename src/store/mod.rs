@@ -351,6 +351,8 @@ pub struct NewAuditEntry {
     /// Comma-separated.
     pub okta_request_ids: String,
     pub request_id: String,
+    /// A stored answer repeated for an idempotency key.
+    pub replayed: bool,
 }
 
 /// One stored audit row.
@@ -366,6 +368,7 @@ pub struct AuditRecord {
     pub outcome: String,
     pub okta_request_ids: String,
     pub request_id: String,
+    pub replayed: bool,
 }
 
 /// Which audit rows to read: every given filter must match.
@@ -387,7 +390,7 @@ pub struct AuditFilter {
 
 /// The columns of [`AuditRecord`].
 const AUDIT_COLUMNS: &str = "id, at_us, key_id, account, action, targets, dry_run, outcome, \
-     okta_request_ids, request_id";
+     okta_request_ids, request_id, replayed";
 
 /// The `SELECT` of [`AccountStore::audit_page`] for `filter`, on either backend (placeholders
 /// are the builder's).

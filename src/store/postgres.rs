@@ -490,7 +490,7 @@ impl AccountStore for PostgresStore {
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO audit_entries (at_us, key_id, account, action, targets, dry_run, \
-             outcome, okta_request_ids, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+             outcome, okta_request_ids, request_id, replayed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(entry.at_us)
         .bind(&entry.key_id)
@@ -501,6 +501,7 @@ impl AccountStore for PostgresStore {
         .bind(&entry.outcome)
         .bind(&entry.okta_request_ids)
         .bind(&entry.request_id)
+        .bind(entry.replayed)
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;

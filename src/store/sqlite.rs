@@ -470,7 +470,7 @@ impl AccountStore for SqliteStore {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let id: i64 = sqlx::query(
             "INSERT INTO audit_entries (at_us, key_id, account, action, targets, dry_run, \
-             outcome, okta_request_ids, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             outcome, okta_request_ids, request_id, replayed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(entry.at_us)
         .bind(&entry.key_id)
@@ -481,6 +481,7 @@ impl AccountStore for SqliteStore {
         .bind(&entry.outcome)
         .bind(&entry.okta_request_ids)
         .bind(&entry.request_id)
+        .bind(entry.replayed)
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;

@@ -538,7 +538,7 @@ async fn each_key_rotation_run_writes_one_row(backend: Backend) {
     let rows = all_rows(&app, "?action=rotate_key").await;
     let done = json!({
         "key": "-", "account": "-", "action": "rotate_key", "dryRun": false,
-        "outcome": "success", "oktaRequestIds": [], "requestId": "-",
+        "outcome": "success", "oktaRequestIds": [], "requestId": "-", "replayed": false,
         "targets": [{"field": "keyId", "ref": key_id, "id": key_id}],
     });
     let without_time = |row: &Value| {

@@ -27,7 +27,7 @@ pub(crate) async fn connect(app: &TestApp, key: &str) -> RunningService<RoleClie
     connect_as(app, key, ()).await
 }
 
-async fn connect_as<H: ClientHandler>(
+pub(crate) async fn connect_as<H: ClientHandler>(
     app: &TestApp,
     key: &str,
     handler: H,
@@ -42,20 +42,20 @@ async fn connect_as<H: ClientHandler>(
 /// A client whose user answers every confirmation the server asks for with `answer`, and
 /// remembers the questions.
 #[derive(Clone)]
-struct User {
+pub(crate) struct User {
     answer: ElicitationAction,
     asked: Arc<Mutex<Vec<String>>>,
 }
 
 impl User {
-    fn answering(answer: ElicitationAction) -> User {
+    pub(crate) fn answering(answer: ElicitationAction) -> User {
         User {
             answer,
             asked: Arc::default(),
         }
     }
 
-    fn questions(&self) -> Vec<String> {
+    pub(crate) fn questions(&self) -> Vec<String> {
         self.asked.lock().expect("lock").clone()
     }
 }
