@@ -218,9 +218,10 @@ impl Accounts {
     }
 
     pub async fn create(&self, body: serde_json::Value) -> Result<AccountOut, ApiError> {
-        let no_credentials = ["apiToken", "oauth"]
-            .iter()
-            .all(|k| body.get(k).is_none_or(serde_json::Value::is_null));
+        let no_credentials = body.is_object()
+            && ["apiToken", "oauth"]
+                .iter()
+                .all(|k| body.get(k).is_none_or(serde_json::Value::is_null));
         // Every problem at once: the missing credentials with the schema's own.
         let missing_credentials = || {
             let problem = "one of apiToken and oauth is required";

@@ -126,11 +126,11 @@ async fn null_means_absent_for_optional_fields(backend: Backend) {
         "verify defaulted to true"
     );
     let mut required_null = app.account_body("other");
-    required_null["apiToken"] = json!(null);
+    required_null["domain"] = json!(null);
     let refused = app
         .admin(Method::POST, "/accounts", Some(required_null))
         .await;
-    assert_eq!(refused.bad_fields(), ["apiToken"]);
+    assert_eq!(refused.bad_fields(), ["domain"]);
 }
 
 async fn request_ids_are_echoed_or_replaced(backend: Backend) {

@@ -503,3 +503,57 @@ fn a_tool_call_writes_the_audit_line_with_via_mcp() {
     assert_eq!(line["outcome"], "success", "{line}");
     assert_eq!(line["account"], ACCOUNT, "{line}");
 }
+
+/// A client that asks for one protocol revision.
+#[derive(Clone)]
+struct Pinned(ProtocolVersion);
+
+impl ClientHandler for Pinned {
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::default(),
+            Implementation::new("pinned", "1.0.0"),
+        )
+        .with_protocol_version(self.0.clone())
+    }
+}
+
+/// Each revision the issue names is served: 2025-06-18 and 2025-11-25 through the
+/// `initialize` handshake and a session, and 2026-07-28 through `server/discover` with
+/// self-contained requests (no session).
+#[tokio::test]
+async fn each_protocol_revision_lists_and_calls_tools() {
+    use rmcp::{ClientLifecycleMode, ClientServiceExt};
+
+    let app = spawn_with_account().await;
+    let body = with_account(example(Catalog::new().get("get_user").expect("get_user").0));
+    for version in [
+        ProtocolVersion::V_2025_06_18,
+        ProtocolVersion::V_2025_11_25,
+        ProtocolVersion::V_2026_07_28,
+    ] {
+        let lifecycle = if version.has_initialize() {
+            ClientLifecycleMode::Initialize
+        } else {
+            ClientLifecycleMode::Discover {
+                preferred_versions: vec![version.clone()],
+            }
+        };
+        let config =
+            StreamableHttpClientTransportConfig::with_uri(app.url("/mcp")).auth_header(ACTION_KEY);
+        let client = Pinned(version.clone())
+            .serve_with_lifecycle(
+                StreamableHttpClientTransport::from_config(config),
+                lifecycle,
+            )
+            .await
+            .unwrap_or_else(|err| panic!("{version}: {err}"));
+        let negotiated = client.peer_info().map(|info| info.protocol_version.clone());
+        assert_eq!(negotiated, Some(version.clone()));
+        let tools = client.list_all_tools().await.expect("tools");
+        assert!(tools.iter().any(|t| t.name == "get_user"), "{version}");
+        let result = call(&client, "get_user", body.clone()).await;
+        assert_eq!(result.is_error, Some(false), "{version}: {result:?}");
+        client.cancel().await.expect("closed");
+    }
+}
