@@ -260,9 +260,31 @@ pub async fn perform(
     let audited = audit::ActionInput::read(schema, &input);
     let ready = action.handler.prepare(input)?;
     let connection = state.accounts.connection(name).await?;
+    let record =
+        async |outcome: &Result<Output, ApiError>, resolved: &[ResolvedUser], ids: &[String]| {
+            let event = audit::Event {
+                key_id: &caller.key_hash.0,
+                account: name,
+                action: action.name,
+                targets: audited.targets(resolved),
+                dry_run: audited.dry_run,
+                outcome: audit::outcome(outcome),
+                okta_request_ids: ids,
+                request_id,
+                replayed: false,
+            };
+            audit::record_action(state.store.as_ref(), event, &audited.line(), via.as_str()).await;
+        };
     // API-token accounts act with their admin's rights, so no scope limits them; an OAuth
-    // account passes the scopes its service app was granted.
-    check_scopes(action, connection.granted_scopes())?;
+    // account passes the scopes its service app was granted. A change refused for its
+    // scopes is recorded too: security wants to see what a flow tried beyond its grant.
+    if let Err(refused) = check_scopes(action, connection.granted_scopes()) {
+        let outcome = Err(refused);
+        if action.mutating {
+            record(&outcome, &[], &[]).await;
+        }
+        return outcome;
+    }
     let service_app = connection.oauth().is_some();
     let session = state.okta.session(connection);
     let context = ActionContext::new(session, action, state.cursors.clone());
@@ -277,18 +299,12 @@ pub async fn perform(
         state.accounts.record_rejection(name, error).await;
     }
     if action.mutating {
-        let event = audit::Event {
-            key_id: &caller.key_hash.0,
-            account: name,
-            action: action.name,
-            targets: audited.targets(&resolved(&context, &outcome)),
-            dry_run: audited.dry_run,
-            outcome: audit::outcome(&outcome),
-            okta_request_ids: &log.okta_request_ids,
-            request_id,
-            replayed: false,
-        };
-        audit::record_action(state.store.as_ref(), event, &audited.line(), via.as_str()).await;
+        record(
+            &outcome,
+            &resolved(&context, &outcome),
+            &log.okta_request_ids,
+        )
+        .await;
     }
     outcome
 }

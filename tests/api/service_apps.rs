@@ -367,6 +367,18 @@ async fn an_action_outside_the_granted_scopes_is_refused_before_any_okta_call() 
         json!(["okta.users.manage"])
     );
     assert!(app.okta_requests().is_empty(), "{:?}", app.okta_calls());
+    // The attempt is in the audit trail, with what it named.
+    let audit = app
+        .admin(Method::GET, "/audit?action=delete_user", None)
+        .await;
+    let rows = audit.json["items"].as_array().expect("rows");
+    assert_eq!(rows.len(), 1, "{}", audit.text);
+    assert_eq!(rows[0]["outcome"], "RESOURCE_ACCESS_DENIED");
+    assert_eq!(rows[0]["requestId"], error["requestId"]);
+    assert_eq!(
+        rows[0]["targets"][0]["ref"],
+        example_of("delete_user")["userIdOrLogin"]
+    );
 
     let runnable = app
         .admin(Method::GET, &format!("/accounts/{ACCOUNT}/actions"), None)
