@@ -415,6 +415,15 @@ async fn an_account_switches_between_a_token_and_a_service_app() {
     assert_eq!(to_app.json["authType"], "oauth");
     // The token the update was verified with serves the account's actions.
     assert!(next_authorization(&app).await.starts_with("Bearer "));
+    // A change that gives no credentials keeps the service app whole.
+    let reserve = app
+        .admin(Method::PUT, &path, Some(json!({"rateLimitReserve": 20})))
+        .await;
+    assert_eq!(reserve.status, 200, "{}", reserve.text);
+    for key in ["authType", "clientId", "scopes"] {
+        assert_eq!(reserve.json[key], to_app.json[key], "{key}");
+    }
+    assert!(next_authorization(&app).await.starts_with("Bearer "));
 
     let to_token = app
         .admin(Method::PUT, &path, Some(json!({"apiToken": app.sim_token})))
