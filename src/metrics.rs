@@ -13,6 +13,9 @@
 //! - `okta_rate_limit_remaining{account,family}`: the governor's view of each rate-limit
 //!   window (the last `X-Rate-Limit-Remaining`, less this process's calls since).
 //! - `okta_calls_held_total{account,family}`: calls held at the reserve until a window reset.
+//! - `okta_access_tokens_total{account,outcome}`: a service app's token requests (`issued`,
+//!   `refused` by Okta's authorization server, `failed` without its answer); one per token,
+//!   whatever DPoP's refusals and nonce cost on the wire.
 //!
 //! `family` is one of Okta's rate-limit buckets (`crate::okta::governor::Family`), a fixed set.
 //! - `gateway_audit_write_failures_total`: audit rows that could not be written (the answer

@@ -324,7 +324,7 @@ impl OktaClient {
         fingerprint: [u8; 32],
     ) -> Arc<TokenSource> {
         if **account == *UNSTORED_ACCOUNT {
-            return Arc::new(TokenSource::new(app, fingerprint));
+            return Arc::new(TokenSource::new(app, fingerprint, account.clone()));
         }
         let mut tokens = self
             .tokens
@@ -333,7 +333,7 @@ impl OktaClient {
         match tokens.get(account) {
             Some(source) if source.fingerprint() == fingerprint => source.clone(),
             _ => {
-                let source = Arc::new(TokenSource::new(app, fingerprint));
+                let source = Arc::new(TokenSource::new(app, fingerprint, account.clone()));
                 tokens.insert(account.clone(), source.clone());
                 source
             }

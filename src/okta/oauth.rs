@@ -321,6 +321,7 @@ struct OAuthErrorAnswer {
 
 /// One account's service-app credentials and token: shared by every action of the account.
 pub struct TokenSource {
+    account: Arc<str>,
     fingerprint: [u8; 32],
     client_id: String,
     key_id: Option<String>,
@@ -336,11 +337,13 @@ pub struct TokenSource {
 }
 
 impl TokenSource {
-    pub fn new(app: &OAuthApp, fingerprint: [u8; 32]) -> TokenSource {
+    /// `account` labels the metrics of its token requests.
+    pub fn new(app: &OAuthApp, fingerprint: [u8; 32], account: Arc<str>) -> TokenSource {
         let keys = ServiceKey::parse(app.private_key.expose_secret())
             .map_err(|err| format!("the service app's private key {err}"))
             .and_then(|service| Ok((service, DpopKey::generate()?)));
         TokenSource {
+            account,
             fingerprint,
             client_id: app.client_id.clone(),
             key_id: app.key_id.clone(),
@@ -389,10 +392,21 @@ impl TokenSource {
         if let Some(token) = slot.as_ref().filter(|t| Instant::now() < t.refresh_at) {
             return Ok(token.clone());
         }
-        let fresh = Arc::new(
-            self.request(http, origin, patience.saturating_sub(started.elapsed()))
-                .await?,
-        );
+        let requested = self
+            .request(http, origin, patience.saturating_sub(started.elapsed()))
+            .await;
+        let outcome = match &requested {
+            Ok(_) => "issued",
+            Err(OktaError::OAuth { .. }) => "refused",
+            Err(_) => "failed",
+        };
+        metrics::counter!(
+            "okta_access_tokens_total",
+            "account" => self.account.to_string(),
+            "outcome" => outcome
+        )
+        .increment(1);
+        let fresh = Arc::new(requested?);
         *slot = Some(fresh.clone());
         Ok(fresh)
     }

@@ -514,3 +514,35 @@ async fn mcp_tools_offer_only_the_accounts_granted_their_scopes() {
     assert!(app.okta_requests().is_empty());
     client.cancel().await.expect("closed");
 }
+
+/// `/metrics` counts each token a service app's account obtains, and each Okta refuses.
+#[tokio::test]
+async fn metrics_count_the_tokens_issued_and_refused() {
+    // A name of its own: the metrics recorder is shared by every test in the process.
+    const METERED: &str = "metered";
+    let app = org_with_app(&RSA_A, true).await;
+    let mut body = oauth_body(&app, &RSA_A, &["okta.users.read"]);
+    body["name"] = json!(METERED);
+    let created = app.admin(Method::POST, "/accounts", Some(body)).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    for _ in 0..3 {
+        let read = app.action_on(METERED, "get_user", get_user_body()).await;
+        assert_eq!(read.status, 200, "{}", read.text);
+    }
+    assert!(app.sim.handle().remove_oauth_client(CLIENT));
+    app.sim.handle().revoke_access_tokens();
+    let refused = app.action_on(METERED, "get_user", get_user_body()).await;
+    assert_refused_app(&refused);
+
+    let metrics = app.admin(Method::GET, "/metrics", None).await.text;
+    // One token for three actions, whatever DPoP's refusals cost on the wire.
+    for (outcome, count) in [("issued", 1), ("refused", 1)] {
+        let series = format!(
+            "okta_access_tokens_total{{account=\"{METERED}\",outcome=\"{outcome}\"}} {count}"
+        );
+        assert!(
+            metrics.lines().any(|l| l == series),
+            "{series} in:\n{metrics}"
+        );
+    }
+}
