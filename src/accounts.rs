@@ -449,17 +449,11 @@ impl Accounts {
         let (app, _) = connection
             .oauth()
             .ok_or_else(|| ApiError::internal("a service app's connection lost its settings"))?;
-        let app = OAuthApp {
-            client_id: app.client_id.clone(),
-            private_key: app.private_key.clone(),
-            key_id: app.key_id.clone(),
-            // Okta may grant fewer scopes than asked for: the account keeps what it got.
-            scopes: if granted.is_empty() {
-                app.scopes.clone()
-            } else {
-                granted
-            },
-        };
+        let mut app = app.clone();
+        // Okta may grant fewer scopes than asked for: the account keeps what it got.
+        if !granted.is_empty() {
+            app.scopes = granted;
+        }
         Ok((Credentials::OAuth(app), Some(Utc::now())))
     }
 

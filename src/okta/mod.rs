@@ -27,6 +27,7 @@ pub enum Credentials {
 
 /// An OAuth 2.0 service app: its client id, the private key its client assertions are signed
 /// with (a PEM or a private JWK), that key's id and the scopes to request.
+#[derive(Clone)]
 pub struct OAuthApp {
     pub client_id: String,
     pub private_key: SecretString,
